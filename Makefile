@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kprofmap top-level Makefile.
+#
+#   make            build module/kprofmap.ko and the user tools
+#   make check      all tests: unit (host), VM selftests, end-to-end
+#   make demo       profile the bundled workload in the VM -> out/kprofmap-demo.pb.gz
+#   make bench      benchmarks (prints a table)
+#   make setup      install the Debian packages the project needs
+#
+# KDIR=...    kernel build tree to build the module against
+# KVERS=...   kernel version the VM boots (default: the Debian 6.1 headers found)
+
+SHELL := /bin/bash
+TOP := $(CURDIR)
+
+# Default kernel tree: the running kernel's when it has one, else the
+# newest installed Debian 6.1 linux-headers-*-amd64.
+ifeq ($(KDIR),)
+  ifneq ($(wildcard /lib/modules/$(shell uname -r)/build/Makefile),)
+    KDIR := /lib/modules/$(shell uname -r)/build
+  else
+    KDIR := $(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
+  endif
+endif
+export KDIR
+
+.PHONY: all module user modules_clean clean check demo bench setup
+
+all: module user
+
+module:
+	@test -n "$(KDIR)" || { echo "kprofmap: no kernel headers found; run 'make setup' or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) W=1 modules
+
+user:
+	$(MAKE) -C user
+
+setup:
+	scripts/setup.sh
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+bench:
+	scripts/bench.sh
+
+clean:
+	-test -n "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(TOP) clean
+	$(MAKE) -C user clean
+	-$(MAKE) -C selftests clean
+	rm -rf build out

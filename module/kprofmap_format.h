@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kprofmap_format.h - the record format of /proc/kprofmap/samples
+ *
+ * This header is the one definition of the text format shared by the
+ * kernel module (writer) and kprof2pprof (reader). It holds only
+ * preprocessor constants so that it compiles unchanged in both. A change
+ * to the format changes KPM_FORMAT_VERSION.
+ *
+ * The file is line oriented; fields are separated by single spaces and
+ * every line ends with '\n'. The first line is the header:
+ *
+ *   kprofmap-samples 1 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
+ *
+ *   "kprofmap-samples"  magic word (KPM_MAGIC)
+ *   1                   format version (KPM_FORMAT_VERSION)
+ *   freq                sampling frequency in Hz, per CPU
+ *   cpus                number of online CPUs when the snapshot was taken
+ *   start_ns, end_ns    CLOCK_REALTIME ns: the window the records cover
+ *                       (start of sampling or last reset/drain, and the
+ *                       moment the snapshot was taken)
+ *   max_depth           frames kept per stack, kernel and user each
+ *
+ * Readers must ignore header keys they do not know; freq, cpus, start_ns
+ * and end_ns are required.
+ *
+ * Then one line per unique (task, stack), in insertion order:
+ *
+ *   S <count> <tgid> <tid> <comm> <flags> k=<pcs> u=<pcs>
+ *
+ *   count   samples, decimal, >= 1
+ *   tgid    process id, decimal (0 for the idle task)
+ *   tid     thread id, decimal
+ *   comm    task comm at first insertion, at most 15 bytes before
+ *           escaping; every byte outside 0x21..0x7e and every '\' is
+ *           written as \xHH (two lowercase hex digits); an empty comm is
+ *           written as \x00
+ *   flags   '-' or any of: 'K' kernel stack truncated at max_depth,
+ *           'U' user stack truncated at max_depth
+ *   pcs     comma-separated lowercase hex addresses without 0x, leaf
+ *           first; empty when there is no stack of that kind. Kernel
+ *           addresses are the interrupted PC followed by return
+ *           addresses; user addresses likewise.
+ *
+ * And, when samples were lost since the window start, one last line:
+ *
+ *   L <count> alloc=<n> cap=<n>
+ *
+ *   count   total lost samples (= alloc + cap)
+ *   alloc   lost because a GFP_ATOMIC slab allocation failed
+ *   cap     lost because max_entries unique stacks were already held
+ */
+#ifndef _KPROFMAP_FORMAT_H
+#define _KPROFMAP_FORMAT_H
+
+#define KPM_MAGIC		"kprofmap-samples"
+#define KPM_FORMAT_VERSION	1
+
+/* Largest accepted max_depth (frames per stack, kernel and user each). */
+#define KPM_MAX_DEPTH_LIMIT	255
+/* Bytes of a task comm including the terminating NUL (TASK_COMM_LEN). */
+#define KPM_COMM_LEN		16
+
+#define KPM_REC_SAMPLE		'S'
+#define KPM_REC_LOST		'L'
+
+#define KPM_FLAG_NONE		'-'
+#define KPM_FLAG_KTRUNC		'K'
+#define KPM_FLAG_UTRUNC		'U'
+
+/* Files under /proc/kprofmap/ */
+#define KPM_PROC_DIR		"kprofmap"
+#define KPM_PROC_SAMPLES	"/proc/kprofmap/samples"
+#define KPM_PROC_DRAIN		"/proc/kprofmap/drain"
+#define KPM_PROC_CONTROL	"/proc/kprofmap/control"
+#define KPM_PROC_STATS		"/proc/kprofmap/stats"
+
+#endif /* _KPROFMAP_FORMAT_H */
