@@ -1,0 +1,168 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# setup.sh - install and unpack everything kprofmap needs on Debian 12.
+#
+#   scripts/setup.sh [--quiet] [KVER...]
+#
+# Idempotent and non-interactive; when everything is already there it only
+# asks dpkg-query and looks at a few stamp files (well under a second).
+#
+#  1. Debian packages (apt-get install, only those missing).
+#  2. For each KVER (default: the newest installed linux-headers-6.1.*-amd64)
+#     the linux-image-KVER .deb of the SAME version as the headers, fetched
+#     with `apt-get download` into $KPM_CACHE/debs and unpacked with
+#     `dpkg -x` into $KPM_CACHE/kernels/KVER. It is never installed.
+#  3. kselftest.h and kselftest_harness.h from linux-source-6.1 into
+#     $KPM_CACHE/kselftest/.
+#
+# --quiet prints nothing when there was nothing to do. The other scripts
+# call `setup.sh --quiet` first, so a fresh machine sets itself up.
+#
+# Environment: KPM_CACHE (default /var/cache/kprofmap).
+
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+# What the build, the VM runner, the tests, the demo and the benchmarks use.
+PACKAGES=(
+	build-essential linux-headers-amd64 linux-source-6.1 libelf-dev zlib1g-dev
+	qemu-system-x86 busybox-static cpio kmod xz-utils
+	golang-go clang libclang-rt-14-dev linux-perf
+)
+
+QUIET=0
+KVERS=()
+for arg in "$@"; do
+	case "$arg" in
+	--quiet) QUIET=1 ;;
+	-h|--help) sed -n '4,22s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) kpm_die "unknown option $arg (try --help)" ;;
+	*) KVERS+=("$arg") ;;
+	esac
+done
+
+say() {
+	echo "setup: $*"
+}
+
+# Print the packages of "$@" that are not installed.
+missing_packages() {
+	local status
+	status=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null || true)
+	local p
+	for p in "$@"; do
+		grep -qx "ii  $p" <<<"$status" || echo "$p"
+	done
+}
+
+apt_lists_present() {
+	compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null
+}
+
+# apt-get with a fresh package list when there is none, and one retry after
+# `apt-get update` when the list is stale.
+apt_get() {
+	export DEBIAN_FRONTEND=noninteractive
+	[[ $EUID -eq 0 ]] || kpm_die "must run as root to: apt-get $*"
+	apt_lists_present || apt-get update -q
+	apt-get -q -o APT::Sandbox::User=root "$@" && return 0
+	say "apt-get $1 failed; refreshing the package lists and retrying"
+	apt-get update -q
+	apt-get -q -o APT::Sandbox::User=root "$@"
+}
+
+install_packages() {
+	local missing
+	missing=$(missing_packages "$@")
+	[[ -z $missing ]] && return 0
+	say "installing:" $missing
+	# shellcheck disable=SC2086
+	apt_get install -y --no-install-recommends $missing
+}
+
+# Fetch and unpack linux-image-$1, the same Debian version as its headers.
+unpack_kernel() {
+	local kver=$1 hdr_ver dir stamp deb img_ver
+	hdr_ver=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
+	dir=$(kpm_kernel_dir "$kver")
+	stamp="$dir/.kprofmap-version"
+	if [[ -f $stamp && $(cat "$stamp") == "$hdr_ver" && -f $(kpm_vmlinuz "$kver") ]]; then
+		return 0
+	fi
+
+	mkdir -p "$KPM_CACHE/debs"
+	deb=$(ls "$KPM_CACHE/debs/linux-image-${kver}_${hdr_ver}_"*.deb 2>/dev/null | head -n 1 || true)
+	if [[ -z $deb ]]; then
+		say "downloading linux-image-$kver=$hdr_ver"
+		(cd "$KPM_CACHE/debs" && apt_get download "linux-image-$kver=$hdr_ver") ||
+			kpm_die "cannot download linux-image-$kver version $hdr_ver, the version of" \
+				"linux-headers-$kver: the kernel image must be the same version as the" \
+				"headers the module is built against (apt-cache policy linux-image-$kver" \
+				"shows what the archive has)"
+		deb=$(ls "$KPM_CACHE/debs/linux-image-${kver}_${hdr_ver}_"*.deb)
+	fi
+
+	img_ver=$(dpkg-deb -f "$deb" Version)
+	if [[ $img_ver != "$hdr_ver" ]]; then
+		kpm_die "VERSION MISMATCH: linux-image-$kver is $img_ver but linux-headers-$kver" \
+			"is $hdr_ver; a module built against these headers would not match the" \
+			"booted kernel. Install matching headers or remove $deb."
+	fi
+
+	say "unpacking $deb"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	dpkg -x "$deb" "$dir"
+	[[ -f $(kpm_vmlinuz "$kver") ]] || kpm_die "$deb has no boot/vmlinuz-$kver"
+	echo "$hdr_ver" >"$stamp"
+}
+
+# kselftest.h and kselftest_harness.h from Debian's linux-source-6.1.
+extract_kselftest() {
+	local src=/usr/src/linux-source-6.1.tar.xz dst="$KPM_CACHE/kselftest" src_ver tmp
+	src_ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	if [[ -f $dst/.kprofmap-version && $(cat "$dst/.kprofmap-version") == "$src_ver" ]]; then
+		return 0
+	fi
+	say "extracting kselftest headers from $src"
+	tmp=$(mktemp -d)
+	tar -xJf "$src" -C "$tmp" --wildcards --strip-components=4 \
+		'linux-source-6.1/tools/testing/selftests/kselftest.h' \
+		'linux-source-6.1/tools/testing/selftests/kselftest_harness.h'
+	mkdir -p "$dst"
+	mv "$tmp"/kselftest.h "$tmp"/kselftest_harness.h "$dst/"
+	rmdir "$tmp"
+	echo "$src_ver" >"$dst/.kprofmap-version"
+}
+
+main() {
+	local before kver
+	before=$(missing_packages "${PACKAGES[@]}")
+
+	install_packages "${PACKAGES[@]}"
+	[[ ${#KVERS[@]} -gt 0 ]] || KVERS=("$(kpm_default_kver)")
+	[[ -n ${KVERS[0]} ]] || kpm_die "no /usr/src/linux-headers-6.1.*-amd64 after installing linux-headers-amd64"
+	for kver in "${KVERS[@]}"; do
+		install_packages "linux-headers-$kver"
+	done
+
+	local changed=0
+	[[ -n $before ]] && changed=1
+	for kver in "${KVERS[@]}"; do
+		[[ -f $(kpm_kernel_dir "$kver")/.kprofmap-version ]] || changed=1
+		unpack_kernel "$kver"
+	done
+	[[ -f $KPM_CACHE/kselftest/.kprofmap-version ]] || changed=1
+	extract_kselftest
+
+	[[ $QUIET -eq 1 && $changed -eq 0 ]] && return 0
+	for kver in "${KVERS[@]}"; do
+		say "headers  /usr/src/linux-headers-$kver ($(dpkg-query -W -f='${Version}' "linux-headers-$kver"))"
+		say "kernel   $(kpm_vmlinuz "$kver") ($(cat "$(kpm_kernel_dir "$kver")/.kprofmap-version"), same as headers)"
+	done
+	say "kselftest $KPM_CACHE/kselftest/{kselftest.h,kselftest_harness.h}"
+	say "all set"
+}
+
+main
