@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * profmap.c - the (stack, task) -> count table; see profmap.h
+ *
+ * Pure code: only slab, atomics, string and scheduling primitives, so the
+ * same file builds in the module, the userspace unit tests and the
+ * benchmarks.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+#include <linux/sched.h>
+#include <linux/errno.h>
+
+#include "profmap.h"
+
+/* Capacity in frames of each stack size class; ratios stay below 1.5
+ * from 8 frames up, so a stack array costs at most 1.5x its raw bytes.
+ */
+static const u16 profmap_class_size[PROFMAP_NR_CLASSES] = {
+	4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
+};
+
+unsigned int profmap_class_frames(unsigned int cls)
+{
+	return profmap_class_size[cls];
+}
+
+unsigned int profmap_class(unsigned int n)
+{
+	unsigned int cls = 0;
+
+	while (cls < PROFMAP_NR_CLASSES - 1 && profmap_class_size[cls] < n)
+		cls++;
+	return cls;
+}
+
+u32 profmap_hash_sample(const struct profmap_pool *pool,
+			const struct profmap_sample *s)
+{
+	unsigned int i, n = s->nk + s->nu;
+	u64 h = profmap_hash_start(pool);
+
+	for (i = 0; i < n; i++)
+		h = profmap_hash_step(pool, h, s->pcs[i]);
+	return profmap_hash_final(pool, h, s);
+}
+
+int profmap_pool_init(struct profmap_pool *pool, const char *name,
+		      long max_entries, const u64 key[2])
+{
+	char cname[48];
+	unsigned int cls;
+
+	memset(pool, 0, sizeof(*pool));
+	pool->max_entries = max_entries;
+	pool->key[0] = key[0];
+	pool->key[1] = key[1];
+
+	/* SLAB_FAILSLAB (0 without CONFIG_FAILSLAB) lets failslab's
+	 * cache-filter target exactly these caches, and keeps them unmerged
+	 * so their objects are accounted under their own names.
+	 */
+	snprintf(cname, sizeof(cname), "%s_entry", name);
+	pool->entry_cache = kmem_cache_create(cname,
+					      sizeof(struct profmap_entry), 0,
+					      SLAB_FAILSLAB, NULL);
+	if (!pool->entry_cache)
+		return -ENOMEM;
+
+	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++) {
+		snprintf(cname, sizeof(cname), "%s_stk%u", name,
+			 profmap_class_size[cls]);
+		pool->stk_cache[cls] =
+			kmem_cache_create(cname,
+					  profmap_class_size[cls] * sizeof(u64),
+					  0, SLAB_FAILSLAB, NULL);
+		if (!pool->stk_cache[cls])
+			goto out_destroy_caches;
+	}
+	return 0;
+
+out_destroy_caches:
+	profmap_pool_destroy(pool);
+	return -ENOMEM;
+}
+
+void profmap_pool_destroy(struct profmap_pool *pool)
+{
+	unsigned int cls;
+
+	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++) {
+		kmem_cache_destroy(pool->stk_cache[cls]);
+		pool->stk_cache[cls] = NULL;
+	}
+	kmem_cache_destroy(pool->entry_cache);
+	pool->entry_cache = NULL;
+}
+
+int profmap_init(struct profmap *m, struct profmap_pool *pool,
+		 u32 nbuckets, u32 chain_limit)
+{
+	memset(m, 0, sizeof(*m));
+	m->buckets = kvcalloc(nbuckets, sizeof(*m->buckets), GFP_KERNEL);
+	if (!m->buckets)
+		return -ENOMEM;
+	m->mask = nbuckets - 1;
+	m->chain_limit = chain_limit;
+	m->pool = pool;
+	return 0;
+}
+
+/* Called from profmap_clear() and profmap_merge() for entries leaving
+ * the pool.
+ */
+static void profmap_free_entry(struct profmap_pool *pool,
+			       struct profmap_entry *e)
+{
+	unsigned int n = e->nk + e->nu;
+
+	if (n) {
+		unsigned int cls = profmap_class(n);
+
+		kmem_cache_free(pool->stk_cache[cls], e->stk);
+		atomic_long_dec(&pool->nr_stk[cls]);
+	}
+	kmem_cache_free(pool->entry_cache, e);
+	atomic_long_dec(&pool->nr_entries);
+}
+
+/* Forget the chains and the list, keeping the bucket array. Only the
+ * buckets named by the entries on the list can be non-NULL, so clearing
+ * costs O(entries), not O(buckets).
+ */
+static void profmap_reset_index(struct profmap *m)
+{
+	m->all = NULL;
+	m->last = NULL;
+	m->nr_entries = 0;
+	m->max_chain = 0;
+	m->lost_alloc = 0;
+	m->lost_cap = 0;
+}
+
+void profmap_clear(struct profmap *m)
+{
+	struct profmap_entry *e, *next;
+
+	for (e = m->all; e; e = next) {
+		next = e->next_all;
+		m->buckets[e->hash & m->mask] = NULL;
+		profmap_free_entry(m->pool, e);
+	}
+	profmap_reset_index(m);
+}
+
+void profmap_destroy(struct profmap *m)
+{
+	if (!m->buckets)
+		return;
+	profmap_clear(m);
+	kvfree(m->buckets);
+	m->buckets = NULL;
+}
+
+size_t profmap_entry_bytes(const struct profmap_entry *e)
+{
+	unsigned int n = e->nk + e->nu;
+	size_t bytes = sizeof(*e);
+
+	if (n)
+		bytes += profmap_class_size[profmap_class(n)] * sizeof(u64);
+	return bytes;
+}
+
+/* Step 1 of a lookup: does @e hold exactly the sample @s? */
+static inline bool profmap_match(const struct profmap_entry *e,
+				 const struct profmap_sample *s)
+{
+	unsigned int i, n;
+
+	if (e->hash != s->hash || e->tid != s->tid || e->tgid != s->tgid ||
+	    e->nk != s->nk || e->nu != s->nu || e->flags != s->flags)
+		return false;
+	n = s->nk + s->nu;
+	for (i = 0; i < n; i++)
+		if (e->stk[i] != s->pcs[i])
+			return false;
+	return true;
+}
+
+/* Step 2: walk the chain of @s (at most m->chain_limit entries); a hit
+ * moves to the front of its chain.
+ */
+static struct profmap_entry *profmap_find(struct profmap *m,
+					  const struct profmap_sample *s)
+{
+	struct profmap_entry **head = &m->buckets[s->hash & m->mask];
+	struct profmap_entry *e, *prev = NULL;
+	u32 walked = 0;
+
+	for (e = *head; e; prev = e, e = e->next_hash) {
+		if (++walked > m->chain_limit)
+			break;
+		if (!profmap_match(e, s))
+			continue;
+		if (prev) {
+			prev->next_hash = e->next_hash;
+			e->next_hash = *head;
+			*head = e;
+		}
+		if (walked > m->max_chain)
+			m->max_chain = walked;
+		return e;
+	}
+	if (walked > m->max_chain)
+		m->max_chain = walked;
+	return NULL;
+}
+
+/* Step 3: link a filled entry at the head of its chain and the tail of
+ * the insertion list.
+ */
+static void profmap_link(struct profmap *m, struct profmap_entry *e)
+{
+	struct profmap_entry **head = &m->buckets[e->hash & m->mask];
+
+	e->next_hash = *head;
+	*head = e;
+	e->next_all = NULL;
+	if (m->last)
+		m->last->next_all = e;
+	else
+		m->all = e;
+	m->last = e;
+	m->nr_entries++;
+}
+
+/* Step 4 (miss): take a slot under the cap, then the entry and its stack
+ * array from the slabs. Each failure undoes what was taken.
+ */
+static struct profmap_entry *profmap_alloc(struct profmap *m,
+					   const struct profmap_sample *s,
+					   gfp_t gfp, int *err)
+{
+	struct profmap_pool *pool = m->pool;
+	unsigned int n = s->nk + s->nu;
+	unsigned int cls = 0;
+	struct profmap_entry *e;
+
+	if (atomic_long_inc_return(&pool->nr_entries) > pool->max_entries) {
+		*err = -ENOSPC;
+		goto out_put_slot;
+	}
+	e = kmem_cache_alloc(pool->entry_cache, gfp);
+	if (!e) {
+		*err = -ENOMEM;
+		goto out_put_slot;
+	}
+	e->stk = NULL;
+	if (n) {
+		cls = profmap_class(n);
+		e->stk = kmem_cache_alloc(pool->stk_cache[cls], gfp);
+		if (!e->stk) {
+			*err = -ENOMEM;
+			goto out_free_entry;
+		}
+		atomic_long_inc(&pool->nr_stk[cls]);
+		memcpy(e->stk, s->pcs, n * sizeof(u64));
+	}
+	return e;
+
+out_free_entry:
+	kmem_cache_free(pool->entry_cache, e);
+out_put_slot:
+	atomic_long_dec(&pool->nr_entries);
+	return NULL;
+}
+
+int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
+		gfp_t gfp)
+{
+	struct profmap_entry *e;
+	int err = 0;
+
+	e = profmap_find(m, s);
+	if (e) {
+		e->count += count;
+		return 0;
+	}
+
+	e = profmap_alloc(m, s, gfp, &err);
+	if (!e) {
+		if (err == -ENOSPC)
+			m->lost_cap += count;
+		else
+			m->lost_alloc += count;
+		return err;
+	}
+	e->count = count;
+	e->hash = s->hash;
+	e->tgid = s->tgid;
+	e->tid = s->tid;
+	e->nk = s->nk;
+	e->nu = s->nu;
+	e->flags = s->flags;
+	e->pad = 0;
+	memcpy(e->comm, s->comm, sizeof(e->comm) - 1);
+	e->comm[sizeof(e->comm) - 1] = '\0';
+	profmap_link(m, e);
+	return 0;
+}
+
+void profmap_merge(struct profmap *dst, struct profmap *src)
+{
+	struct profmap_entry *e, *next, *old;
+	struct profmap_sample key;
+	unsigned int done = 0;
+
+	for (e = src->all; e; e = next) {
+		next = e->next_all;
+		src->buckets[e->hash & src->mask] = NULL;
+
+		key.pcs = e->stk;
+		key.hash = e->hash;
+		key.tgid = e->tgid;
+		key.tid = e->tid;
+		key.nk = e->nk;
+		key.nu = e->nu;
+		key.flags = e->flags;
+		key.comm = e->comm;
+		old = profmap_find(dst, &key);
+		if (old) {
+			old->count += e->count;
+			profmap_free_entry(src->pool, e);
+		} else {
+			profmap_link(dst, e);
+		}
+		if (!(++done & 255))
+			cond_resched();
+	}
+	dst->lost_alloc += src->lost_alloc;
+	dst->lost_cap += src->lost_cap;
+	profmap_reset_index(src);
+}

@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * profmap.h - a hash table of (stack, task) -> count that does not
+ * allocate on a hit
+ *
+ * The profmap is the staging table of kprofmap, after Go's runtime/pprof
+ * profMap: a sample is hashed while its stack is captured, looked up in a
+ * chained hash table, and on a hit only its count changes (the entry also
+ * moves to the front of its chain). On a miss an entry is carved from a
+ * kmem_cache and its stack array from a kmem_cache of the right size
+ * class. All entries of a map are also linked in insertion order for
+ * export.
+ *
+ * Every map draws from one struct profmap_pool, which owns the caches,
+ * the hash key and the memory cap (max_entries live entries across all
+ * maps of the pool). A sample that cannot be stored is counted as lost in
+ * the map, by cause, never dropped silently.
+ *
+ * The hash is keyed with a random 128-bit seed chosen by the caller, so
+ * user-chosen stacks cannot be arranged into long chains; lookups in maps
+ * used from hardirq are also bounded by a chain limit (a sample whose
+ * entry lies deeper is inserted again; merging folds such duplicates).
+ *
+ * This file and profmap.c are pure: they compile unchanged in the module,
+ * in the userspace unit tests (against selftests/unit/shim/) and in the
+ * benchmarks.
+ */
+#ifndef _KPROFMAP_PROFMAP_H
+#define _KPROFMAP_PROFMAP_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/gfp.h>
+
+/* Stack array size classes, in frames. A stack of n frames (kernel plus
+ * user) takes the smallest class >= n. The largest class holds two stacks
+ * of KPM_MAX_DEPTH_LIMIT frames.
+ */
+#define PROFMAP_NR_CLASSES	14
+#define PROFMAP_MAX_FRAMES	512
+
+/* Chain limit for maps used in hardirq; merges into the aggregate map
+ * (process context) walk whole chains.
+ */
+#define PROFMAP_HOT_CHAIN_LIMIT	16
+#define PROFMAP_NO_CHAIN_LIMIT	(~0U)
+
+/**
+ * struct profmap_entry - one (stack, task) and its count
+ * @next_hash:	next entry in the same hash chain
+ * @next_all:	next entry in insertion order
+ * @stk:	@nk kernel PCs then @nu user PCs, each leaf first; NULL when
+ *		both are 0; from pool->stk_cache[profmap_class(nk + nu)]
+ * @count:	samples; >= 1 once the entry is in a map
+ * @hash:	the sample hash (see profmap_hash_*), chain = hash & mask
+ * @tgid:	process id of the sampled task
+ * @tid:	thread id of the sampled task
+ * @nk:		kernel frames in @stk
+ * @nu:		user frames in @stk
+ * @flags:	PROFMAP_F_* (truncation marks)
+ * @comm:	task comm at first insertion, NUL-terminated
+ *
+ * 64 bytes on 64-bit, so one cache line per unique stack plus its array.
+ */
+struct profmap_entry {
+	struct profmap_entry *next_hash;
+	struct profmap_entry *next_all;
+	u64 *stk;
+	u64 count;
+	u32 hash;
+	u32 tgid;
+	u32 tid;
+	u8 nk;
+	u8 nu;
+	u8 flags;
+	u8 pad;
+	char comm[16];
+};
+
+#define PROFMAP_F_KTRUNC	0x1	/* kernel stack cut at max_depth */
+#define PROFMAP_F_UTRUNC	0x2	/* user stack cut at max_depth */
+
+/**
+ * struct profmap_sample - a sample being recorded (the lookup key)
+ * @pcs:	@nk kernel PCs then @nu user PCs, leaf first
+ * @hash:	profmap_hash_final() of the sample
+ * @tgid:	process id of the task (the tag)
+ * @tid:	thread id of the task (the tag)
+ * @nk:		kernel frames, <= 255
+ * @nu:		user frames, <= 255
+ * @flags:	PROFMAP_F_*
+ * @comm:	task comm, stored only on insertion (may be unterminated at 16)
+ */
+struct profmap_sample {
+	const u64 *pcs;
+	u32 hash;
+	u32 tgid;
+	u32 tid;
+	u8 nk;
+	u8 nu;
+	u8 flags;
+	const char *comm;
+};
+
+/**
+ * struct profmap_pool - caches, hash key and memory cap shared by maps
+ * @entry_cache:	struct profmap_entry objects
+ * @stk_cache:		stack arrays, one cache per size class
+ * @nr_entries:		live entries in all maps of the pool
+ * @nr_stk:		live stack arrays per size class
+ * @max_entries:	cap on @nr_entries; an insertion beyond it is lost
+ * @key:		random hash seed, fixed for the pool's lifetime
+ */
+struct profmap_pool {
+	struct kmem_cache *entry_cache;
+	struct kmem_cache *stk_cache[PROFMAP_NR_CLASSES];
+	atomic_long_t nr_entries;
+	atomic_long_t nr_stk[PROFMAP_NR_CLASSES];
+	long max_entries;
+	u64 key[2];
+};
+
+/**
+ * struct profmap - one hash table of entries
+ * @buckets:	chain heads, @mask + 1 of them (a power of two)
+ * @mask:	bucket index mask
+ * @chain_limit: entries a lookup walks before giving up (inserting anew)
+ * @all:	first entry in insertion order
+ * @last:	last entry in insertion order
+ * @nr_entries:	entries in this map
+ * @max_chain:	longest chain position reached by a lookup (statistic)
+ * @lost_alloc:	samples lost to failed slab allocations
+ * @lost_cap:	samples lost to pool->max_entries
+ * @pool:	where entries come from and return to
+ *
+ * A map has one writer at a time; the caller provides the exclusion
+ * (a hot map is written only by its CPU's hrtimer, the aggregate only
+ * under a mutex).
+ */
+struct profmap {
+	struct profmap_entry **buckets;
+	u32 mask;
+	u32 chain_limit;
+	struct profmap_entry *all;
+	struct profmap_entry *last;
+	unsigned long nr_entries;
+	u32 max_chain;
+	u64 lost_alloc;
+	u64 lost_cap;
+	struct profmap_pool *pool;
+};
+
+/**
+ * profmap_class_frames() - frames held by a stack array size class
+ * @cls: class index, 0 <= cls < PROFMAP_NR_CLASSES
+ *
+ * Context: any.
+ * Return: capacity of the class, in frames.
+ */
+unsigned int profmap_class_frames(unsigned int cls);
+
+/**
+ * profmap_class() - size class for a stack of @n frames
+ * @n: frames, 1..PROFMAP_MAX_FRAMES
+ *
+ * Context: any.
+ * Return: the smallest class index that holds @n frames.
+ */
+unsigned int profmap_class(unsigned int n);
+
+/*
+ * The sample hash: a keyed multiply-fold over the frames (as in wyhash),
+ * one 64x64->128 multiply per frame, computed while the stack is walked.
+ * The key makes chains unpredictable to whoever chooses the stacks.
+ */
+static inline u64 profmap_hash_start(const struct profmap_pool *pool)
+{
+	return pool->key[0];
+}
+
+static inline u64 profmap_hash_step(const struct profmap_pool *pool, u64 h,
+				    u64 pc)
+{
+	unsigned __int128 m = (unsigned __int128)(h ^ pc) * (pool->key[1] | 1);
+
+	return (u64)m ^ (u64)(m >> 64);
+}
+
+static inline u32 profmap_hash_final(const struct profmap_pool *pool, u64 h,
+				     const struct profmap_sample *s)
+{
+	h = profmap_hash_step(pool, h, ((u64)s->tgid << 32) | s->tid);
+	h = profmap_hash_step(pool, h, ((u64)s->nk << 8) | s->nu);
+	return (u32)(h ^ (h >> 32));
+}
+
+/**
+ * profmap_hash_sample() - hash a whole sample at once
+ * @pool: the pool whose key is used
+ * @s: the sample; @s->hash is not read
+ *
+ * Same value as hashing frame by frame with profmap_hash_step().
+ * Context: any.
+ * Return: the hash to store in @s->hash.
+ */
+u32 profmap_hash_sample(const struct profmap_pool *pool,
+			const struct profmap_sample *s);
+
+/**
+ * profmap_pool_init() - create the caches of a pool
+ * @pool: pool to initialise
+ * @name: prefix of the cache names (e.g. "kprofmap")
+ * @max_entries: cap on live entries, >= 1
+ * @key: two random 64-bit words seeding the hash
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM (nothing left allocated).
+ */
+int profmap_pool_init(struct profmap_pool *pool, const char *name,
+		      long max_entries, const u64 key[2]);
+
+/**
+ * profmap_pool_destroy() - destroy the caches of a pool
+ * @pool: pool whose maps have all been destroyed
+ *
+ * Context: process context, may sleep.
+ */
+void profmap_pool_destroy(struct profmap_pool *pool);
+
+/**
+ * profmap_init() - initialise an empty map
+ * @m: map
+ * @pool: pool to draw entries from
+ * @nbuckets: number of chains, a power of two
+ * @chain_limit: PROFMAP_HOT_CHAIN_LIMIT for hardirq maps, or
+ *		 PROFMAP_NO_CHAIN_LIMIT
+ *
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int profmap_init(struct profmap *m, struct profmap_pool *pool,
+		 u32 nbuckets, u32 chain_limit);
+
+/**
+ * profmap_destroy() - free every entry and the buckets of a map
+ * @m: map, no longer written by anyone
+ *
+ * Context: process context.
+ */
+void profmap_destroy(struct profmap *m);
+
+/**
+ * profmap_clear() - free every entry and zero the lost counters
+ * @m: map, exclusively owned by the caller
+ *
+ * Context: any (frees to the slab only).
+ */
+void profmap_clear(struct profmap *m);
+
+/**
+ * profmap_add() - count @count samples of @s
+ * @m: map, written only by the caller
+ * @s: the sample, with @s->hash from profmap_hash_final()
+ * @count: samples to add, >= 1
+ * @gfp: allocation flags on a miss (GFP_ATOMIC | __GFP_NOWARN in hardirq)
+ *
+ * On a hit the entry moves to the front of its chain and nothing is
+ * allocated. On a miss a new entry is inserted; if the pool is at its cap
+ * or an allocation fails, @count is added to @m->lost_cap or
+ * @m->lost_alloc instead.
+ *
+ * Context: any, with @gfp suited to it; never sleeps with GFP_ATOMIC.
+ * Return: 0, -ENOSPC (cap reached) or -ENOMEM (allocation failed).
+ */
+int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
+		gfp_t gfp);
+
+/**
+ * profmap_merge() - move every entry of @src into @dst
+ * @dst: destination map
+ * @src: source map, emptied (its buckets are kept for reuse)
+ *
+ * Entries already in @dst absorb the counts of their duplicates, which
+ * are freed; new ones are relinked without allocating, so a merge never
+ * fails and never loses a sample. Lost counters are added to @dst. The
+ * insertion order of @dst is kept, followed by @src's new entries.
+ *
+ * Context: whoever owns both maps exclusively; walks whole chains of
+ * @dst (its chain limit).
+ */
+void profmap_merge(struct profmap *dst, struct profmap *src);
+
+/**
+ * profmap_entry_bytes() - bytes held by one entry including its stack array
+ * @e: entry
+ *
+ * Context: any.
+ */
+size_t profmap_entry_bytes(const struct profmap_entry *e);
+
+#endif /* _KPROFMAP_PROFMAP_H */

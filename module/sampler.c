@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sampler.c - the per-CPU hrtimer: capture, hash, count
+ *
+ * One tick, in hardirq on the sampled CPU:
+ *   capture the kernel stack of the interrupted context (ORC/frame
+ *   unwinder from the interrupted registers) -> capture the user stack
+ *   of current (frame pointers, one user-access window, faults disabled)
+ *   -> tag with tgid/tid -> profmap_add() into this CPU's hot map.
+ * The hash is computed while frames are captured. Nothing here sleeps,
+ * takes a lock shared with another CPU, or allocates except on a profmap
+ * miss (GFP_ATOMIC | __GFP_NOWARN, failures counted).
+ */
+#include <linux/kernel.h>
+#include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/task_stack.h>
+#include <linux/uaccess.h>
+#include <linux/hrtimer.h>
+#include <asm/irq_regs.h>
+#include <asm/unwind.h>
+#include <asm/ptrace.h>
+
+#include "kprofmap.h"
+
+/**
+ * struct sampler_capture - a sample being captured
+ * @pcs:	frames so far (kernel first, then user), the CPU's scratch
+ * @n:		frames in @pcs
+ * @limit:	@n at which the current stack (kernel or user) is full
+ * @h:		running hash of @pcs
+ * @flags:	PROFMAP_F_* truncation marks
+ */
+struct sampler_capture {
+	u64 *pcs;
+	unsigned int n;
+	unsigned int limit;
+	u64 h;
+	u8 flags;
+};
+
+/* Append one frame and fold it into the hash; false when full. Inlined
+ * into the user-access window, so it must not call anything.
+ */
+static __always_inline bool sampler_push(struct sampler_capture *cap,
+					 u64 pc)
+{
+	if (cap->n >= cap->limit)
+		return false;
+	cap->pcs[cap->n++] = pc;
+	cap->h = profmap_hash_step(&kpm.pool, cap->h, pc);
+	return true;
+}
+
+/* Kernel stack of the interrupted context: its PC, then the return
+ * addresses the unwinder finds from the interrupted registers, so the
+ * sampler's own timer/interrupt frames are never included.
+ */
+static void sampler_kernel_stack(struct sampler_capture *cap,
+				 struct pt_regs *regs)
+{
+	struct unwind_state state;
+	unsigned long addr;
+
+	cap->limit = kpm_max_depth;
+	if (!sampler_push(cap, regs->ip))
+		return;
+	for (unwind_start(&state, current, regs, NULL); !unwind_done(&state);
+	     unwind_next_frame(&state)) {
+		addr = unwind_get_return_address(&state);
+		if (!addr)
+			break;
+		if (!sampler_push(cap, addr)) {
+			cap->flags |= PROFMAP_F_KTRUNC;
+			break;
+		}
+	}
+}
+
+/* A frame pointer worth following: aligned, room for (fp, ret) below
+ * the user address limit.
+ */
+static __always_inline bool sampler_fp_ok(unsigned long fp)
+{
+	return !(fp & 7) && fp && fp < TASK_SIZE_MAX - 2 * sizeof(long);
+}
+
+/* User stack of current from @uregs: the user PC, then the return
+ * addresses of the frame-pointer chain. One user-access window covers
+ * the whole walk (the chain only goes up, from the first frame pointer
+ * to TASK_SIZE_MAX), with page faults disabled so a missing page ends
+ * the walk instead of sleeping.
+ * Return: false when the walk stopped on an unreadable frame.
+ */
+static bool sampler_user_stack(struct sampler_capture *cap,
+			       struct pt_regs *uregs)
+{
+	unsigned long fp = uregs->bp, next, ret;
+	bool ok = true;
+
+	cap->limit = cap->n + kpm_max_depth;
+	if (!sampler_push(cap, uregs->ip) || !sampler_fp_ok(fp))
+		return true;
+
+	pagefault_disable();
+	if (!user_access_begin((const void __user *)fp, TASK_SIZE_MAX - fp)) {
+		pagefault_enable();
+		return false;
+	}
+	for (;;) {
+		unsafe_get_user(next, (unsigned long __user *)fp, fault);
+		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
+		if (!ret)
+			break;
+		if (!sampler_push(cap, ret)) {
+			cap->flags |= PROFMAP_F_UTRUNC;
+			break;
+		}
+		if (next <= fp || !sampler_fp_ok(next))
+			break;
+		fp = next;
+	}
+out:
+	user_access_end();
+	pagefault_enable();
+	return ok;
+fault:
+	ok = false;
+	goto out;
+}
+
+/* The user registers to walk, or NULL for kernel threads, exiting tasks
+ * and 32-bit tasks.
+ */
+static struct pt_regs *sampler_user_regs(struct pt_regs *regs)
+{
+	struct task_struct *task = current;
+
+	if (!task->mm || (task->flags & (PF_KTHREAD | PF_EXITING)))
+		return NULL;
+	if (!user_mode(regs))
+		regs = task_pt_regs(task);
+	return user_64bit_mode(regs) ? regs : NULL;
+}
+
+/* Tag, hash and count the captured sample in this CPU's hot map. */
+static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
+			    unsigned int nk)
+{
+	struct task_struct *task = current;
+	struct kpm_cpu_stats *st = &c->stats;
+	struct profmap *hot = READ_ONCE(c->hot);
+	struct profmap_sample s = {
+		.pcs = cap->pcs,
+		.tgid = task->tgid,
+		.tid = task->pid,
+		.nk = nk,
+		.nu = cap->n - nk,
+		.flags = cap->flags,
+		.comm = task->comm,
+	};
+	int err;
+
+	s.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
+	err = profmap_add(hot, &s, 1, GFP_ATOMIC | __GFP_NOWARN);
+	if (!err)
+		st->stored++;
+	else if (err == -ENOSPC)
+		st->lost_cap++;
+	else
+		st->lost_alloc++;
+	if (hot->max_chain > st->chain_max)
+		st->chain_max = hot->max_chain;
+}
+
+/* One sample of whatever @regs interrupted on this CPU. */
+static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
+{
+	struct sampler_capture cap = {
+		.pcs = c->pcs,
+		.h = profmap_hash_start(&kpm.pool),
+	};
+	struct pt_regs *uregs;
+	unsigned int nk;
+
+	if (unlikely(!regs)) {
+		c->stats.no_regs++;
+		return;
+	}
+	if (is_idle_task(current)) {
+		c->stats.idle++;
+		if (!kpm_idle)
+			return;
+	}
+	c->stats.samples++;
+
+	if (!user_mode(regs))
+		sampler_kernel_stack(&cap, regs);
+	nk = cap.n;
+	uregs = sampler_user_regs(regs);
+	if (uregs && !sampler_user_stack(&cap, uregs))
+		c->stats.user_fault++;
+	sampler_account(c, &cap, nk);
+}
+
+enum hrtimer_restart sampler_tick(struct hrtimer *timer)
+{
+	struct kpm_cpu *c = container_of(timer, struct kpm_cpu, timer);
+	struct kpm_cpu_stats *st = &c->stats;
+	u64 overrun, t0, dt;
+
+	overrun = hrtimer_forward_now(timer, kpm.period);
+	if (kpm_noop)
+		return HRTIMER_RESTART;
+
+	t0 = local_clock();
+	st->ticks++;
+	if (overrun > 1)
+		st->overruns += overrun - 1;
+	sampler_sample(c, get_irq_regs());
+	dt = local_clock() - t0;
+	st->ns_total += dt;
+	if (dt > st->ns_max)
+		st->ns_max = dt;
+	return READ_ONCE(kpm.sampling) ? HRTIMER_RESTART : HRTIMER_NORESTART;
+}
