@@ -278,6 +278,17 @@ out_put_slot:
 	return NULL;
 }
 
+/* Copy a comm of at most 15 bytes, which may be unterminated at 16. */
+static void profmap_copy_comm(char *dst, const char *src)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof_field(struct profmap_entry, comm) - 1 && src[i];
+	     i++)
+		dst[i] = src[i];
+	memset(dst + i, 0, sizeof_field(struct profmap_entry, comm) - i);
+}
+
 int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 		gfp_t gfp)
 {
@@ -306,8 +317,7 @@ int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 	e->nu = s->nu;
 	e->flags = s->flags;
 	e->pad = 0;
-	memcpy(e->comm, s->comm, sizeof(e->comm) - 1);
-	e->comm[sizeof(e->comm) - 1] = '\0';
+	profmap_copy_comm(e->comm, s->comm);
 	profmap_link(m, e);
 	return 0;
 }

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpm_check - assert on the records of /proc/kprofmap/samples in the VM
+ *
+ * Independent of kprof2pprof on purpose: the module's tests must not rely
+ * on the tool they feed. User frames are named from an `nm -S` listing of
+ * the (static) workload, kernel frames from /proc/kallsyms.
+ *
+ *   kpm_check -f FILE [-p TGID] [-c COMM] [-s SYMS -u leaf,caller,...]
+ *             [-k KSYM] [-m MIN_FRACTION] [-n MIN_SAMPLES] [-N MAX_SAMPLES]
+ *             [-L] [-C]
+ *
+ * Considers the S records of TGID (all records without -p). A record
+ * matches when its user frames, named, start with the -u chain (leaf
+ * first) and, with -k, one of its kernel frames is in KSYM. Fails unless
+ * the matching samples are at least MIN_FRACTION (default 0.9) of the
+ * considered samples and their number is within -n/-N. -L requires a
+ * lost record with a non-zero count; -C requires every (tgid, tid, comm,
+ * stack) to appear once. Prints what it found as TAP comments.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../module/kprofmap_format.h"
+
+struct sym {
+	unsigned long long start, end;
+	char name[64];
+};
+
+struct symtab {
+	struct sym *v;
+	size_t n, cap;
+};
+
+static void die(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "kpm_check: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+static void sym_add(struct symtab *t, unsigned long long start,
+		    unsigned long long end, const char *name)
+{
+	if (t->n == t->cap) {
+		t->cap = t->cap ? 2 * t->cap : 1024;
+		t->v = realloc(t->v, t->cap * sizeof(*t->v));
+		if (!t->v)
+			die("%s", "out of memory");
+	}
+	t->v[t->n].start = start;
+	t->v[t->n].end = end;
+	snprintf(t->v[t->n].name, sizeof(t->v[t->n].name), "%s", name);
+	t->n++;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* nm -S: "addr size type name" (functions only). */
+static void load_nm(struct symtab *t, const char *path)
+{
+	char line[512], type, name[256];
+	unsigned long long addr, size;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		die("cannot open %s", path);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %llx %c %255s", &addr, &size, &type,
+			   name) == 4 && (type == 'T' || type == 't'))
+			sym_add(t, addr, addr + size, name);
+	fclose(f);
+	qsort(t->v, t->n, sizeof(*t->v), sym_cmp);
+}
+
+/* /proc/kallsyms: "addr type name [module]"; a symbol ends where the
+ * next begins.
+ */
+static void load_kallsyms(struct symtab *t)
+{
+	char line[512], type, name[256];
+	unsigned long long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+	size_t i;
+
+	if (!f)
+		die("%s", "cannot open /proc/kallsyms");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) == 3 &&
+		    (type == 'T' || type == 't'))
+			sym_add(t, addr, 0, name);
+	fclose(f);
+	qsort(t->v, t->n, sizeof(*t->v), sym_cmp);
+	for (i = 0; i + 1 < t->n; i++)
+		t->v[i].end = t->v[i + 1].start;
+	if (t->n)
+		t->v[t->n - 1].end = t->v[t->n - 1].start + 4096;
+}
+
+static const char *sym_name(const struct symtab *t, unsigned long long pc)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (t->v[mid].start <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo && pc < t->v[lo - 1].end)
+		return t->v[lo - 1].name;
+	return "?";
+}
+
+/* Parse "x=hex,hex,..." into @pcs; returns the count. */
+static size_t parse_pcs(char *s, unsigned long long *pcs, size_t max)
+{
+	size_t n = 0;
+	char *tok, *save = NULL;
+
+	for (tok = strtok_r(s, ",", &save); tok && n < max;
+	     tok = strtok_r(NULL, ",", &save))
+		pcs[n++] = strtoull(tok, NULL, 16);
+	return n;
+}
+
+struct opts {
+	const char *file, *syms, *chain, *ksym, *comm;
+	long tgid;
+	double min_frac;
+	long min_n, max_n;
+	bool want_lost, want_unique;
+};
+
+static bool chain_matches(const struct symtab *us, const char *chain,
+			  const unsigned long long *pcs, size_t n)
+{
+	char buf[512], *tok, *save = NULL;
+	size_t i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", chain);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save), i++)
+		if (i >= n || strcmp(sym_name(us, pcs[i]), tok))
+			return false;
+	return true;
+}
+
+static bool has_ksym(const struct symtab *ks, const char *want,
+		     const unsigned long long *pcs, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(sym_name(ks, pcs[i]), want))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .tgid = -1, .min_frac = 0.9, .max_n = -1 };
+	static unsigned long long kp[2 * KPM_MAX_DEPTH_LIMIT], up[2 * KPM_MAX_DEPTH_LIMIT];
+	struct symtab us = {0}, ks = {0};
+	long long considered = 0, matching = 0, lost = -1, records = 0;
+	char *line = NULL, **seen = NULL;
+	size_t cap = 0, lineno = 0, nseen = 0;
+	int c, dups = 0;
+	FILE *f;
+
+	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:LC")) != -1) {
+		switch (c) {
+		case 'f': o.file = optarg; break;
+		case 'p': o.tgid = atol(optarg); break;
+		case 'c': o.comm = optarg; break;
+		case 's': o.syms = optarg; break;
+		case 'u': o.chain = optarg; break;
+		case 'k': o.ksym = optarg; break;
+		case 'm': o.min_frac = atof(optarg); break;
+		case 'n': o.min_n = atol(optarg); break;
+		case 'N': o.max_n = atol(optarg); break;
+		case 'L': o.want_lost = true; break;
+		case 'C': o.want_unique = true; break;
+		default: return 2;
+		}
+	}
+	if (!o.file)
+		die("%s", "-f FILE is required");
+	if (o.chain && !o.syms)
+		die("%s", "-u needs -s SYMS");
+	if (o.syms)
+		load_nm(&us, o.syms);
+	if (o.ksym)
+		load_kallsyms(&ks);
+
+	f = fopen(o.file, "r");
+	if (!f)
+		die("cannot open %s", o.file);
+	while (getline(&line, &cap, f) > 0) {
+		char *fld[8], *save = NULL, *tok;
+		long long count, tgid;
+		const char *comm;
+		size_t nk, nu, nf = 0;
+		bool ok = true;
+
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (lineno == 1) {
+			if (strncmp(line, KPM_MAGIC " ", strlen(KPM_MAGIC) + 1) ||
+			    atoi(line + strlen(KPM_MAGIC) + 1) != KPM_FORMAT_VERSION)
+				die("bad header: %s", line);
+			continue;
+		}
+		if (line[0] == KPM_REC_LOST) {
+			if (sscanf(line, "L %lld", &lost) != 1)
+				die("bad lost record: %s", line);
+			continue;
+		}
+		if (o.want_unique) {
+			size_t i;
+
+			for (i = 0; i < nseen; i++)
+				if (!strcmp(seen[i], strchr(line + 2, ' ')))
+					dups++;
+			seen = realloc(seen, (nseen + 1) * sizeof(*seen));
+			seen[nseen++] = strdup(strchr(line + 2, ' '));
+		}
+		/* "S count tgid tid comm flags k=... u=..." */
+		for (tok = strtok_r(line, " ", &save); tok && nf < 8;
+		     tok = strtok_r(NULL, " ", &save))
+			fld[nf++] = tok;
+		if (nf != 8 || strcmp(fld[0], "S") || strncmp(fld[6], "k=", 2) ||
+		    strncmp(fld[7], "u=", 2))
+			die("bad record: %s", line);
+		count = atoll(fld[1]);
+		tgid = atoll(fld[2]);
+		comm = fld[4];
+		records++;
+		if (o.tgid >= 0 && tgid != o.tgid)
+			continue;
+		nk = parse_pcs(fld[6] + 2, kp, 2 * KPM_MAX_DEPTH_LIMIT);
+		nu = parse_pcs(fld[7] + 2, up, 2 * KPM_MAX_DEPTH_LIMIT);
+		considered += count;
+		if (o.comm && strcmp(comm, o.comm))
+			ok = false;
+		if (o.chain && !chain_matches(&us, o.chain, up, nu))
+			ok = false;
+		if (o.ksym && !has_ksym(&ks, o.ksym, kp, nk))
+			ok = false;
+		if (ok)
+			matching += count;
+	}
+	fclose(f);
+	free(line);
+
+	printf("# kpm_check %s: records %lld, considered samples %lld, matching %lld, lost %lld\n",
+	       o.file, records, considered, matching, lost < 0 ? 0 : lost);
+	if (lineno == 0)
+		die("%s", "empty file");
+	if (o.want_unique && dups) {
+		printf("# %d duplicate records\n", dups);
+		return 1;
+	}
+	if (o.want_lost && lost <= 0) {
+		printf("# no lost record\n");
+		return 1;
+	}
+	if (matching < o.min_n || (o.max_n >= 0 && matching > o.max_n)) {
+		printf("# matching samples %lld outside [%ld, %ld]\n", matching,
+		       o.min_n, o.max_n);
+		return 1;
+	}
+	if (considered && matching < o.min_frac * considered) {
+		printf("# matching fraction %.3f below %.3f\n",
+		       (double)matching / considered, o.min_frac);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kpm_readzero - a syscall-heavy workload: main -> zero_loop ->
+ * zero_read, which read()s /dev/zero in 64 KiB chunks for SECONDS of
+ * CPU time, so most samples land in the kernel's read path under a
+ * known user chain. Prints "cpu_ms N" when done.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static char buf[65536];
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) long zero_read(int fd)
+{
+	long n = 0;
+
+	for (int i = 0; i < 64; i++)
+		n += read(fd, buf, sizeof(buf));
+	return n;
+}
+
+__attribute__((noinline)) long zero_loop(int fd, double until)
+{
+	long total = 0;
+
+	while (cpu_seconds() < until)
+		total += zero_read(fd);
+	return total;
+}
+
+int main(int argc, char **argv)
+{
+	double secs = argc > 1 ? atof(argv[1]) : 1.0;
+	double t0 = cpu_seconds();
+	int fd = open("/dev/zero", O_RDONLY);
+
+	if (fd < 0) {
+		perror("/dev/zero");
+		return 1;
+	}
+	if (zero_loop(fd, t0 + secs) <= 0)
+		return 1;
+	printf("cpu_ms %ld\n", (long)((cpu_seconds() - t0) * 1000));
+	return 0;
+}
