@@ -347,8 +347,9 @@ static int kpm_control_open(struct inode *inode, struct file *file)
 }
 
 static ssize_t kpm_control_write(struct file *file, const char __user *ubuf,
-				 size_t len, loff_t *ppos)
+				 size_t count, loff_t *ppos)
 {
+	size_t len = count;
 	char buf[16];
 	int ret;
 
@@ -358,9 +359,11 @@ static ssize_t kpm_control_write(struct file *file, const char __user *ubuf,
 		return -EFAULT;
 	buf[len] = '\0';
 	if (buf[len - 1] == '\n')
-		buf[len - 1] = '\0';
+		buf[--len] = '\0';
+	if (strlen(buf) != len)		/* embedded NUL */
+		return -EINVAL;
 	ret = kpm_control(buf);
-	return ret ? ret : len;
+	return ret ? ret : (ssize_t)count;
 }
 
 static const struct proc_ops kpm_control_ops = {
