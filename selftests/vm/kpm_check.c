@@ -12,7 +12,8 @@
  *
  * Considers the S records of TGID (all records without -p). A record
  * matches when its user frames, named, start with the -u chain (leaf
- * first) and, with -k, one of its kernel frames is in KSYM. Fails unless
+ * first; a link may list aliases, "read|__libc_read") and, for each -k
+ * (up to 8), one of its kernel frames is in KSYM. Fails unless
  * the matching samples are at least MIN_FRACTION (default 0.9) of the
  * considered samples and their number is within -n/-N. -L requires a
  * lost record with a non-zero count; -C requires every (tgid, tid, comm,
@@ -138,12 +139,31 @@ static size_t parse_pcs(char *s, unsigned long long *pcs, size_t max)
 }
 
 struct opts {
-	const char *file, *syms, *chain, *ksym, *comm;
+	const char *file, *syms, *chain, *comm;
+	const char *ksym[8];
+	int nksym;
 	long tgid;
 	double min_frac;
 	long min_n, max_n;
 	bool want_lost, want_unique;
 };
+
+/* Is @name one of the '|'-separated @alts? (aliases: read|__libc_read) */
+static bool name_in(const char *name, const char *alts)
+{
+	size_t len = strlen(name);
+
+	for (;;) {
+		const char *bar = strchr(alts, '|');
+		size_t n = bar ? (size_t)(bar - alts) : strlen(alts);
+
+		if (n == len && !strncmp(name, alts, n))
+			return true;
+		if (!bar)
+			return false;
+		alts = bar + 1;
+	}
+}
 
 static bool chain_matches(const struct symtab *us, const char *chain,
 			  const unsigned long long *pcs, size_t n)
@@ -154,7 +174,7 @@ static bool chain_matches(const struct symtab *us, const char *chain,
 	snprintf(buf, sizeof(buf), "%s", chain);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save), i++)
-		if (i >= n || strcmp(sym_name(us, pcs[i]), tok))
+		if (i >= n || !name_in(sym_name(us, pcs[i]), tok))
 			return false;
 	return true;
 }
@@ -188,7 +208,11 @@ int main(int argc, char **argv)
 		case 'c': o.comm = optarg; break;
 		case 's': o.syms = optarg; break;
 		case 'u': o.chain = optarg; break;
-		case 'k': o.ksym = optarg; break;
+		case 'k':
+			if (o.nksym == 8)
+				die("%s", "at most 8 -k");
+			o.ksym[o.nksym++] = optarg;
+			break;
 		case 'm': o.min_frac = atof(optarg); break;
 		case 'n': o.min_n = atol(optarg); break;
 		case 'N': o.max_n = atol(optarg); break;
@@ -203,7 +227,7 @@ int main(int argc, char **argv)
 		die("%s", "-u needs -s SYMS");
 	if (o.syms)
 		load_nm(&us, o.syms);
-	if (o.ksym)
+	if (o.nksym)
 		load_kallsyms(&ks);
 
 	f = fopen(o.file, "r");
@@ -258,8 +282,9 @@ int main(int argc, char **argv)
 			ok = false;
 		if (o.chain && !chain_matches(&us, o.chain, up, nu))
 			ok = false;
-		if (o.ksym && !has_ksym(&ks, o.ksym, kp, nk))
-			ok = false;
+		for (c = 0; c < o.nksym; c++)
+			if (!has_ksym(&ks, o.ksym[c], kp, nk))
+				ok = false;
 		if (ok)
 			matching += count;
 	}
