@@ -8,6 +8,8 @@
 #               (default /var/cache/kprofmap)
 #   kpm_default_kver     newest installed Debian 6.1 headers, e.g. 6.1.0-56-amd64
 #   kpm_kernel_dir KVER  where setup.sh unpacks linux-image-KVER
+#   kpm_vmlinuz KVER     its compressed kernel (bzImage)
+#   kpm_vmlinux KVER     the same decompressed to ELF (PVH boot, faster)
 #   kpm_die MSG...       print "SCRIPT: MSG" on stderr, exit 1
 
 KPM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,4 +35,8 @@ kpm_kernel_dir() {
 
 kpm_vmlinuz() {
 	echo "$(kpm_kernel_dir "$1")/boot/vmlinuz-$1"
+}
+
+kpm_vmlinux() {
+	echo "$(kpm_kernel_dir "$1")/boot/vmlinux-$1"
 }

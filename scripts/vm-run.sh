@@ -1,0 +1,360 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-run.sh - run a command inside Debian's kernel in QEMU (TCG), check the
+# kernel log, bring result files back. The one VM runner of kprofmap: the
+# tests, the demo and the benchmarks all boot through it.
+#
+#   scripts/vm-run.sh [OPTIONS] -- COMMAND...
+#
+#   --cpus N            virtual CPUs (default 2)
+#   --mem MB            guest memory (default 1024)
+#   --icount SHIFT      deterministic guest time: -icount shift=SHIFT,sleep=off
+#                       (single-threaded TCG; guest ns = insns << SHIFT)
+#   --timeout SECONDS   kill QEMU after this long (default 600)
+#   --out DIR           host directory that receives what the guest wrote
+#                       to /out (created; existing files are overwritten)
+#   --add HOST:GUEST    copy a file or directory into the initramfs at GUEST
+#                       (repeatable); ELF executables get their ldd libraries
+#   --kver VERSION      kernel to boot (default: newest Debian 6.1 headers)
+#   --append ARGS       extra kernel command line
+#   --expect-fail-log   invert the kernel log check (runner self-test): exit 0
+#                       only if the log check finds a problem
+#   --bzimage           boot the compressed vmlinuz (KASLR on, ~3 s slower)
+#                       instead of the ELF vmlinux setup.sh extracts (PVH
+#                       entry, no decompressor, so no KASLR)
+#   --keep              keep the work directory (console log, initramfs)
+#
+# COMMAND (all words joined by spaces) runs under /bin/sh in /kpm, with
+# PATH=/kpm:/bin:/sbin:/usr/bin:/usr/sbin and KPM_VM=1. /kpm holds:
+#   /kpm/kprofmap.ko       module/kprofmap.ko, if built
+#   /kpm/kprof2pprof       user/kprof2pprof, if built (with its libraries)
+#   /kpm/selftests/...     the selftests/ tree (no objects), ELF programs with
+#                          their libraries
+# Its stdout/stderr are streamed to ours.
+#
+# Exit status: the guest command's, when the run is clean. 124 on timeout,
+# 125 when the VM run itself failed: the guest did not finish (panic, hang),
+# or its kernel log shows a panic, Oops, WARNING, BUG, leak, lockdep report,
+# or a taint other than O (out-of-tree, 4096) and E (unsigned, 8192). The
+# offending log lines are printed with their line numbers, and the console
+# log is kept (its path is printed).
+
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+CPUS=2
+MEM=1024
+ICOUNT=
+TIMEOUT=600
+OUT=
+KVER=
+APPEND=
+EXPECT_FAIL_LOG=0
+KEEP=0
+BZIMAGE=0
+KEEP_CPIO=0
+ADDS=()
+
+# A kernel log line matching any of these fails the run.
+BAD_LOG_RE='Kernel panic|Oops|WARNING:|BUG:|BUG kmalloc|general protection fault|'\
+'kmemleak|unreferenced object|Objects remaining|still has objects|'\
+'possible recursive locking|circular locking|inconsistent lock state|'\
+'INFO: (possible|task .* blocked|lockdep)|lockdep|UBSAN:|KASAN:|'\
+'soft lockup|hard LOCKUP|rcu_.* detected stalls|Call Trace:'
+
+# Taint bits a test run may have: O (out-of-tree module), E (unsigned module).
+ALLOWED_TAINT=$((4096 | 8192))
+TAINT_LETTERS=PFSRMBUDAWCIOELKXTN
+
+usage() {
+	sed -n '4,41s/^# \{0,1\}//p' "$0"
+	exit "${1:-0}"
+}
+
+log() {
+	echo "vm-run: $*" >&2
+}
+
+# Exit with status 125, naming the console log.
+fail() {
+	log "$*"
+	[[ -f ${CONSOLE:-} ]] && log "console log: $CONSOLE"
+	KEEP=1
+	exit 125
+}
+
+parse_args() {
+	while [[ $# -gt 0 ]]; do
+		case "$1" in
+		--cpus) CPUS=$2; shift ;;
+		--mem) MEM=$2; shift ;;
+		--icount) ICOUNT=$2; shift ;;
+		--timeout) TIMEOUT=$2; shift ;;
+		--out) OUT=$2; shift ;;
+		--add) ADDS+=("$2"); shift ;;
+		--kver) KVER=$2; shift ;;
+		--append) APPEND=$2; shift ;;
+		--expect-fail-log) EXPECT_FAIL_LOG=1 ;;
+		--keep) KEEP=1; KEEP_CPIO=1 ;;
+		--bzimage) BZIMAGE=1 ;;
+		-h|--help) usage 0 ;;
+		--) shift; break ;;
+		*) log "unknown argument '$1' (COMMAND goes after --)"; usage 2 >&2 ;;
+		esac
+		shift
+	done
+	CMD="$*"
+	[[ -n $CMD ]] || { log "no COMMAND given"; usage 2 >&2; }
+	[[ -n $KVER ]] || KVER=$(kpm_default_kver)
+}
+
+# ---------------------------------------------------------------- initramfs
+
+# Copy one ELF executable's shared libraries and dynamic loader (as named by
+# ldd) into the staging root. Static executables have none.
+declare -A COPIED_LIBS=()
+copy_libs() {
+	local lib
+	for lib in $(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
+		[[ -n ${COPIED_LIBS[$lib]:-} ]] && continue
+		COPIED_LIBS[$lib]=1
+		mkdir -p "$STAGE$(dirname "$lib")"
+		cp -L "$lib" "$STAGE$lib"
+	done
+}
+
+is_elf_executable() {
+	[[ -f $1 && -x $1 && $(head -c 4 "$1") == $'\x7fELF' ]]
+}
+
+# Add the libraries of every ELF executable under the staged path $1.
+copy_libs_under() {
+	local f
+	while IFS= read -r -d '' f; do
+		is_elf_executable "$f" && copy_libs "$f"
+	done < <(find "$1" -type f -perm -u+x -print0)
+}
+
+# The unchanging part of the initramfs: busybox-static with its applet
+# symlinks and the empty mount points, cached per busybox version. The
+# kernel unpacks concatenated cpio archives in order, so each run only
+# appends its own /init and /kpm.
+base_cpio() {
+	local ver cpio dir app
+	ver=$(dpkg-query -W -f='${Version}' busybox-static | tr ':~' '__')
+	cpio="$KPM_CACHE/initramfs/busybox-$ver.cpio"
+	if [[ ! -f $cpio ]]; then
+		dir=$(mktemp -d)
+		mkdir -p "$dir"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,out,root,etc,kpm}
+		cp /bin/busybox "$dir/bin/busybox"
+		for app in $(/bin/busybox --list-full); do
+			[[ -e $dir/$app ]] || ln -s /bin/busybox "$dir/$app"
+		done
+		mkdir -p "$KPM_CACHE/initramfs"
+		(cd "$dir" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) >"$cpio.$$"
+		mv "$cpio.$$" "$cpio"
+		rm -rf "$dir"
+	fi
+	echo "$cpio"
+}
+
+stage_kpm() {
+	local kpm="$STAGE/kpm" add host guest
+	[[ -f $KPM_TOP/module/kprofmap.ko ]] && cp "$KPM_TOP/module/kprofmap.ko" "$kpm/"
+	[[ -f $KPM_TOP/user/kprof2pprof ]] && cp "$KPM_TOP/user/kprof2pprof" "$kpm/"
+	if [[ -d $KPM_TOP/selftests ]]; then
+		tar -C "$KPM_TOP" -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.mod' \
+			--exclude='*.mod.c' --exclude='*.mod.o' --exclude='.tmp*' --exclude=selftests/unit selftests |
+			tar -C "$kpm" -xf -
+	fi
+	for add in "${ADDS[@]}"; do
+		host=${add%%:*}
+		guest=${add#*:}
+		[[ $add == *:* && -n $host && $guest == /* ]] ||
+			fail "--add wants HOSTPATH:/GUESTPATH, got '$add'"
+		[[ -e $host ]] || fail "--add: no such file: $host"
+		mkdir -p "$STAGE$(dirname "$guest")"
+		cp -a "$host" "$STAGE$guest"
+	done
+	copy_libs_under "$STAGE/kpm"
+	for add in "${ADDS[@]}"; do
+		copy_libs_under "$STAGE${add#*:}"
+	done
+}
+
+# The guest's /init: mount, run the command, report, send /out, power off.
+# Every marker starts with KPM- so the host finds it in the console log.
+write_init() {
+	printf '%s\n' "$CMD" >"$STAGE/kpm/.kpm-cmd"
+	cat >"$STAGE/init" <<'EOF'
+#!/bin/sh
+# /init of the kprofmap test VM, written by scripts/vm-run.sh
+export PATH=/kpm:/bin:/sbin:/usr/bin:/usr/sbin HOME=/root TERM=dumb KPM_VM=1
+mount -t devtmpfs devtmpfs /dev
+exec </dev/console >/dev/console 2>&1
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmpfs /tmp
+ip link set lo up 2>/dev/null
+echo "KPM-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
+stty -F /dev/ttyS1 raw -echo 2>/dev/null
+
+cd /kpm
+echo "KPM-CMD-BEGIN"
+/bin/sh /kpm/.kpm-cmd </dev/null
+echo "KPM-CMD-END rc=$?"
+
+echo "KPM-DMESG-BEGIN"
+dmesg
+echo "KPM-DMESG-END"
+echo "KPM-TAINTED $(cat /proc/sys/kernel/tainted)"
+{
+	echo "KPM-OUT-BEGIN"
+	tar -C /out -cf - . | base64
+	echo "KPM-OUT-END"
+} >/dev/ttyS1
+echo "KPM-DONE"
+poweroff -f
+EOF
+	chmod +x "$STAGE/init"
+}
+
+build_initramfs() {
+	local base
+	base=$(base_cpio)
+	STAGE="$WORK/root"
+	mkdir -p "$STAGE/kpm"
+	stage_kpm
+	write_init
+	cp "$base" "$WORK/initramfs.cpio"
+	(cd "$STAGE" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) >>"$WORK/initramfs.cpio"
+	rm -rf "$STAGE"
+}
+
+# ---------------------------------------------------------------- the VM
+
+# Stream the guest command's output (console lines between the markers).
+stream_console() {
+	tail -n +1 -F -s 0.1 --pid="$1" "$RAW_CONSOLE" 2>/dev/null | tr -d '\r' |
+		awk '/KPM-CMD-BEGIN/ { on = 1; next } /KPM-CMD-END/ { on = 0 } on { print; fflush() }'
+}
+
+boot() {
+	local kernel qemu_rc=0 t0 qpid
+	kernel=$(kpm_vmlinux "$KVER")
+	[[ $BZIMAGE -eq 0 && -f $kernel ]] || kernel=$(kpm_vmlinuz "$KVER")
+	local qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
+		-machine pc -cpu max -smp "$CPUS" -m "$MEM"
+		-kernel "$kernel" -initrd "$WORK/initramfs.cpio"
+		-append "console=ttyS0 panic=-1 loglevel=5 log_buf_len=4M $APPEND"
+		-chardev "file,id=con,path=$RAW_CONSOLE" -serial chardev:con
+		-chardev "file,id=out,path=$WORK/ttyS1.raw" -serial chardev:out)
+	[[ -n $ICOUNT ]] && qemu+=(-icount "shift=$ICOUNT,sleep=off")
+
+	: >"$RAW_CONSOLE"
+	t0=$(date +%s.%N)
+	timeout --kill-after=5 "$TIMEOUT" "${qemu[@]}" </dev/null &
+	qpid=$!
+	stream_console "$qpid" &
+	wait "$qpid" || qemu_rc=$?
+	wait
+	WALL=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	tr -d '\r' <"$RAW_CONSOLE" >"$CONSOLE"
+	rm -f "$RAW_CONSOLE"
+
+	[[ $qemu_rc -eq 124 || $qemu_rc -eq 137 ]] && { log "TIMEOUT after ${TIMEOUT}s"; log "console log: $CONSOLE"; KEEP=1; exit 124; }
+	[[ $qemu_rc -eq 0 ]] || fail "qemu-system-x86_64 exited with status $qemu_rc"
+}
+
+# ---------------------------------------------------------------- checks
+
+# Print "N" of the first "MARKER N"-style field in the console log.
+marker_value() {
+	grep -ao "$1[^ ]*" "$CONSOLE" | head -n 1 | sed "s/^$1//"
+}
+
+# Print the problems of the kernel log, one per line, empty when clean.
+log_problems() {
+	local from=1 to tainted bad bit
+	to=$(wc -l <"$CONSOLE")
+	# The full dmesg dump when the guest got that far, else the whole console.
+	if grep -q 'KPM-DMESG-END' "$CONSOLE"; then
+		from=$(grep -n 'KPM-DMESG-BEGIN' "$CONSOLE" | tail -n 1 | cut -d: -f1)
+		to=$(grep -n 'KPM-DMESG-END' "$CONSOLE" | tail -n 1 | cut -d: -f1)
+	fi
+	awk -v from="$from" -v to="$to" -v re="$BAD_LOG_RE" -v f="$CONSOLE" \
+		'NR >= from && NR <= to && $0 ~ re { printf "%s:%d: %s\n", f, NR, $0 }' "$CONSOLE"
+
+	tainted=$(marker_value 'KPM-TAINTED ')
+	[[ -n $tainted ]] || { echo "guest did not report /proc/sys/kernel/tainted"; return; }
+	bad=$((tainted & ~ALLOWED_TAINT))
+	if [[ $bad -ne 0 ]]; then
+		local letters=
+		for ((bit = 0; bit < ${#TAINT_LETTERS}; bit++)); do
+			((bad >> bit & 1)) && letters+=${TAINT_LETTERS:bit:1}
+		done
+		echo "kernel tainted=$tainted: bits $bad ($letters) beyond O and E"
+	fi
+}
+
+fetch_out() {
+	[[ -n $OUT ]] || return 0
+	local raw="$WORK/ttyS1.raw"
+	grep -q 'KPM-OUT-END' "$raw" 2>/dev/null || fail "guest did not send /out back"
+	mkdir -p "$OUT"
+	tr -d '\r' <"$raw" | sed -n '/KPM-OUT-BEGIN/,/KPM-OUT-END/{/KPM-OUT-/d;p}' |
+		base64 -d | tar -C "$OUT" -xf - || fail "cannot unpack the guest's /out into $OUT"
+}
+
+cleanup() {
+	if [[ $KEEP -eq 1 ]]; then
+		[[ -d ${STAGE:-} ]] && rm -rf "$STAGE"
+		[[ $KEEP_CPIO -eq 1 ]] || rm -f "$WORK/initramfs.cpio"
+	else
+		rm -rf "$WORK"
+	fi
+}
+
+main() {
+	parse_args "$@"
+	"$KPM_TOP/scripts/setup.sh" --quiet ${KVER:+"$KVER"}
+	[[ -f $(kpm_vmlinuz "$KVER") ]] || kpm_die "no kernel for $KVER (scripts/setup.sh $KVER)"
+
+	mkdir -p "$KPM_TOP/build/vm"
+	WORK=$(mktemp -d "$KPM_TOP/build/vm/run.XXXXXX")
+	CONSOLE="$WORK/console.log"
+	RAW_CONSOLE="$WORK/console.raw"
+	trap cleanup EXIT
+
+	build_initramfs
+	boot
+
+	local rc problems boot_s
+	rc=$(marker_value 'KPM-CMD-END rc=')
+	boot_s=$(marker_value 'KPM-INIT uptime=')
+	problems=$(log_problems)
+
+	if [[ $EXPECT_FAIL_LOG -eq 1 ]]; then
+		[[ -n $problems ]] || fail "--expect-fail-log: the kernel log is clean, expected a failure"
+		log "kernel log check failed, as expected (--expect-fail-log):"
+		echo "$problems" | sed 's/^/vm-run:   /' >&2
+		return 0
+	fi
+
+	[[ -n $rc ]] || fail "the guest did not finish its command (kernel panic or hang?)"
+	if [[ -n $problems ]]; then
+		log "FAILED: the guest kernel log is not clean:"
+		echo "$problems" | sed 's/^/vm-run:   /' >&2
+		fail "kernel log check failed"
+	fi
+	grep -q 'KPM-DONE' "$CONSOLE" || fail "the guest did not finish sending /out"
+	fetch_out
+	log "guest exit status $rc; /init reached at ${boot_s}s guest time; ${WALL}s wall in all ($CPUS cpus${ICOUNT:+, icount shift=$ICOUNT}, $KVER)"
+	return "$rc"
+}
+
+status=0
+main "$@" || status=$?
+exit "$status"
