@@ -30,6 +30,7 @@ PACKAGES=(
 	build-essential linux-headers-amd64 linux-source-6.1 libelf-dev zlib1g-dev
 	qemu-system-x86 busybox-static cpio kmod xz-utils
 	golang-go clang libclang-rt-14-dev linux-perf
+	valgrind bpftrace
 )
 
 QUIET=0
