@@ -18,8 +18,9 @@
 #                       (repeatable); ELF executables get their ldd libraries
 #   --kver VERSION      kernel to boot (default: newest Debian 6.1 headers)
 #   --append ARGS       extra kernel command line
-#   --expect-fail-log   invert the kernel log check (runner self-test): exit 0
-#                       only if the log check finds a problem
+#   --expect-fail-log   invert the kernel log check (runner self-test): a
+#                       clean log fails the run (125); a dirty one returns
+#                       the guest command's status (0 if it did not finish)
 #   --bzimage           boot the compressed vmlinuz (KASLR on, ~3 s slower)
 #                       instead of the ELF vmlinux setup.sh extracts (PVH
 #                       entry, no decompressor, so no KASLR)
@@ -29,8 +30,8 @@
 # PATH=/kpm:/bin:/sbin:/usr/bin:/usr/sbin and KPM_VM=1. /kpm holds:
 #   /kpm/kprofmap.ko       module/kprofmap.ko, if built
 #   /kpm/kprof2pprof       user/kprof2pprof, if built (with its libraries)
-#   /kpm/selftests/...     the selftests/ tree (no objects), ELF programs with
-#                          their libraries
+#   /kpm/selftests/...     selftests/ but unit/ (host only) and objects; ELF
+#                          programs come with their libraries
 # Its stdout/stderr are streamed to ours.
 #
 # Exit status: the guest command's, when the run is clean. 124 on timeout,
@@ -56,19 +57,16 @@ BZIMAGE=0
 KEEP_CPIO=0
 ADDS=()
 
-# A kernel log line matching any of these fails the run.
-BAD_LOG_RE='Kernel panic|Oops|WARNING:|BUG:|BUG kmalloc|general protection fault|'\
-'kmemleak|unreferenced object|Objects remaining|still has objects|'\
-'possible recursive locking|circular locking|inconsistent lock state|'\
-'INFO: (possible|task .* blocked|lockdep)|lockdep|UBSAN:|KASAN:|'\
-'soft lockup|hard LOCKUP|rcu_.* detected stalls|Call Trace:'
+# KPM_BAD_LOG_RE: kernel log lines that fail the run. One definition,
+# shared with the in-guest test helpers.
+. "$KPM_TOP/selftests/lib/kpm.sh"
 
 # Taint bits a test run may have: O (out-of-tree module), E (unsigned module).
 ALLOWED_TAINT=$((4096 | 8192))
 TAINT_LETTERS=PFSRMBUDAWCIOELKXTN
 
 usage() {
-	sed -n '4,41s/^# \{0,1\}//p' "$0"
+	sed -n '4,42s/^# \{0,1\}//p' "$0"
 	exit "${1:-0}"
 }
 
@@ -284,7 +282,7 @@ log_problems() {
 		from=$(grep -n 'KPM-DMESG-BEGIN' "$CONSOLE" | tail -n 1 | cut -d: -f1)
 		to=$(grep -n 'KPM-DMESG-END' "$CONSOLE" | tail -n 1 | cut -d: -f1)
 	fi
-	awk -v from="$from" -v to="$to" -v re="$BAD_LOG_RE" -v f="$CONSOLE" \
+	awk -v from="$from" -v to="$to" -v re="$KPM_BAD_LOG_RE" -v f="$CONSOLE" \
 		'NR >= from && NR <= to && $0 ~ re { printf "%s:%d: %s\n", f, NR, $0 }' "$CONSOLE"
 
 	tainted=$(marker_value 'KPM-TAINTED ')
@@ -323,6 +321,8 @@ main() {
 	[[ -f $(kpm_vmlinuz "$KVER") ]] || kpm_die "no kernel for $KVER (scripts/setup.sh $KVER)"
 
 	mkdir -p "$KPM_TOP/build/vm"
+	# Work directories of failed runs are kept for a day.
+	find "$KPM_TOP/build/vm" -maxdepth 1 -name 'run.*' -mmin +1440 -exec rm -rf {} +
 	WORK=$(mktemp -d "$KPM_TOP/build/vm/run.XXXXXX")
 	CONSOLE="$WORK/console.log"
 	RAW_CONSOLE="$WORK/console.raw"
@@ -340,15 +340,15 @@ main() {
 		[[ -n $problems ]] || fail "--expect-fail-log: the kernel log is clean, expected a failure"
 		log "kernel log check failed, as expected (--expect-fail-log):"
 		echo "$problems" | sed 's/^/vm-run:   /' >&2
-		return 0
+		return "${rc:-0}"
 	fi
 
-	[[ -n $rc ]] || fail "the guest did not finish its command (kernel panic or hang?)"
 	if [[ -n $problems ]]; then
 		log "FAILED: the guest kernel log is not clean:"
 		echo "$problems" | sed 's/^/vm-run:   /' >&2
-		fail "kernel log check failed"
 	fi
+	[[ -n $rc ]] || fail "the guest did not finish its command (kernel panic or hang?)"
+	[[ -z $problems ]] || fail "kernel log check failed"
 	grep -q 'KPM-DONE' "$CONSOLE" || fail "the guest did not finish sending /out"
 	fetch_out
 	log "guest exit status $rc; /init reached at ${boot_s}s guest time; ${WALL}s wall in all ($CPUS cpus${ICOUNT:+, icount shift=$ICOUNT}, $KVER)"

@@ -1,0 +1,191 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# kpm.sh - helpers for kprofmap's VM selftests (selftests/vm/NN-name.sh).
+#
+# POSIX sh (busybox ash in the VM). Source it, then print TAP through it:
+#
+#	. /kpm/selftests/lib/kpm.sh        # or "$(dirname "$0")/../lib/kpm.sh"
+#	kpm_require_root
+#	kpm_require_module
+#	ktap_header
+#	ktap_plan 3
+#	kpm_load freq=999 || ktap_bail "insmod failed"
+#	ktap_result "samples is readable" head -n 1 /proc/kprofmap/samples
+#	ktap_result "freq=999 in the header" grep -q freq=999 /proc/kprofmap/samples
+#	kpm_unload_check "unload, kernel log clean"
+#	ktap_finished
+#
+# TAP (kselftest style; exit codes as tools/testing/selftests/kselftest.h):
+#   ktap_header               print "TAP version 13"
+#   ktap_plan N               print "1..N"
+#   ktap_pass DESC            print "ok <n> DESC"
+#   ktap_fail DESC            print "not ok <n> DESC"
+#   ktap_skip DESC REASON     print "ok <n> DESC # SKIP REASON"
+#   ktap_result DESC CMD...   run CMD (output shown as "# " lines), then
+#                             ktap_pass DESC if it exited 0, else ktap_fail
+#   ktap_diag MSG...          print "# MSG"
+#   ktap_skip_all REASON      print "1..0 # SKIP REASON", exit 4 (KSFT_SKIP)
+#   ktap_bail MSG             print "Bail out! MSG", exit 1 (KSFT_FAIL)
+#   ktap_finished             print totals and exit: 1 if any test failed or
+#                             fewer ran than planned, 4 if all were skipped,
+#                             else 0
+#
+# Requirements (skip when a feature is absent, fail when a build is):
+#   kpm_require_root          skip all unless running as root
+#   kpm_require_cmd CMD...    skip all unless every CMD is on PATH
+#   kpm_require_module        bail out (a failure, not a skip) if $KPM_KO is
+#                             missing: the VM always ships the module
+#
+# Module and kernel log:
+#   KPM_KO                    module path (default /kpm/kprofmap.ko)
+#   KPM_BAD_LOG_RE            extended regex of kernel log lines that fail a
+#                             test (also used by scripts/vm-run.sh)
+#   kpm_dmesg_mark [NAME]     write a mark line into the kernel log
+#   kpm_dmesg_since_mark      print the kernel log lines after the last mark
+#   kpm_check_dmesg DESC      test point: fail DESC, listing the lines, if
+#                             any line since the last mark matches
+#                             KPM_BAD_LOG_RE
+#   kpm_loaded                true if kprofmap is loaded
+#   kpm_load [PARAM=VALUE...] mark the log, insmod $KPM_KO; insmod's status
+#   kpm_unload                rmmod kprofmap; rmmod's status
+#   kpm_unload_check DESC     test point: rmmod succeeds and the kernel log
+#                             since the last mark (kpm_load sets one) is clean
+
+KPM_KO=${KPM_KO:-/kpm/kprofmap.ko}
+
+# Kernel log lines that fail a test or a VM run: crashes, warnings, leaks,
+# lockdep and sanitizer reports, stalls.
+KPM_BAD_LOG_RE='Kernel panic|Oops|WARNING:|BUG:|BUG kmalloc|general protection fault|'\
+'kmemleak|unreferenced object|Objects remaining|still has objects|'\
+'possible recursive locking|circular locking|inconsistent lock state|'\
+'INFO: (possible|task .* blocked|lockdep)|lockdep|UBSAN:|KASAN:|'\
+'soft lockup|hard LOCKUP|rcu_.* detected stalls|Call Trace:'
+
+KSFT_PASS=0
+KSFT_FAIL=1
+KSFT_SKIP=4
+
+ktap_n=0
+ktap_npass=0
+ktap_nfail=0
+ktap_nskip=0
+ktap_nplan=
+
+ktap_header() {
+	echo "TAP version 13"
+}
+
+ktap_plan() {
+	ktap_nplan=$1
+	echo "1..$1"
+}
+
+ktap_diag() {
+	echo "# $*"
+}
+
+ktap_pass() {
+	ktap_n=$((ktap_n + 1))
+	ktap_npass=$((ktap_npass + 1))
+	echo "ok $ktap_n $1"
+}
+
+ktap_fail() {
+	ktap_n=$((ktap_n + 1))
+	ktap_nfail=$((ktap_nfail + 1))
+	echo "not ok $ktap_n $1"
+}
+
+ktap_skip() {
+	ktap_n=$((ktap_n + 1))
+	ktap_nskip=$((ktap_nskip + 1))
+	echo "ok $ktap_n $1 # SKIP $2"
+}
+
+ktap_result() {
+	_kpm_desc=$1
+	shift
+	if _kpm_out=$("$@" 2>&1); then
+		[ -n "$_kpm_out" ] && echo "$_kpm_out" | sed 's/^/# /'
+		ktap_pass "$_kpm_desc"
+	else
+		[ -n "$_kpm_out" ] && echo "$_kpm_out" | sed 's/^/# /'
+		ktap_fail "$_kpm_desc"
+	fi
+}
+
+ktap_skip_all() {
+	echo "1..0 # SKIP $*"
+	exit $KSFT_SKIP
+}
+
+ktap_bail() {
+	echo "Bail out! $*"
+	exit $KSFT_FAIL
+}
+
+ktap_finished() {
+	echo "# Totals: pass:$ktap_npass fail:$ktap_nfail skip:$ktap_nskip"
+	if [ -n "$ktap_nplan" ] && [ "$ktap_n" -ne "$ktap_nplan" ]; then
+		echo "# Planned $ktap_nplan tests but ran $ktap_n"
+		exit $KSFT_FAIL
+	fi
+	[ "$ktap_nfail" -eq 0 ] || exit $KSFT_FAIL
+	[ "$ktap_npass" -eq 0 ] && [ "$ktap_nskip" -gt 0 ] && exit $KSFT_SKIP
+	exit $KSFT_PASS
+}
+
+kpm_require_root() {
+	[ "$(id -u)" -eq 0 ] || ktap_skip_all "must run as root"
+}
+
+kpm_require_cmd() {
+	for _kpm_cmd in "$@"; do
+		command -v "$_kpm_cmd" >/dev/null 2>&1 || ktap_skip_all "$_kpm_cmd not found"
+	done
+}
+
+kpm_require_module() {
+	[ -f "$KPM_KO" ] || ktap_bail "$KPM_KO missing (module not built?)"
+}
+
+kpm_dmesg_mark() {
+	# <6>: KERN_INFO, so the mark stays off the console.
+	echo "<6>kpm-selftest: mark ${1:-$0}" >/dev/kmsg
+}
+
+kpm_dmesg_since_mark() {
+	dmesg | awk '/kpm-selftest: mark / { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }'
+}
+
+kpm_check_dmesg() {
+	_kpm_bad=$(kpm_dmesg_since_mark | grep -E "$KPM_BAD_LOG_RE")
+	if [ -n "$_kpm_bad" ]; then
+		echo "$_kpm_bad" | sed 's/^/# dmesg: /'
+		ktap_fail "$1"
+		return 1
+	fi
+	ktap_pass "$1"
+}
+
+kpm_loaded() {
+	grep -q '^kprofmap ' /proc/modules
+}
+
+kpm_load() {
+	kpm_dmesg_mark "load kprofmap $*"
+	insmod "$KPM_KO" "$@"
+}
+
+kpm_unload() {
+	rmmod kprofmap
+}
+
+kpm_unload_check() {
+	if ! _kpm_out=$(kpm_unload 2>&1); then
+		echo "$_kpm_out" | sed 's/^/# rmmod: /'
+		ktap_fail "$1"
+		return 1
+	fi
+	kpm_check_dmesg "$1"
+}
