@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 40-stress.sh - the paths that can hurt the kernel:
+#  - CPU 1 goes offline while sampling: its staged samples reach the
+#    aggregate (none lost), and sampling resumes when it comes back;
+#  - the memory cap (max_entries=16) is reached: samples are counted as
+#    lost and reported in the L record;
+#  - unload while sampling at 10 kHz with two readers looping on samples.
+# The kernel log must stay clean after each.
+. "$(dirname "$0")/../lib/kpm.sh"
+kpm_require_root
+kpm_require_module
+kpm_require_cmd taskset
+ktap_header
+ktap_plan 12
+
+W=/kpm/selftests/workloads
+CHECK=/kpm/selftests/vm/kpm_check
+CPU1=/sys/devices/system/cpu/cpu1/online
+stat() { sed -n "s/^$1 //p" /proc/kprofmap/stats; }
+sum_samples() { awk '/^S / { n += $2 } END { print n + 0 }' "$1"; }
+
+[ -w $CPU1 ] || ktap_bail "needs a second CPU that can go offline (vm-run.sh --cpus 2)"
+
+# --- hotplug -------------------------------------------------------------
+kpm_load freq=999 autostart=0 || ktap_bail "insmod failed"
+echo start >/proc/kprofmap/control
+taskset 2 $W/kpm_chain 1 >/dev/null & pid=$!
+wait $pid
+echo 0 >$CPU1
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/samples >/tmp/hp.txt
+ktap_result "kpm_chain on CPU 1 sampled before CPU 1 went offline" \
+	$CHECK -f /tmp/hp.txt -p $pid -n 500 -m 0
+ktap_result "offline CPU 1: every stored sample is in samples (stored == sum)" \
+	sh -c "[ $(stat stored) -eq $(sum_samples /tmp/hp.txt) ] && [ $(stat lost) -eq 0 ]"
+echo start >/proc/kprofmap/control
+t0=$(stat ticks)
+sleep 0.3
+ktap_result "sampling continues on CPU 0 while CPU 1 is offline" \
+	sh -c "[ $(stat ticks) -gt $t0 ]"
+echo 1 >$CPU1
+taskset 2 $W/kpm_chain 0.5 >/dev/null & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >/tmp/hp2.txt
+ktap_result "CPU 1 back online: a task pinned to it is sampled again" \
+	$CHECK -f /tmp/hp2.txt -p $pid -n 250 -m 0
+# Offline and online while sampling at 10 kHz, a few times.
+$W/kpm_chain 2 >/dev/null &
+for i in 1 2 3 4 5; do
+	echo 0 >$CPU1
+	sleep 0.1
+	echo 1 >$CPU1
+	sleep 0.1
+done
+wait
+ktap_result "samples well formed and unique after hotplug cycles" \
+	sh -c "cat /proc/kprofmap/samples >/tmp/hp3.txt && $CHECK -f /tmp/hp3.txt -C -m 0"
+kpm_unload_check "unload after hotplug, log clean"
+
+# --- memory cap ----------------------------------------------------------
+kpm_load freq=10000 max_entries=16 || ktap_bail "insmod max_entries=16 failed"
+$W/kpm_readzero 1 >/dev/null &
+$W/kpm_chain 1 >/dev/null &
+for i in $(seq 50); do ls -R /proc/self >/dev/null 2>&1; done
+wait
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/samples >/tmp/cap.txt
+ktap_result "cap reached: lost samples reported in an L record" \
+	$CHECK -f /tmp/cap.txt -L -m 0
+ktap_result "cap reached: at most 16 entries, lost_cap > 0 in stats" \
+	sh -c "[ $(grep -c '^S ' /tmp/cap.txt) -le 16 ] && [ $(stat entries) -le 16 ] && [ $(stat lost_cap) -gt 0 ]"
+ktap_result "cap: stored == sum of samples, lost == L count" \
+	sh -c "[ $(stat stored) -eq $(sum_samples /tmp/cap.txt) ] &&
+	       [ $(stat lost) -eq $(sed -n 's/^L \([0-9]*\) .*/\1/p' /tmp/cap.txt) ]"
+kpm_unload_check "unload at the cap, log clean"
+
+# --- unload while sampling at 10 kHz with two readers ---------------------
+kpm_load freq=10000 || ktap_bail "insmod freq=10000 failed"
+$W/kpm_chain 3 >/dev/null & w=$!
+(while :; do cat /proc/kprofmap/samples >/dev/null 2>&1 || break; done) & r1=$!
+(while :; do cat /proc/kprofmap/samples >/dev/null 2>&1 || break; done) & r2=$!
+(while :; do cat /proc/kprofmap/stats >/dev/null 2>&1 || break; done) & r3=$!
+sleep 1
+ktap_result "readers looping do not cost samples (lost == 0)" \
+	sh -c "[ $(stat lost) -eq 0 ]"
+kpm_unload_check "unload at 10 kHz with two readers looping, log clean"
+sleep 0.2
+kill $r1 $r2 $r3 $w 2>/dev/null
+wait 2>/dev/null
+ktap_finished
