@@ -1,0 +1,195 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh - all of kprofmap's tests, in tiers: what `make check` runs.
+#
+#   scripts/check.sh
+#
+#   setup   scripts/setup.sh --quiet (installs what is missing)
+#   build   make all (module against the VM kernel's headers, user tools),
+#           make -C selftests all, make -C selftests/warn; no warnings
+#   unit    make -C selftests unit       (host, TAP)   if the target exists
+#   user    make -C user check           (host, TAP)   if the target exists
+#   vm      scripts/vm-run-selftest.sh   (the runner proves itself)
+#           every selftests/vm/NN-name.sh, all in one VM boot, through
+#           selftests/lib/run-vm-tests.sh
+#   e2e     scripts/e2e.sh               (TAP)         if it exists
+#
+# Every tier prints TAP; this script counts the "ok"/"not ok" lines of each
+# program (a "# SKIP" directive counts as skipped) and treats a program that
+# exits non-zero (other than 4, the kselftest skip) without reporting a
+# failure, or runs fewer tests than planned, as one more failure. The VM
+# tier never skips: a VM that cannot boot, a missing module, or no VM
+# tests at all are failures. The last line is exactly
+#
+#   N passed, N failed, N skipped
+#
+# and the exit status is non-zero if anything failed. Logs: build/check/.
+#
+# Environment: KVER (kernel the VM boots and the module is built for;
+# default the newest Debian 6.1 headers), KPM_VM_TIMEOUT (seconds for the
+# VM test boot, default 1800).
+
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+LOGS="$KPM_TOP/build/check"
+PASSED=0
+FAILED=0
+SKIPPED=0
+FAILURES=()
+
+say() {
+	echo "check: $*"
+}
+
+# point PASS|FAIL DESC: one result of check.sh's own.
+point() {
+	if [[ $1 == PASS ]]; then
+		PASSED=$((PASSED + 1))
+		echo "ok - $2"
+	else
+		FAILED=$((FAILED + 1))
+		FAILURES+=("$2")
+		echo "not ok - $2"
+	fi
+}
+
+# tally NAME RC LOG: count the TAP results a program printed into LOG.
+tally() {
+	local name=$1 rc=$2 log=$3 pass fail skip plan ran
+	pass=$(grep -aE '^ok\b' "$log" | grep -vicE '#[[:space:]]*skip' || true)
+	skip=$(grep -aE '^(not )?ok\b' "$log" | grep -icE '#[[:space:]]*skip' || true)
+	fail=$(grep -aE '^not ok\b' "$log" | grep -vicE '#[[:space:]]*skip' || true)
+	plan=$(grep -aoE '^1\.\.[0-9]+' "$log" | head -n 1 | cut -c4- || true)
+	ran=$((pass + fail + skip))
+	PASSED=$((PASSED + pass))
+	SKIPPED=$((SKIPPED + skip))
+	FAILED=$((FAILED + fail))
+	while IFS= read -r line; do
+		FAILURES+=("$name: $line")
+	done < <(grep -aE '^not ok\b' "$log" | grep -viE '#[[:space:]]*skip')
+
+	if [[ $rc -ne 0 && $rc -ne 4 && $fail -eq 0 ]]; then
+		point FAIL "$name exited with status $rc"
+	elif [[ -n $plan && $ran -lt $plan ]]; then
+		point FAIL "$name planned $plan tests but ran $ran"
+	elif [[ $rc -eq 4 && $ran -eq 0 ]]; then
+		SKIPPED=$((SKIPPED + 1))
+	elif [[ $ran -eq 0 && $rc -eq 0 ]]; then
+		point FAIL "$name printed no TAP results"
+	fi
+}
+
+# run_tap NAME CMD...: run a TAP-printing command, show and log its output,
+# tally it.
+run_tap() {
+	local name=$1 log="$LOGS/$1.log"
+	shift
+	say "---- $name: $*"
+	"$@" 2>&1 | tee "$log"
+	tally "$name" "${PIPESTATUS[0]}" "$log"
+}
+
+# build DESC LOGNAME CMD...: a build step, quiet unless it fails.
+build() {
+	local desc=$1 log="$LOGS/$2.log"
+	shift 2
+	if "$@" >"$log" 2>&1; then
+		point PASS "build: $desc"
+	else
+		tail -n 40 "$log" | sed 's/^/# /'
+		point FAIL "build: $desc (log: $log)"
+	fi
+}
+
+# has_target DIR TARGET: DIR/Makefile defines TARGET (nothing is run).
+has_target() {
+	[[ -f $1/Makefile ]] && make -C "$1" -npq .DEFAULT 2>/dev/null | grep -q "^$2:"
+}
+
+tier_build() {
+	say "==== build (KDIR=$KDIR)"
+	build "make all" make-all make -C "$KPM_TOP" KDIR="$KDIR" all
+	if [[ -f $KPM_TOP/selftests/Makefile ]]; then
+		build "make -C selftests all" selftests make -C "$KPM_TOP/selftests" KDIR="$KDIR" all
+	fi
+	build "selftests/warn/kpm_warn.ko" warn make -C "$KPM_TOP/selftests/warn" KDIR="$KDIR"
+	local warnings
+	warnings=$(cat "$LOGS"/make-all.log "$LOGS"/selftests.log "$LOGS"/warn.log 2>/dev/null |
+		grep -E '(^|: )warning:' || true)
+	if [[ -z $warnings ]]; then
+		point PASS "build: no compiler warnings"
+	else
+		echo "$warnings" | sed 's/^/# /'
+		point FAIL "build: no compiler warnings"
+	fi
+}
+
+tier_unit() {
+	has_target "$KPM_TOP/selftests" unit && run_tap unit make -s -C "$KPM_TOP/selftests" unit
+	has_target "$KPM_TOP/user" check && run_tap user make -s -C "$KPM_TOP/user" check
+	return 0
+}
+
+tier_vm() {
+	say "==== vm ($KVER)"
+	if [[ -f $KPM_TOP/module/kprofmap.ko ]]; then
+		point PASS "vm: module/kprofmap.ko is built"
+	else
+		point FAIL "vm: module/kprofmap.ko is built"
+	fi
+	run_tap vm-run-selftest "$KPM_TOP/scripts/vm-run-selftest.sh"
+
+	local tests=() t name rc=0 out="$LOGS/vm"
+	for t in "$KPM_TOP"/selftests/vm/[0-9][0-9]-*.sh; do
+		[[ -f $t ]] && tests+=("$(basename "$t")")
+	done
+	if [[ ${#tests[@]} -eq 0 ]]; then
+		point FAIL "vm: no selftests/vm/NN-name.sh tests found"
+		return
+	fi
+	say "---- vm: ${tests[*]}"
+	"$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" --out "$out" --timeout "${KPM_VM_TIMEOUT:-1800}" -- \
+		sh /kpm/selftests/lib/run-vm-tests.sh || rc=$?
+	for t in "${tests[@]}"; do
+		name=${t%.sh}
+		if [[ -f $out/vm/$name.rc ]]; then
+			tally "vm/$t" "$(cat "$out/vm/$name.rc")" "$out/vm/$name.log"
+		else
+			point FAIL "vm: $t did not run to the end"
+		fi
+	done
+	[[ $rc -eq 0 ]] || point FAIL "vm: the test VM run failed (vm-run.sh status $rc, see above)"
+}
+
+tier_e2e() {
+	[[ -x $KPM_TOP/scripts/e2e.sh ]] || return 0
+	say "==== e2e"
+	run_tap e2e "$KPM_TOP/scripts/e2e.sh"
+}
+
+main() {
+	local t0=$SECONDS
+	"$KPM_TOP/scripts/setup.sh" --quiet || kpm_die "scripts/setup.sh failed"
+	KVER=${KVER:-$(kpm_default_kver)}
+	KDIR=/usr/src/linux-headers-$KVER
+	[[ -d $KDIR ]] || kpm_die "no headers for KVER=$KVER ($KDIR)"
+	rm -rf "$LOGS"
+	mkdir -p "$LOGS"
+
+	tier_build
+	tier_unit
+	tier_vm
+	tier_e2e
+
+	say "==== done in $((SECONDS - t0)) s; logs in $LOGS"
+	local f
+	for f in "${FAILURES[@]}"; do
+		say "FAILED: $f"
+	done
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	[[ $FAILED -eq 0 ]]
+}
+
+main
