@@ -105,7 +105,10 @@ build() {
 
 # has_target DIR TARGET: DIR/Makefile defines TARGET (nothing is run).
 has_target() {
-	[[ -f $1/Makefile ]] && make -C "$1" -npq .DEFAULT 2>/dev/null | grep -q "^$2:"
+	local db
+	[[ -f $1/Makefile ]] || return 1
+	db=$(make -C "$1" -npq .DEFAULT 2>/dev/null || true)
+	grep -q "^$2:" <<<"$db"
 }
 
 tier_build() {
