@@ -50,11 +50,13 @@ say() {
 
 # Print the packages of "$@" that are not installed.
 missing_packages() {
-	local status
-	status=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null || true)
-	local p
+	local -A installed=()
+	local status name p
+	while read -r status name; do
+		[[ $status == ii ]] && installed[$name]=1
+	done < <(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$@" 2>/dev/null || true)
 	for p in "$@"; do
-		grep -qx "ii  $p" <<<"$status" || echo "$p"
+		[[ -n ${installed[$p]:-} ]] || echo "$p"
 	done
 }
 
