@@ -109,29 +109,20 @@ parse_args() {
 
 # ---------------------------------------------------------------- initramfs
 
-# Copy one ELF executable's shared libraries and dynamic loader (as named by
-# ldd) into the staging root. Static executables have none.
-declare -A COPIED_LIBS=()
-copy_libs() {
-	local lib
-	for lib in $(ldd "$1" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p'); do
-		[[ -n ${COPIED_LIBS[$lib]:-} ]] && continue
-		COPIED_LIBS[$lib]=1
-		mkdir -p "$STAGE$(dirname "$lib")"
-		cp -L "$lib" "$STAGE$lib"
-	done
-}
-
-is_elf_executable() {
-	[[ -f $1 && -x $1 && $(head -c 4 "$1") == $'\x7fELF' ]]
-}
-
-# Add the libraries of every ELF executable under the staged path $1.
+# Copy the shared libraries and the dynamic loader that ldd names for the
+# ELF executables under the staged paths "$@" into the staging root. Few
+# processes: forks are what is slow on a loaded host.
 copy_libs_under() {
-	local f
+	local f magic elves=() libs
 	while IFS= read -r -d '' f; do
-		is_elf_executable "$f" && copy_libs "$f"
-	done < <(find "$1" -type f -perm -u+x -print0)
+		IFS= read -r -n 4 -d '' magic <"$f" || true
+		[[ $magic == $'\x7fELF' ]] && elves+=("$f")
+	done < <(find "$@" -type f -perm -u+x -print0)
+	[[ ${#elves[@]} -gt 0 ]] || return 0
+	libs=$(ldd "${elves[@]}" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | sort -u)
+	# shellcheck disable=SC2086
+	[[ -z $libs ]] || cp -L --parents $libs "$STAGE/"
 }
 
 # The unchanging part of the initramfs: busybox-static with its applet
@@ -175,10 +166,11 @@ stage_kpm() {
 		mkdir -p "$STAGE$(dirname "$guest")"
 		cp -a "$host" "$STAGE$guest"
 	done
-	copy_libs_under "$STAGE/kpm"
+	local staged=("$STAGE/kpm")
 	for add in "${ADDS[@]}"; do
-		copy_libs_under "$STAGE${add#*:}"
+		staged+=("$STAGE${add#*:}")
 	done
+	copy_libs_under "${staged[@]}"
 }
 
 # The guest's /init: mount, run the command, report, send /out, power off.
