@@ -10,6 +10,10 @@
 #   kpm_kernel_dir KVER  where setup.sh unpacks linux-image-KVER
 #   kpm_vmlinuz KVER     its compressed kernel (bzImage)
 #   kpm_vmlinux KVER     the same decompressed to ELF (PVH boot, faster)
+#   kpm_debug_kver       name of the debug kernel, 6.1-debug
+#   kpm_resolve_kver K   6.1 / 6.12 / 6.1-debug / a full release -> release
+#   kpm_kdir KVER        kernel build tree to build modules against
+#   kpm_release KVER     its `uname -r` (what a module's vermagic names)
 #   kpm_die MSG...       print "SCRIPT: MSG" on stderr, exit 1
 
 KPM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -39,4 +43,50 @@ kpm_vmlinuz() {
 
 kpm_vmlinux() {
 	echo "$(kpm_kernel_dir "$1")/boot/vmlinux-$1"
+}
+
+# ---------------------------------------------------------------- kernel matrix
+# The kernels `make check` runs on, by short name: 6.1 (Debian's, the
+# default), 6.12 (Debian's LTS), 6.1-debug (built from linux-source-6.1 by
+# build-debug-kernel.sh). Each resolves to a release that names its
+# directory under $KPM_CACHE/kernels and its build tree under build/.
+
+kpm_debug_kver() {
+	echo "6.1-debug"
+}
+
+# The release of the newest /usr/src/linux-headers-6.12.*-amd64 or, where
+# setup.sh unpacked them (never installed), $KPM_CACHE/headers/. Empty if none.
+kpm_612_kver() {
+	local d
+	d=$(ls -d /usr/src/linux-headers-6.12.*-amd64 \
+		"$KPM_CACHE"/headers/usr/src/linux-headers-6.12.*-amd64 2>/dev/null |
+		sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
+	echo "$d"
+}
+
+kpm_resolve_kver() {
+	case "$1" in
+	""|6.1) kpm_default_kver ;;
+	6.12) kpm_612_kver ;;
+	*) echo "$1" ;;
+	esac
+}
+
+kpm_kdir() {
+	if [[ $1 == "$(kpm_debug_kver)" ]]; then
+		echo "$(kpm_kernel_dir "$1")/build"
+	elif [[ -d /usr/src/linux-headers-$1 ]]; then
+		echo "/usr/src/linux-headers-$1"
+	else
+		echo "$KPM_CACHE/headers/usr/src/linux-headers-$1"
+	fi
+}
+
+kpm_release() {
+	if [[ $1 == "$(kpm_debug_kver)" ]]; then
+		cat "$(kpm_kdir "$1")/include/config/kernel.release"
+	else
+		echo "$1"
+	fi
 }

@@ -5,6 +5,10 @@
 #
 #   scripts/setup.sh [--quiet] [KVER...]
 #
+# KVER is a kernel release (6.1.0-56-amd64) or a short name: 6.1 (the
+# newest installed Debian 6.1 headers), 6.12 (the newest Debian 6.12 amd64
+# headers, unpacked or else the archive's newest).
+#
 # Idempotent and non-interactive; when everything is already there it only
 # asks dpkg-query and looks at a few stamp files (well under a second).
 #
@@ -14,6 +18,9 @@
 #     with `apt-get download` into $KPM_CACHE/debs and unpacked with
 #     `dpkg -x` into $KPM_CACHE/kernels/KVER. It is never installed. Its
 #     vmlinuz is also decompressed to boot/vmlinux-KVER for a faster boot.
+#     Headers whose package depends on the image (Debian's 6.12 ones do)
+#     are not installed either: they, their -common and their linux-kbuild
+#     package are unpacked the same way into $KPM_CACHE/headers.
 #  3. kselftest.h and kselftest_harness.h from linux-source-6.1 into
 #     $KPM_CACHE/kselftest/.
 #
@@ -28,9 +35,10 @@ set -euo pipefail
 # What the build, the VM runner, the tests, the demo and the benchmarks use.
 PACKAGES=(
 	build-essential linux-headers-amd64 linux-source-6.1 libelf-dev zlib1g-dev
-	qemu-system-x86 busybox-static cpio kmod xz-utils
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	golang-go clang libclang-rt-14-dev linux-perf
 	valgrind bpftrace
+	pahole  # 6.12 kbuild adds BTF to modules with it
 )
 
 QUIET=0
@@ -85,10 +93,85 @@ install_packages() {
 	apt_get install -y --no-install-recommends $missing
 }
 
+# ---------------------------------------------------------------- headers
+# Debian's 6.12 linux-headers-KVER depends on linux-image-KVER (6.1's does
+# not), so installing it would install that kernel on this machine. Such
+# headers are unpacked instead, with the two packages they need to build a
+# module, into $KPM_CACHE/headers: the same /usr/src and /usr/lib layout,
+# its relative symlinks intact; only the Makefile's absolute include of
+# the -common tree is pointed at the unpacked copy.
+HDR_ROOT="$KPM_CACHE/headers"
+
+headers_stamp() {
+	echo "$HDR_ROOT/.kprofmap-$1"
+}
+
+# The Debian version of linux-headers-$1, installed or unpacked.
+header_version() {
+	if [[ -f $(headers_stamp "$1") ]]; then
+		cat "$(headers_stamp "$1")"
+	else
+		dpkg-query -W -f='${Version}' "linux-headers-$1"
+	fi
+}
+
+headers_need_unpack() {
+	apt_lists_present || apt_get update
+	apt-cache depends "linux-headers-$1" 2>/dev/null | grep -q "Depends: linux-image-$1\$"
+}
+
+unpack_headers() {
+	local kver=$1 pkg ver pkgs deb
+	pkg=linux-headers-$kver
+	ver=$(apt-cache show --no-all-versions "$pkg" 2>/dev/null | sed -n 's/^Version: //p' | head -n 1)
+	[[ -n $ver ]] || kpm_die "the archive has no $pkg (apt-cache search linux-headers-)"
+	pkgs=("$pkg" $(apt-cache depends "$pkg" |
+		sed -n 's/^ *|\{0,1\}Depends: \(linux-headers-[^ ]*-common\|linux-kbuild-[^ ]*\)$/\1/p' | sort -u))
+	[[ ${#pkgs[@]} -eq 3 ]] ||
+		kpm_die "$pkg: expected one -common and one linux-kbuild dependency, got: ${pkgs[*]:1}"
+	mkdir -p "$KPM_CACHE/debs" "$HDR_ROOT"
+	for pkg in "${pkgs[@]}"; do
+		deb=$(ls "$KPM_CACHE/debs/${pkg}_${ver}_"*.deb 2>/dev/null | head -n 1 || true)
+		if [[ -z $deb ]]; then
+			say "downloading $pkg=$ver"
+			(cd "$KPM_CACHE/debs" && apt_get download "$pkg=$ver") || kpm_die "cannot download $pkg=$ver"
+			deb=$(ls "$KPM_CACHE/debs/${pkg}_${ver}_"*.deb)
+		fi
+		say "unpacking $deb into $HDR_ROOT"
+		dpkg -x "$deb" "$HDR_ROOT"
+	done
+	sed -i "s|^include /usr/src/|include $HDR_ROOT/usr/src/|" "$HDR_ROOT/usr/src/linux-headers-$kver/Makefile"
+	echo "$ver" >"$(headers_stamp "$kver")"
+}
+
+# Install the headers, or unpack them where installing would install a kernel.
+provide_headers() {
+	[[ -d /usr/src/linux-headers-$1 || -f $(headers_stamp "$1") ]] && return 0
+	if headers_need_unpack "$1"; then
+		unpack_headers "$1"
+	else
+		install_packages "linux-headers-$1"
+	fi
+}
+
+# The newest linux-headers-6.12.*-amd64 unpacked here, else in the archive.
+resolve_612() {
+	local kver
+	kver=$(kpm_612_kver)
+	if [[ -z $kver ]]; then
+		apt_lists_present || apt_get update >&2
+		kver=$(apt-cache pkgnames linux-headers-6.12. |
+			sed -n 's/^linux-headers-\(6\.12\.[0-9]*+deb[0-9]*-amd64\)$/\1/p' | sort -V | tail -n 1)
+	fi
+	[[ -n $kver ]] || kpm_die "no linux-headers-6.12.*-amd64 in the archive (apt-get update?)"
+	echo "$kver"
+}
+
+# ---------------------------------------------------------------- kernels
 # Fetch and unpack linux-image-$1, the same Debian version as its headers.
 unpack_kernel() {
 	local kver=$1 hdr_ver dir stamp deb img_ver
-	hdr_ver=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
+	hdr_ver=$(header_version "$kver")
 	dir=$(kpm_kernel_dir "$kver")
 	stamp="$dir/.kprofmap-version"
 	if [[ -f $stamp && $(cat "$stamp") == "$hdr_ver" && -f $(kpm_vmlinuz "$kver") ]]; then
@@ -130,9 +213,15 @@ extract_vmlinux() {
 	local vmlinuz vmlinux off
 	vmlinuz=$(kpm_vmlinuz "$1")
 	vmlinux=$(kpm_vmlinux "$1")
+	# xz (Debian 6.1) or zstd (Debian 6.12) payload
+	local unpack=(xz -dc)
 	off=$(LC_ALL=C grep -obUa $'\xfd7zXZ' "$vmlinuz" | head -n 1 | cut -d: -f1 || true)
-	[[ -n $off ]] || { say "no xz stream in $vmlinuz; the VM will boot vmlinuz"; return 0; }
-	tail -c +$((off + 1)) "$vmlinuz" | xz -dc >"$vmlinux.tmp" 2>/dev/null || true
+	if [[ -z $off ]]; then
+		unpack=(zstd -dcq)
+		off=$(LC_ALL=C grep -obUa $'\x28\xb5\x2f\xfd' "$vmlinuz" | head -n 1 | cut -d: -f1 || true)
+	fi
+	[[ -n $off ]] || { say "no xz or zstd stream in $vmlinuz; the VM will boot vmlinuz"; return 0; }
+	tail -c +$((off + 1)) "$vmlinuz" | "${unpack[@]}" >"$vmlinux.tmp" 2>/dev/null || true
 	if [[ $(head -c 4 "$vmlinux.tmp") == $'\x7fELF' ]]; then
 		mv "$vmlinux.tmp" "$vmlinux"
 	else
@@ -160,14 +249,22 @@ extract_kselftest() {
 }
 
 main() {
-	local before kver
+	local before kver names=()
 	before=$(missing_packages "${PACKAGES[@]}")
 
 	install_packages "${PACKAGES[@]}"
-	[[ ${#KVERS[@]} -gt 0 ]] || KVERS=("$(kpm_default_kver)")
-	[[ -n ${KVERS[0]} ]] || kpm_die "no /usr/src/linux-headers-6.1.*-amd64 after installing linux-headers-amd64"
+	[[ ${#KVERS[@]} -gt 0 ]] || KVERS=(6.1)
 	for kver in "${KVERS[@]}"; do
-		install_packages "linux-headers-$kver"
+		case "$kver" in
+		6.1) kver=$(kpm_default_kver)
+			[[ -n $kver ]] || kpm_die "no /usr/src/linux-headers-6.1.*-amd64 after installing linux-headers-amd64" ;;
+		6.12) kver=$(resolve_612) ;;
+		esac
+		names+=("$kver")
+	done
+	KVERS=("${names[@]}")
+	for kver in "${KVERS[@]}"; do
+		provide_headers "$kver"
 	done
 
 	local changed=0
@@ -181,7 +278,7 @@ main() {
 
 	[[ $QUIET -eq 1 && $changed -eq 0 ]] && return 0
 	for kver in "${KVERS[@]}"; do
-		say "headers  /usr/src/linux-headers-$kver ($(dpkg-query -W -f='${Version}' "linux-headers-$kver"))"
+		say "headers  $(kpm_kdir "$kver") ($(header_version "$kver"))"
 		say "kernel   $(kpm_vmlinuz "$kver") ($(cat "$(kpm_kernel_dir "$kver")/.kprofmap-version"), same as headers)"
 		[[ -f $(kpm_vmlinux "$kver") ]] && say "vmlinux  $(kpm_vmlinux "$kver") (booted by vm-run.sh)"
 	done

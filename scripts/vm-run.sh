@@ -16,7 +16,8 @@
 #                       to /out (created; existing files are overwritten)
 #   --add HOST:GUEST    copy a file or directory into the initramfs at GUEST
 #                       (repeatable); ELF executables get their ldd libraries
-#   --kver VERSION      kernel to boot (default: newest Debian 6.1 headers)
+#   --kver VERSION      kernel to boot: a release, or 6.1 (default: the newest
+#                       Debian 6.1 headers), 6.12, 6.1-debug (see setup.sh)
 #   --append ARGS       extra kernel command line
 #   --expect-fail-log   invert the kernel log check (runner self-test): a
 #                       clean log fails the run (125); a dirty one returns
@@ -28,7 +29,9 @@
 #
 # COMMAND (all words joined by spaces) runs under /bin/sh in /kpm, with
 # PATH=/kpm:/bin:/sbin:/usr/bin:/usr/sbin and KPM_VM=1. /kpm holds:
-#   /kpm/kprofmap.ko       module/kprofmap.ko, if built
+#   /kpm/kprofmap.ko       the newer of module/kprofmap.ko and
+#                          build/VERSION/module/kprofmap.ko built for the
+#                          booted kernel (its vermagic), if any
 #   /kpm/kprof2pprof       user/kprof2pprof, if built (with its libraries)
 #   /kpm/selftests/...     selftests/ but unit/ (host only) and objects; ELF
 #                          programs come with their libraries
@@ -66,7 +69,7 @@ ALLOWED_TAINT=$((4096 | 8192))
 TAINT_LETTERS=PFSRMBUDAWCIOELKXTN
 
 usage() {
-	sed -n '4,42s/^# \{0,1\}//p' "$0"
+	sed -n '4,45s/^# \{0,1\}//p' "$0"
 	exit "${1:-0}"
 }
 
@@ -104,7 +107,7 @@ parse_args() {
 	done
 	CMD="$*"
 	[[ -n $CMD ]] || { log "no COMMAND given"; usage 2 >&2; }
-	[[ -n $KVER ]] || KVER=$(kpm_default_kver)
+	[[ -n $KVER ]] || KVER=6.1
 }
 
 # ---------------------------------------------------------------- initramfs
@@ -148,9 +151,23 @@ base_cpio() {
 	echo "$cpio"
 }
 
+# The newest kprofmap.ko whose vermagic names the booted kernel: the
+# top-level `make`'s module/kprofmap.ko or scripts/build-module.sh's
+# build/KVER/module/kprofmap.ko. Nothing if neither was built for it.
+module_for_kver() {
+	local release ko best=
+	release=$(kpm_release "$KVER")
+	for ko in "$KPM_TOP/module/kprofmap.ko" "$KPM_TOP/build/$KVER/module/kprofmap.ko"; do
+		[[ -f $ko && $(modinfo -F vermagic "$ko" 2>/dev/null) == "$release "* ]] || continue
+		[[ -z $best || $ko -nt $best ]] && best=$ko
+	done
+	echo "$best"
+}
+
 stage_kpm() {
-	local kpm="$STAGE/kpm" add host guest
-	[[ -f $KPM_TOP/module/kprofmap.ko ]] && cp "$KPM_TOP/module/kprofmap.ko" "$kpm/"
+	local kpm="$STAGE/kpm" add host guest ko
+	ko=$(module_for_kver)
+	[[ -n $ko ]] && cp "$ko" "$kpm/kprofmap.ko"
 	[[ -f $KPM_TOP/user/kprof2pprof ]] && cp "$KPM_TOP/user/kprof2pprof" "$kpm/"
 	if [[ -d $KPM_TOP/selftests ]]; then
 		tar -C "$KPM_TOP" -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.mod' \
@@ -309,7 +326,8 @@ cleanup() {
 
 main() {
 	parse_args "$@"
-	"$KPM_TOP/scripts/setup.sh" --quiet ${KVER:+"$KVER"}
+	"$KPM_TOP/scripts/setup.sh" --quiet "$KVER"
+	KVER=$(kpm_resolve_kver "$KVER")
 	[[ -f $(kpm_vmlinuz "$KVER") ]] || kpm_die "no kernel for $KVER (scripts/setup.sh $KVER)"
 
 	mkdir -p "$KPM_TOP/build/vm"

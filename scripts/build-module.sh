@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-module.sh - build kprofmap.ko for one kernel of the test matrix,
+# in its own tree, with W=1, and fail on any warning.
+#
+#   scripts/build-module.sh [--quiet] [KVER]
+#
+# KVER: a release or a short name (6.1, 6.12, 6.1-debug; default 6.1), as
+# scripts/setup.sh takes; setup.sh --quiet KVER runs first.
+#
+# kbuild writes objects next to the sources, and a 6.1 and a 6.12 build
+# of one tree would overwrite each other. So the sources (Kbuild and
+# module/, mtimes kept, so make rebuilds only what changed) are copied to
+# build/RELEASE/ and built there:
+#
+#   build/RELEASE/module/kprofmap.ko     the module for that kernel
+#   build/RELEASE/build.log              the kbuild output
+#
+# scripts/vm-run.sh --kver RELEASE boots with that .ko. A compiler warning,
+# a modpost warning (undefined symbol, section mismatch) or a failed build
+# fails this script and prints the log. The release is printed last.
+#
+# Environment: KPM_CACHE (see common.sh).
+
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+QUIET=0
+KVER=
+for arg in "$@"; do
+	case "$arg" in
+	--quiet) QUIET=1 ;;
+	-h|--help) sed -n '4,23s/^# \{0,1\}//p' "$0"; exit 0 ;;
+	-*) kpm_die "unknown option $arg (try --help)" ;;
+	*) KVER=$arg ;;
+	esac
+done
+KVER=${KVER:-6.1}
+
+"$KPM_TOP/scripts/setup.sh" --quiet "$KVER" >&2
+KVER=$(kpm_resolve_kver "$KVER")
+KDIR=$(kpm_kdir "$KVER")
+[[ -f $KDIR/Makefile ]] || kpm_die "no kernel tree for $KVER at $KDIR"
+
+OUT="$KPM_TOP/build/$KVER"
+mkdir -p "$OUT/module"
+cp -p "$KPM_TOP/Kbuild" "$OUT/"
+cp -p "$KPM_TOP"/module/Kbuild "$KPM_TOP"/module/*.[ch] "$OUT/module/"
+
+LOG="$OUT/build.log"
+if ! make -C "$KDIR" M="$OUT" W=1 modules >"$LOG" 2>&1; then
+	cat "$LOG" >&2
+	kpm_die "kprofmap.ko does not build against $KDIR (log: $LOG)"
+fi
+if grep -qiE '(^|: )warning:|^WARNING:' "$LOG"; then
+	cat "$LOG" >&2
+	kpm_die "kprofmap.ko builds with warnings against $KDIR (log: $LOG)"
+fi
+[[ $QUIET -eq 1 ]] || echo "build-module: $OUT/module/kprofmap.ko ($KDIR, W=1, no warnings)" >&2
+echo "$KVER"
