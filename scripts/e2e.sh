@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# e2e.sh - end to end: profile known workloads in the VM with kprofmap.ko
+# and kprof2pprof, bring the pprof file back, and check it on the host with
+# `go tool pprof` (the reference reader). Prints TAP; exit 1 on failure.
+#
+#   scripts/e2e.sh
+#
+# Workloads (selftests/workloads, clang, frame pointers):
+#   kpm_split     CPU time 60/30/10 across split_sixty/thirty/ten, by
+#                 iteration counts: pprof's flat shares must be within 5
+#                 points of that
+#   kpm_readzero  read(2) of /dev/zero: the kernel read path (ksys_read,
+#                 vfs_read) must be named, stacked on zero_loop <- main
+#   kpm_chain     main -> chain_a -> chain_b -> chain_leaf, as one trace
+#
+# Environment: KVER, KPM_E2E_SECONDS (profiling time, default 6).
+
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+SECS=${KPM_E2E_SECONDS:-6}
+OUT="$KPM_TOP/build/e2e"
+PB="$OUT/e2e.pb.gz"
+n=0
+failed=0
+
+ok() {
+	n=$((n + 1))
+	echo "ok $n $1"
+}
+
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n $1"
+}
+
+# result DESC CMD...: one test point from a command's status.
+result() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		not_ok "$desc"
+	fi
+	[[ -n $out ]] && sed 's/^/# /' <<<"$out"
+}
+
+guest_script() {
+	cat <<EOF
+set -e
+w=/kpm/selftests/workloads
+insmod /kpm/kprofmap.ko freq=999 autostart=0
+\$w/kpm_split 600 >/dev/null & split=\$!
+\$w/kpm_readzero 600 >/dev/null & rz=\$!
+\$w/kpm_chain 600 >/dev/null & chain=\$!
+echo start >/proc/kprofmap/control
+sleep $SECS
+./kprof2pprof -o /out/e2e.pb.gz
+kill \$split \$rz \$chain
+wait || true
+rmmod kprofmap
+EOF
+}
+
+pprof() {
+	go tool pprof "$@" 2>/dev/null
+}
+
+# Flat samples of FUNC in "-top" output of the kpm_split process.
+flat_of() {
+	awk -v f="$1" '$NF == f { v = $1; sub(/[a-z]+$/, "", v); print v; found = 1 }
+		END { if (!found) print 0 }' "$OUT/split.top"
+}
+
+check_split_shares() {
+	local s60 s30 s10 total
+	s60=$(flat_of split_sixty)
+	s30=$(flat_of split_thirty)
+	s10=$(flat_of split_ten)
+	total=$((s60 + s30 + s10))
+	echo "split_sixty $s60, split_thirty $s30, split_ten $s10 samples"
+	[[ $total -gt 100 ]] || { echo "too few samples ($total)"; return 1; }
+	awk -v a="$s60" -v b="$s30" -v c="$s10" -v t="$total" '
+	function abs(x) { return x < 0 ? -x : x }
+	BEGIN {
+		pa = 100 * a / t; pb = 100 * b / t; pc = 100 * c / t
+		printf "shares %.1f/%.1f/%.1f%% (truth 60/30/10)\n", pa, pb, pc
+		exit (abs(pa - 60) > 5 || abs(pb - 30) > 5 || abs(pc - 10) > 5)
+	}'
+}
+
+# traces_have COMM NAME...: some trace of COMM in `pprof -traces` has
+# exactly these frames first, leaf first (label lines are skipped).
+traces_have() {
+	local comm=$1
+	shift
+	pprof -traces -tagfocus="comm=$comm" "$PB" | awk -v want="$*" '
+		function check(  j) {
+			if (k < n)
+				return
+			for (j = 1; j <= n; j++)
+				if (f[j] != w[j])
+					return
+			hit = 1
+		}
+		BEGIN { n = split(want, w, " ") }
+		/^-----------/ { if (started) check(); started = 1; k = 0; next }
+		!started || /^ *[a-z]+: / || !NF { next }
+		{ f[++k] = $NF }
+		END { if (started) check(); exit !hit }'
+}
+
+main() {
+	echo "TAP version 13"
+	"$KPM_TOP/scripts/setup.sh" --quiet || { echo "Bail out! setup failed"; exit 1; }
+	KVER=${KVER:-$(kpm_default_kver)}
+	make -s -C "$KPM_TOP" KDIR="/usr/src/linux-headers-$KVER" all >/dev/null &&
+		make -s -C "$KPM_TOP/selftests/workloads" >/dev/null ||
+		{ echo "Bail out! build failed"; exit 1; }
+	rm -rf "$OUT"
+	mkdir -p "$OUT"
+
+	if "$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" --out "$OUT" --timeout 600 -- \
+		"$(guest_script)" >"$OUT/vm.log" 2>&1 && [[ -s $PB ]]; then
+		ok "VM run profiled the workloads and returned a pprof file"
+	else
+		sed 's/^/# /' "$OUT/vm.log" | tail -n 40
+		not_ok "VM run profiled the workloads and returned a pprof file"
+		echo "1..$n"
+		exit 1
+	fi
+	result "go tool pprof reads the profile" bash -c "go tool pprof -top '$PB' >/dev/null"
+	pprof -top -nodecount=200 -sample_index=samples -tagfocus=comm=kpm_split "$PB" >"$OUT/split.top"
+	result "kpm_split: flat shares within 5 points of 60/30/10" check_split_shares
+	pprof -top -cum -nodecount=300 -sample_index=samples -tagfocus=comm=kpm_readzero "$PB" >"$OUT/readzero.top"
+	result "kpm_readzero: kernel read path named (ksys_read, vfs_read)" \
+		bash -c "grep -qw ksys_read '$OUT/readzero.top' && grep -qw vfs_read '$OUT/readzero.top'"
+	result "kpm_readzero: a trace runs kernel frames into read <- zero_loop <- main" \
+		bash -c "go tool pprof -traces -tagfocus=comm=kpm_readzero '$PB' 2>/dev/null |
+			awk '/^-----------/ { if (k && z) hit = 1; k = z = 0; next }
+			     \$NF == \"vfs_read\" { k = 1 } \$NF == \"zero_loop\" && k { z = 1 }
+			     END { if (k && z) hit = 1; exit !hit }'"
+	result "kpm_chain: trace chain_leaf <- chain_b <- chain_a <- main" \
+		traces_have kpm_chain chain_leaf chain_b chain_a main
+	# The check itself must be able to fail: a chain in the wrong order.
+	if traces_have kpm_chain chain_b chain_leaf; then
+		not_ok "trace check rejects a wrong chain (chain_b <- chain_leaf)"
+	else
+		ok "trace check rejects a wrong chain (chain_b <- chain_leaf)"
+	fi
+	result "labels pid, tid and comm on the samples" \
+		bash -c "go tool pprof -raw '$PB' 2>/dev/null | grep -q 'comm:\\[kpm_split\\]' &&
+			 go tool pprof -raw '$PB' 2>/dev/null | grep -Eq 'pid:\\[[0-9]+\\]' &&
+			 go tool pprof -raw '$PB' 2>/dev/null | grep -Eq 'tid:\\[[0-9]+\\]'"
+	echo "1..$n"
+	[[ $failed -eq 0 ]]
+}
+
+main "$@"
