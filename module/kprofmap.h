@@ -21,24 +21,36 @@
 
 /**
  * struct kpm_cpu_stats - counters of one CPU's sampler
+ * @ticks:	timer callbacks
+ * @overruns:	periods skipped because a callback ran late
+ * @samples:	samples taken (idle ticks only with idle=1)
+ * @stored:	samples counted in the hot map
+ * @lost_alloc:	samples lost: slab allocation failed
+ * @lost_cap:	samples lost: max_entries reached
+ * @idle:	ticks that interrupted the idle task
+ * @no_regs:	ticks without interrupted registers
+ * @user_fault:	user walks ended by an unreadable frame
+ * @ns_total:	time in the callback, local_clock() ns
+ * @ns_max:	longest callback, ns
+ * @chain_max:	most entries a hot-map lookup compared
  *
  * Written only by the CPU's own hrtimer callback (hardirq); readers sum
- * them with READ_ONCE and accept a slightly stale view. Cumulative since
- * load.
+ * them with READ_ONCE() and accept a slightly stale view. Cumulative
+ * since load.
  */
 struct kpm_cpu_stats {
-	u64 ticks;		/* timer callbacks */
-	u64 overruns;		/* periods skipped because a tick came late */
-	u64 samples;		/* samples taken (idle ticks only with idle=1) */
-	u64 stored;		/* samples counted in the hot map */
-	u64 lost_alloc;		/* samples lost: GFP_ATOMIC allocation failed */
-	u64 lost_cap;		/* samples lost: max_entries reached */
-	u64 idle;		/* ticks that interrupted the idle task */
-	u64 no_regs;		/* ticks without interrupted registers */
-	u64 user_fault;		/* user walks ended by an unreadable frame */
-	u64 ns_total;		/* time in the callback, local_clock ns */
-	u64 ns_max;		/* longest callback, ns */
-	u32 chain_max;		/* longest hash chain position walked */
+	u64 ticks;
+	u64 overruns;
+	u64 samples;
+	u64 stored;
+	u64 lost_alloc;
+	u64 lost_cap;
+	u64 idle;
+	u64 no_regs;
+	u64 user_fault;
+	u64 ns_total;
+	u64 ns_max;
+	u32 chain_max;
 };
 
 /**

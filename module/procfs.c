@@ -3,9 +3,9 @@
  * procfs.c - /proc/kprofmap/{samples,drain,control,stats}
  *
  * samples and drain: opening either collects every CPU's hot map into
- * the aggregate and copies the aggregate into a snapshot private to the
- * open file (drain then empties the aggregate and starts a new window),
- * all under kpm.lock. The snapshot is printed by seq_file without any
+ * the aggregate, then samples copies the aggregate into a snapshot private
+ * to the open file, while drain moves the aggregate's entries into it and
+ * starts a new window, all under kpm.lock. The snapshot is printed by seq_file without any
  * lock, so a slow reader never holds up sampling, other readers or
  * unload, and every sample taken before the open is in it exactly once.
  *
@@ -24,33 +24,12 @@
 #include "kprofmap.h"
 
 /**
- * struct kpm_snap_rec - one copied entry in a snapshot
- * @count:	samples
- * @tgid:	process id
- * @tid:	thread id
- * @nk:		kernel frames
- * @nu:		user frames
- * @flags:	PROFMAP_F_*
- * @comm:	task comm, NUL-terminated
- * @pcs:	@nk kernel then @nu user frames, leaf first
- */
-struct kpm_snap_rec {
-	u64 count;
-	u32 tgid;
-	u32 tid;
-	u8 nk;
-	u8 nu;
-	u8 flags;
-	char comm[16];
-	u64 pcs[];
-};
-
-/**
  * struct kpm_snap - what one open of samples/drain prints
  * @nr:		records
- * @off:	byte offset of each record in @data
- * @data:	the records, 8-byte aligned
- * @line:	formatting buffer for one record line
+ * @ents:	the records, in insertion order
+ * @copy:	samples: the buffer holding copies of the entries and their
+ *		stacks that @ents point into; NULL for drain
+ * @moved:	drain: the aggregate's entries, moved here; freed at release
  * @start_ns:	window start, CLOCK_REALTIME ns
  * @end_ns:	window end (the snapshot), CLOCK_REALTIME ns
  * @cpus:	online CPUs at the snapshot
@@ -59,9 +38,9 @@ struct kpm_snap_rec {
  */
 struct kpm_snap {
 	size_t nr;
-	size_t *off;
-	char *data;
-	char *line;
+	const struct profmap_entry **ents;
+	char *copy;
+	struct profmap_list moved;
 	u64 start_ns;
 	u64 end_ns;
 	unsigned int cpus;
@@ -69,169 +48,169 @@ struct kpm_snap {
 	u64 lost_cap;
 };
 
-/* Longest record line: tag, count, ids, comm, flags, 2 * 255 frames. */
-#define KPM_LINE_MAX	(128 + 4 * KPM_COMM_LEN + \
-			 2 * KPM_MAX_DEPTH_LIMIT * 17 + 16)
-
 static int kpm_proc_permitted(void)
 {
-	return capable(CAP_SYS_ADMIN) || capable(CAP_PERFMON) ? 0 : -EACCES;
+	return perfmon_capable() ? 0 : -EACCES;
 }
 
 static void kpm_snap_free(struct kpm_snap *snap)
 {
-	kvfree(snap->off);
-	kvfree(snap->data);
-	kfree(snap->line);
+	profmap_free_list(&kpm.pool, &snap->moved);
+	kvfree(snap->ents);
+	kvfree(snap->copy);
 	kfree(snap);
 }
 
-static size_t kpm_snap_rec_size(const struct profmap_entry *e)
+/* Bytes of an entry's copy: the entry, then its frames. */
+static size_t kpm_copy_size(const struct profmap_entry *e)
 {
-	return sizeof(struct kpm_snap_rec) + (e->nk + e->nu) * sizeof(u64);
+	return sizeof(*e) + (e->nk + e->nu) * sizeof(u64);
 }
 
-/* Copy kpm.agg into @snap. Called with kpm.lock held. */
+/* samples: copy kpm.agg into @snap. Called with kpm.lock held. */
 static int kpm_snap_copy(struct kpm_snap *snap)
 {
-	struct profmap_entry *e;
+	const struct profmap_entry *e;
 	size_t bytes = 0, pos = 0, i = 0;
 
 	for (e = kpm.agg.all; e; e = e->next_all)
-		bytes += ALIGN(kpm_snap_rec_size(e), 8);
-	snap->nr = kpm.agg.nr_entries;
-	snap->off = kvmalloc_array(snap->nr ?: 1, sizeof(*snap->off),
-				   GFP_KERNEL);
-	snap->data = kvmalloc(bytes ?: 8, GFP_KERNEL);
-	if (!snap->off || !snap->data)
+		bytes += kpm_copy_size(e);
+	snap->copy = kvmalloc(bytes ?: 1, GFP_KERNEL | __GFP_NOWARN);
+	if (!snap->copy)
 		return -ENOMEM;
 
 	for (e = kpm.agg.all; e; e = e->next_all) {
-		struct kpm_snap_rec *r = (void *)(snap->data + pos);
+		struct profmap_entry *c = (void *)(snap->copy + pos);
 
-		r->count = e->count;
-		r->tgid = e->tgid;
-		r->tid = e->tid;
-		r->nk = e->nk;
-		r->nu = e->nu;
-		r->flags = e->flags;
-		memcpy(r->comm, e->comm, sizeof(r->comm));
-		memcpy(r->pcs, e->stk, (e->nk + e->nu) * sizeof(u64));
-		snap->off[i++] = pos;
-		pos += ALIGN(kpm_snap_rec_size(e), 8);
+		*c = *e;
+		c->stk = (u64 *)(c + 1);
+		memcpy(c->stk, e->stk, (e->nk + e->nu) * sizeof(u64));
+		snap->ents[i++] = c;
+		pos += kpm_copy_size(e);
+		if (!(i & 255))
+			cond_resched();
 	}
 	snap->lost_alloc = kpm.agg.lost_alloc;
 	snap->lost_cap = kpm.agg.lost_cap;
 	return 0;
 }
 
-/* Build the snapshot of an open; @drain also empties the aggregate and
- * starts a new window, in the same critical section.
+/* drain: move kpm.agg's entries into @snap, O(1) memory. Called with
+ * kpm.lock held.
+ */
+static void kpm_snap_move(struct kpm_snap *snap)
+{
+	const struct profmap_entry *e;
+	size_t i = 0;
+
+	profmap_detach(&kpm.agg, &snap->moved);
+	for (e = snap->moved.first; e; e = e->next_all)
+		snap->ents[i++] = e;
+	snap->lost_alloc = snap->moved.lost_alloc;
+	snap->lost_cap = snap->moved.lost_cap;
+}
+
+/* Build the snapshot of an open; @drain moves the aggregate out and
+ * starts a new window in the same critical section, so each sample is
+ * drained exactly once.
  */
 static struct kpm_snap *kpm_snap_take(bool drain)
 {
 	struct kpm_snap *snap;
-	int ret;
+	int ret = 0;
 
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
 	if (!snap)
 		return ERR_PTR(-ENOMEM);
-	snap->line = kmalloc(KPM_LINE_MAX, GFP_KERNEL);
-	if (!snap->line) {
-		ret = -ENOMEM;
-		goto out_free_snap;
-	}
 
 	cpus_read_lock();
 	mutex_lock(&kpm.lock);
 	kpm_collect();
-	ret = kpm_snap_copy(snap);
+	cpus_read_unlock();
+
+	snap->nr = kpm.agg.nr_entries;
+	snap->ents = kvmalloc_array(snap->nr ?: 1, sizeof(*snap->ents),
+				    GFP_KERNEL | __GFP_NOWARN);
+	if (!snap->ents)
+		ret = -ENOMEM;
+	else if (drain)
+		kpm_snap_move(snap);
+	else
+		ret = kpm_snap_copy(snap);
 	if (!ret) {
 		snap->start_ns = kpm.window_start_ns;
 		snap->end_ns = kpm_now_real_ns();
 		snap->cpus = num_online_cpus();
-		if (drain) {
-			profmap_clear(&kpm.agg);
+		if (drain)
 			kpm.window_start_ns = snap->end_ns;
-		}
 	}
 	mutex_unlock(&kpm.lock);
-	cpus_read_unlock();
-	if (ret)
-		goto out_free_snap;
+	if (ret) {
+		kpm_snap_free(snap);
+		return ERR_PTR(ret);
+	}
 	return snap;
-
-out_free_snap:
-	kpm_snap_free(snap);
-	return ERR_PTR(ret);
 }
 
-/* Formatting helpers: write into @p, return the new end. */
-static char *kpm_fmt_hex(char *p, u64 v)
+/* Formatting: small pieces written straight into the seq_file. */
+static void kpm_put_hex(struct seq_file *m, u64 v)
 {
 	char tmp[16];
-	int n = 0;
+	int n = sizeof(tmp);
 
 	do {
-		tmp[n++] = hex_asc[v & 0xf];
+		tmp[--n] = hex_asc[v & 0xf];
 		v >>= 4;
 	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	seq_write(m, tmp + n, sizeof(tmp) - n);
 }
 
-static char *kpm_fmt_comm(char *p, const char *comm)
+static void kpm_put_comm(struct seq_file *m, const char *comm)
 {
 	unsigned int i;
 
-	if (!comm[0])
-		return p + sprintf(p, "\\x00");
+	if (!comm[0]) {
+		seq_puts(m, "\\x00");
+		return;
+	}
 	for (i = 0; i < KPM_COMM_LEN - 1 && comm[i]; i++) {
 		unsigned char ch = comm[i];
 
 		if (ch < 0x21 || ch > 0x7e || ch == '\\')
-			p += sprintf(p, "\\x%02x", ch);
+			seq_printf(m, "\\x%02x", ch);
 		else
-			*p++ = ch;
+			seq_putc(m, ch);
 	}
-	return p;
 }
 
-static char *kpm_fmt_pcs(char *p, char kind, const u64 *pcs, unsigned int n)
+static void kpm_put_pcs(struct seq_file *m, const char *tag, const u64 *pcs,
+			unsigned int n)
 {
 	unsigned int i;
 
-	*p++ = ' ';
-	*p++ = kind;
-	*p++ = '=';
+	seq_puts(m, tag);
 	for (i = 0; i < n; i++) {
 		if (i)
-			*p++ = ',';
-		p = kpm_fmt_hex(p, pcs[i]);
+			seq_putc(m, ',');
+		kpm_put_hex(m, pcs[i]);
 	}
-	return p;
 }
 
-static void kpm_show_rec(struct seq_file *m, struct kpm_snap *snap,
-			 const struct kpm_snap_rec *r)
+static void kpm_show_rec(struct seq_file *m, const struct profmap_entry *e)
 {
-	char *p = snap->line;
-
-	p += sprintf(p, "%c %llu %u %u ", KPM_REC_SAMPLE, r->count, r->tgid,
-		     r->tid);
-	p = kpm_fmt_comm(p, r->comm);
-	*p++ = ' ';
-	if (!r->flags)
-		*p++ = KPM_FLAG_NONE;
-	if (r->flags & PROFMAP_F_KTRUNC)
-		*p++ = KPM_FLAG_KTRUNC;
-	if (r->flags & PROFMAP_F_UTRUNC)
-		*p++ = KPM_FLAG_UTRUNC;
-	p = kpm_fmt_pcs(p, 'k', r->pcs, r->nk);
-	p = kpm_fmt_pcs(p, 'u', r->pcs + r->nk, r->nu);
-	*p++ = '\n';
-	seq_write(m, snap->line, p - snap->line);
+	seq_printf(m, "%c %llu %u %u ", KPM_REC_SAMPLE, e->count, e->tgid,
+		   e->tid);
+	kpm_put_comm(m, e->comm);
+	seq_putc(m, ' ');
+	if (!e->flags)
+		seq_putc(m, KPM_FLAG_NONE);
+	if (e->flags & PROFMAP_F_KTRUNC)
+		seq_putc(m, KPM_FLAG_KTRUNC);
+	if (e->flags & PROFMAP_F_UTRUNC)
+		seq_putc(m, KPM_FLAG_UTRUNC);
+	kpm_put_pcs(m, " k=", e->stk, e->nk);
+	kpm_put_pcs(m, " u=", e->stk + e->nk, e->nu);
+	seq_putc(m, '\n');
 }
 
 /*
@@ -271,8 +250,7 @@ static int kpm_samples_show(struct seq_file *m, void *v)
 			   KPM_MAGIC, KPM_FORMAT_VERSION, kpm_freq, snap->cpus,
 			   snap->start_ns, snap->end_ns, kpm_max_depth);
 	} else if (idx <= snap->nr) {
-		kpm_show_rec(m, snap,
-			     (void *)(snap->data + snap->off[idx - 1]));
+		kpm_show_rec(m, snap->ents[idx - 1]);
 	} else {
 		seq_printf(m, "%c %llu alloc=%llu cap=%llu\n", KPM_REC_LOST,
 			   snap->lost_alloc + snap->lost_cap,
@@ -296,13 +274,16 @@ static int kpm_samples_open_common(struct file *file, bool drain)
 	ret = kpm_proc_permitted();
 	if (ret)
 		return ret;
-	snap = kpm_snap_take(drain);
-	if (IS_ERR(snap))
-		return PTR_ERR(snap);
+	/* seq_open() first: once a drain has taken the samples, nothing
+	 * may fail and lose them.
+	 */
 	ret = seq_open(file, &kpm_samples_sops);
-	if (ret) {
-		kpm_snap_free(snap);
+	if (ret)
 		return ret;
+	snap = kpm_snap_take(drain);
+	if (IS_ERR(snap)) {
+		seq_release(file_inode(file), file);
+		return PTR_ERR(snap);
 	}
 	((struct seq_file *)file->private_data)->private = snap;
 	return 0;
@@ -328,14 +309,14 @@ static int kpm_samples_release(struct inode *inode, struct file *file)
 
 static const struct proc_ops kpm_samples_ops = {
 	.proc_open = kpm_samples_open,
-	.proc_read = seq_read,
+	.proc_read_iter = seq_read_iter,
 	.proc_lseek = seq_lseek,
 	.proc_release = kpm_samples_release,
 };
 
 static const struct proc_ops kpm_drain_ops = {
 	.proc_open = kpm_drain_open,
-	.proc_read = seq_read,
+	.proc_read_iter = seq_read_iter,
 	.proc_lseek = seq_lseek,
 	.proc_release = kpm_samples_release,
 };
@@ -378,7 +359,6 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	struct kpm_cpu_stats sum = {};
 	unsigned int cpu, cls;
 	u64 ns_max = 0;
-	u32 chain_max;
 	size_t bytes;
 
 	for_each_possible_cpu(cpu) {
@@ -398,9 +378,6 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		sum.chain_max = max_t(u32, sum.chain_max,
 				      READ_ONCE(st->chain_max));
 	}
-	mutex_lock(&kpm.lock);
-	chain_max = max(sum.chain_max, kpm.agg.max_chain);
-	mutex_unlock(&kpm.lock);
 
 	seq_printf(m, "sampling %d\nfreq %u\nticks %llu\noverruns %llu\n",
 		   READ_ONCE(kpm.sampling), kpm_freq, sum.ticks, sum.overruns);
@@ -411,7 +388,7 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   sum.idle, sum.no_regs, sum.user_fault);
 	seq_printf(m, "entries %ld\nmax_entries %u\nchain_max %u\n",
 		   atomic_long_read(&kpm.pool.nr_entries), kpm_max_entries,
-		   chain_max);
+		   sum.chain_max);
 	bytes = atomic_long_read(&kpm.pool.nr_entries) *
 		sizeof(struct profmap_entry);
 	seq_printf(m, "bytes_entry %zu\n", bytes);
@@ -437,7 +414,7 @@ static int kpm_stats_open(struct inode *inode, struct file *file)
 
 static const struct proc_ops kpm_stats_ops = {
 	.proc_open = kpm_stats_open,
-	.proc_read = seq_read,
+	.proc_read_iter = seq_read_iter,
 	.proc_lseek = seq_lseek,
 	.proc_release = single_release,
 };

@@ -18,6 +18,12 @@
 /* Capacity in frames of each stack size class; ratios stay below 1.5
  * from 8 frames up, so a stack array costs at most 1.5x its raw bytes.
  */
+#ifdef SLAB_NO_MERGE
+#define PROFMAP_SLAB_FLAGS	(SLAB_FAILSLAB | SLAB_NO_MERGE)
+#else
+#define PROFMAP_SLAB_FLAGS	SLAB_FAILSLAB
+#endif
+
 static const u16 profmap_class_size[PROFMAP_NR_CLASSES] = {
 	4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
 };
@@ -59,13 +65,16 @@ int profmap_pool_init(struct profmap_pool *pool, const char *name,
 	pool->key[1] = key[1];
 
 	/* SLAB_FAILSLAB (0 without CONFIG_FAILSLAB) lets failslab's
-	 * cache-filter target exactly these caches, and keeps them unmerged
-	 * so their objects are accounted under their own names.
+	 * cache-filter target exactly these caches. PROFMAP_SLAB_FLAGS also
+	 * keeps them out of the general kmalloc caches where the kernel
+	 * allows it (SLAB_NO_MERGE, 6.5+): the stack arrays hold values any
+	 * sampled user chooses. On older kernels without fault injection
+	 * they may be merged.
 	 */
 	snprintf(cname, sizeof(cname), "%s_entry", name);
 	pool->entry_cache = kmem_cache_create(cname,
 					      sizeof(struct profmap_entry), 0,
-					      SLAB_FAILSLAB, NULL);
+					      PROFMAP_SLAB_FLAGS, NULL);
 	if (!pool->entry_cache)
 		return -ENOMEM;
 
@@ -75,7 +84,7 @@ int profmap_pool_init(struct profmap_pool *pool, const char *name,
 		pool->stk_cache[cls] =
 			kmem_cache_create(cname,
 					  profmap_class_size[cls] * sizeof(u64),
-					  0, SLAB_FAILSLAB, NULL);
+					  0, PROFMAP_SLAB_FLAGS, NULL);
 		if (!pool->stk_cache[cls])
 			goto out_destroy_caches;
 	}
@@ -214,6 +223,9 @@ static struct profmap_entry *profmap_find(struct profmap *m,
 			m->max_chain = walked;
 		return e;
 	}
+	/* Entries compared: the limit when the walk was cut short. */
+	if (walked > m->chain_limit)
+		walked = m->chain_limit;
 	if (walked > m->max_chain)
 		m->max_chain = walked;
 	return NULL;
@@ -353,4 +365,31 @@ void profmap_merge(struct profmap *dst, struct profmap *src)
 	dst->lost_alloc += src->lost_alloc;
 	dst->lost_cap += src->lost_cap;
 	profmap_reset_index(src);
+}
+
+void profmap_detach(struct profmap *m, struct profmap_list *list)
+{
+	struct profmap_entry *e;
+
+	for (e = m->all; e; e = e->next_all)
+		m->buckets[e->hash & m->mask] = NULL;
+	list->first = m->all;
+	list->nr = m->nr_entries;
+	list->lost_alloc = m->lost_alloc;
+	list->lost_cap = m->lost_cap;
+	profmap_reset_index(m);
+}
+
+void profmap_free_list(struct profmap_pool *pool, struct profmap_list *list)
+{
+	struct profmap_entry *e, *next;
+	unsigned int done = 0;
+
+	for (e = list->first; e; e = next) {
+		next = e->next_all;
+		profmap_free_entry(pool, e);
+		if (!(++done & 255))
+			cond_resched();
+	}
+	memset(list, 0, sizeof(*list));
 }

@@ -58,6 +58,7 @@
  * @nk:		kernel frames in @stk
  * @nu:		user frames in @stk
  * @flags:	PROFMAP_F_* (truncation marks)
+ * @pad:	zero
  * @comm:	task comm at first insertion, NUL-terminated
  *
  * 64 bytes on 64-bit, so one cache line per unique stack plus its array.
@@ -173,12 +174,15 @@ unsigned int profmap_class(unsigned int n);
  * one 64x64->128 multiply per frame, computed while the stack is walked.
  * The key makes chains unpredictable to whoever chooses the stacks.
  */
-static inline u64 profmap_hash_start(const struct profmap_pool *pool)
+static __always_inline u64 profmap_hash_start(const struct profmap_pool *pool)
 {
 	return pool->key[0];
 }
 
-static inline u64 profmap_hash_step(const struct profmap_pool *pool, u64 h,
+/* Always inlined: the sampler calls it inside a user-access window, where
+ * objtool forbids calls.
+ */
+static __always_inline u64 profmap_hash_step(const struct profmap_pool *pool, u64 h,
 				    u64 pc)
 {
 	unsigned __int128 m = (unsigned __int128)(h ^ pc) * (pool->key[1] | 1);
@@ -186,7 +190,7 @@ static inline u64 profmap_hash_step(const struct profmap_pool *pool, u64 h,
 	return (u64)m ^ (u64)(m >> 64);
 }
 
-static inline u32 profmap_hash_final(const struct profmap_pool *pool, u64 h,
+static __always_inline u32 profmap_hash_final(const struct profmap_pool *pool, u64 h,
 				     const struct profmap_sample *s)
 {
 	h = profmap_hash_step(pool, h, ((u64)s->tgid << 32) | s->tid);
@@ -285,10 +289,47 @@ int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
  * fails and never loses a sample. Lost counters are added to @dst. The
  * insertion order of @dst is kept, followed by @src's new entries.
  *
- * Context: whoever owns both maps exclusively; walks whole chains of
- * @dst (its chain limit).
+ * Context: process context (may cond_resched()), owning both maps
+ * exclusively; walks whole chains of @dst (up to its chain limit).
  */
 void profmap_merge(struct profmap *dst, struct profmap *src);
+
+/**
+ * struct profmap_list - entries taken out of a map by profmap_detach()
+ * @first:	first entry in insertion order, linked by next_all
+ * @nr:		entries on the list
+ * @lost_alloc:	the map's lost_alloc at the detach
+ * @lost_cap:	the map's lost_cap at the detach
+ *
+ * The entries still count against their pool's cap until
+ * profmap_free_list() returns them.
+ */
+struct profmap_list {
+	struct profmap_entry *first;
+	unsigned long nr;
+	u64 lost_alloc;
+	u64 lost_cap;
+};
+
+/**
+ * profmap_detach() - move every entry and lost count of @m to @list
+ * @m: map, exclusively owned by the caller; left empty
+ * @list: receives the entries in insertion order
+ *
+ * O(entries), no allocation: a drain hands the whole aggregate to a
+ * reader without copying it.
+ * Context: any.
+ */
+void profmap_detach(struct profmap *m, struct profmap_list *list);
+
+/**
+ * profmap_free_list() - free the entries of a detached list
+ * @pool: the pool they came from
+ * @list: list from profmap_detach(); empty afterwards
+ *
+ * Context: process context (may cond_resched()).
+ */
+void profmap_free_list(struct profmap_pool *pool, struct profmap_list *list);
 
 /**
  * profmap_entry_bytes() - bytes held by one entry including its stack array

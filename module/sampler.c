@@ -9,13 +9,20 @@
  *   -> tag with tgid/tid -> profmap_add() into this CPU's hot map.
  * The hash is computed while frames are captured. Nothing here sleeps,
  * takes a lock shared with another CPU, or allocates except on a profmap
- * miss (GFP_ATOMIC | __GFP_NOWARN, failures counted).
+ * miss: GFP_NOWAIT | __GFP_NOWARN, failures counted. Not GFP_ATOMIC: a
+ * profile sample is optional and must not drain the atomic reserves that
+ * networking and block I/O depend on.
  */
+
+#ifdef CONFIG_PREEMPT_RT
+#error "kprofmap allocates in a hard-irq hrtimer, which PREEMPT_RT forbids"
+#endif
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/task_stack.h>
 #include <linux/uaccess.h>
+#include <linux/nospec.h>
 #include <linux/hrtimer.h>
 #include <asm/irq_regs.h>
 #include <asm/unwind.h>
@@ -86,21 +93,33 @@ static __always_inline bool sampler_fp_ok(unsigned long fp)
 }
 
 /* User stack of current from @uregs: the user PC, then the return
- * addresses of the frame-pointer chain. One user-access window covers
- * the whole walk (the chain only goes up, from the first frame pointer
- * to TASK_SIZE_MAX), with page faults disabled so a missing page ends
- * the walk instead of sleeping.
+ * addresses of the frame-pointer chain.
+ *
+ * The first frame is read with copy_from_user_nofault(), which also
+ * checks that the loaded mm is current's (nmi_uaccess_okay(), not
+ * exported) - it is not during an EFI runtime call. The rest of the walk
+ * is one user-access window over [first fp, TASK_SIZE_MAX), page faults
+ * disabled so a missing page ends the walk instead of sleeping: the chain
+ * only goes up, so every later frame is inside it. Each frame pointer
+ * read from user memory passes array_index_nospec() before it is
+ * dereferenced, so a mispredicted bounds check cannot steer a load into
+ * the kernel (the access window has no per-load barrier).
  * Return: false when the walk stopped on an unreadable frame.
  */
 static bool sampler_user_stack(struct sampler_capture *cap,
 			       struct pt_regs *uregs)
 {
-	unsigned long fp = uregs->bp, next, ret;
+	unsigned long fp = uregs->bp, frame[2], next, ret;
 	bool ok = true;
 
 	cap->limit = cap->n + kpm_max_depth;
 	if (!sampler_push(cap, uregs->ip) || !sampler_fp_ok(fp))
 		return true;
+	if (copy_from_user_nofault(frame, (const void __user *)fp,
+				   sizeof(frame)))
+		return false;
+	next = frame[0];
+	ret = frame[1];
 
 	pagefault_disable();
 	if (!user_access_begin((const void __user *)fp, TASK_SIZE_MAX - fp)) {
@@ -108,8 +127,6 @@ static bool sampler_user_stack(struct sampler_capture *cap,
 		return false;
 	}
 	for (;;) {
-		unsafe_get_user(next, (unsigned long __user *)fp, fault);
-		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
 		if (!ret)
 			break;
 		if (!sampler_push(cap, ret)) {
@@ -118,7 +135,9 @@ static bool sampler_user_stack(struct sampler_capture *cap,
 		}
 		if (next <= fp || !sampler_fp_ok(next))
 			break;
-		fp = next;
+		fp = array_index_nospec(next, TASK_SIZE_MAX - 2 * sizeof(long));
+		unsafe_get_user(next, (unsigned long __user *)fp, fault);
+		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
 	}
 out:
 	user_access_end();
@@ -129,18 +148,32 @@ fault:
 	goto out;
 }
 
-/* The user registers to walk, or NULL for kernel threads, exiting tasks
- * and 32-bit tasks.
+/* Tasks whose user registers describe no live user stack: kernel
+ * threads, exiting tasks, io_uring/vhost workers (a copy of their
+ * creator's registers with ip = 0), tasks inside execve() (registers of
+ * the old image, mm of the new one).
+ */
+#ifdef PF_USER_WORKER
+#define SAMPLER_NO_USER_FLAGS	(PF_KTHREAD | PF_EXITING | PF_USER_WORKER)
+#else
+#define SAMPLER_NO_USER_FLAGS	(PF_KTHREAD | PF_EXITING | PF_IO_WORKER)
+#endif
+
+/* The user registers to walk, or NULL (see SAMPLER_NO_USER_FLAGS; also
+ * 32-bit tasks).
  */
 static struct pt_regs *sampler_user_regs(struct pt_regs *regs)
 {
 	struct task_struct *task = current;
 
-	if (!task->mm || (task->flags & (PF_KTHREAD | PF_EXITING)))
+	if (!task->mm || (task->flags & SAMPLER_NO_USER_FLAGS) ||
+	    task->in_execve)
 		return NULL;
 	if (!user_mode(regs))
 		regs = task_pt_regs(task);
-	return user_64bit_mode(regs) ? regs : NULL;
+	if (!user_64bit_mode(regs) || !regs->ip)
+		return NULL;
+	return regs;
 }
 
 /* Tag, hash and count the captured sample in this CPU's hot map. */
@@ -162,7 +195,7 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 	int err;
 
 	s.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
-	err = profmap_add(hot, &s, 1, GFP_ATOMIC | __GFP_NOWARN);
+	err = profmap_add(hot, &s, 1, GFP_NOWAIT | __GFP_NOWARN);
 	if (!err)
 		st->stored++;
 	else if (err == -ENOSPC)

@@ -243,7 +243,7 @@ static void test_chain_limit_and_fold(void)
 	}
 	CHECK_EQ(profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC), 0);
 	CHECK_EQ(f.hot.nr_entries, 41);		/* t[0] was too deep */
-	CHECK(f.hot.max_chain <= PROFMAP_HOT_CHAIN_LIMIT + 1);
+	CHECK_EQ(f.hot.max_chain, PROFMAP_HOT_CHAIN_LIMIT);
 	profmap_merge(&f.agg, &f.hot);
 	CHECK_EQ(f.hot.nr_entries, 0);
 	CHECK(f.hot.all == NULL);
@@ -485,6 +485,47 @@ static void test_random_model(void)
 	fx_fini(&f);
 }
 
+/* A drain moves the whole map out without copying; the entries keep
+ * their cap slots until freed, and the map is reusable at once.
+ */
+static void test_detach(void)
+{
+	struct fixture f;
+	struct profmap_list list;
+	struct tsample t[5];
+	struct profmap_entry *e;
+	unsigned int i;
+
+	fx_init(&f, 5, PROFMAP_HOT_CHAIN_LIMIT);
+	for (i = 0; i < 5; i++) {
+		mk_sample(&t[i], &f.pool, i, 3, 3, 1);
+		profmap_add(&f.agg, &t[i].s, i + 1, GFP_ATOMIC);
+	}
+	f.agg.lost_cap = 7;
+	f.agg.lost_alloc = 2;
+	profmap_detach(&f.agg, &list);
+	CHECK_EQ(list.nr, 5);
+	CHECK_EQ(list.lost_cap, 7);
+	CHECK_EQ(list.lost_alloc, 2);
+	CHECK_EQ(f.agg.nr_entries, 0);
+	CHECK_EQ(f.agg.lost_cap, 0);
+	for (i = 0; i < 256; i++)
+		CHECK(f.agg.buckets[i] == NULL);
+	for (i = 0, e = list.first; e; e = e->next_all, i++) {
+		CHECK(e->stk[0] == t[i].pcs[0]);
+		CHECK_EQ(e->count, i + 1);
+	}
+	CHECK_EQ(i, 5);
+	/* Still holding their slots: the cap (5) is full. */
+	CHECK_EQ(profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC), -ENOSPC);
+	profmap_free_list(&f.pool, &list);
+	CHECK(list.first == NULL);
+	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 0);
+	CHECK_EQ(profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC), 0);
+	CHECK_EQ(f.agg.nr_entries, 1);
+	fx_fini(&f);
+}
+
 /* The memory target: entry + array <= 1.5x raw stack bytes + 64. */
 static void test_memory_bound(void)
 {
@@ -515,6 +556,7 @@ static const struct test tests[] = {
 	{ "max_entries cap counts lost samples", test_cap },
 	{ "merge of retired maps", test_merge },
 	{ "random workload matches a model, nothing lost uncounted", test_random_model },
+	{ "detach moves a map out, free_list returns the slots", test_detach },
 	{ "memory per unique stack bound", test_memory_bound },
 };
 

@@ -13,7 +13,7 @@ kpm_require_root
 kpm_require_module
 kpm_require_cmd taskset
 ktap_header
-ktap_plan 12
+ktap_plan 15
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
@@ -89,4 +89,17 @@ kpm_unload_check "unload at 10 kHz with two readers looping, log clean"
 sleep 0.2
 kill $r1 $r2 $r3 $w 2>/dev/null
 wait 2>/dev/null
+
+# --- unload while a drain file holds the aggregate's entries -------------
+# The drained entries belong to the open file until it is closed; rmmod
+# must release the file and free them before destroying the caches.
+kpm_load freq=999 || ktap_bail "insmod failed"
+$W/kpm_chain 0.5 >/dev/null
+exec 3</proc/kprofmap/drain
+ktap_result "an open drain file holds its entries (entries > 0 after drain)" \
+	sh -c "[ $(stat entries) -gt 0 ]"
+kpm_unload_check "unload with a drain file open, log clean (no objects remaining)"
+ktap_result "reading the drain file after unload fails cleanly" \
+	sh -c "! cat <&3 >/dev/null 2>&1"
+exec 3<&-
 ktap_finished
