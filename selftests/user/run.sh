@@ -1,0 +1,694 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh - kprof2pprof tests (host, no VM), TAP output.
+#
+#   run.sh SANDIR      SANDIR holds kprof2pprof, unit_test and (if clang
+#                      could build it) fuzz_parse, all ASan+UBSan builds
+#
+# Every expectation is derived from the test inputs: symbol addresses and
+# sizes from nm, segments from readelf -l, build ids from readelf -n, the
+# synthetic kallsyms and records written here. Every profile is opened
+# with `go tool pprof -raw` and checked through its output.
+#
+# Environment: FUZZ_SECONDS (default 20), CC (default gcc), KEEP=1 keeps
+# the work directory.
+
+set -u
+SANDIR=$(cd "${1:?usage: run.sh SANDIR}" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+K2P=$SANDIR/kprof2pprof
+CC=${CC:-gcc}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+T=$(mktemp -d /tmp/kprof2pprof-test.XXXXXX)
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$T"' EXIT
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
+export HOME=$T PPROF_TMPDIR=$T GOFLAGS=
+export TMPDIR=$T
+
+# --- TAP -----------------------------------------------------------------
+
+NUM=0 PASSED=0 FAILED=0 SKIPPED=0
+echo "TAP version 13"
+
+ok() { NUM=$((NUM + 1)); PASSED=$((PASSED + 1)); echo "ok $NUM - $1"; }
+not_ok() {
+	NUM=$((NUM + 1)); FAILED=$((FAILED + 1)); echo "not ok $NUM - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | head -40 | sed 's/^/#   /'
+}
+skip() { NUM=$((NUM + 1)); SKIPPED=$((SKIPPED + 1)); echo "ok $NUM - $1 # SKIP $2"; }
+
+# t NAME FUNC [ARGS]: run a test function; its output explains a failure.
+t() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
+}
+
+die() { echo "$*"; return 1; }
+
+# --- helpers ---------------------------------------------------------------
+
+hex() { printf '%x' "$1"; }
+
+# k2p ARGS...: run kprof2pprof with the synthetic system, stderr to $T/err
+k2p() {
+	"$K2P" --proc-root "$T/proc" --kallsyms "$T/kallsyms" \
+		--sys-root "$T/sys" --debug-dir "$T/nodebug" "$@" 2>"$T/err"
+}
+
+# raw FILE: go tool pprof -raw with no symbolization of its own
+raw() { go tool pprof -raw -symbolize=none "$1" 2>"$T/pprof.err"; }
+
+# stacks FILE: one line per sample:
+#   VALUES | name;name;... | label label ...
+# where a frame without a function is "?ADDR@MAPPINGFILE". Derived from
+# the pprof -raw text (Samples, Locations, Mappings sections).
+stacks() {
+	raw "$1" | awk '
+	/^Samples:/ { sec = "s"; getline; next }
+	/^Locations/ { sec = "l"; next }
+	/^Mappings/ { sec = "m"; next }
+	sec == "s" && /^ +[0-9]+ +[0-9]+: / {
+		n++; split($0, a, ":"); vals[n] = a[1]; gsub(/^ +| +$/, "", vals[n]);
+		gsub(/ +/, " ", vals[n]); ids[n] = a[2]; lab[n] = ""; next }
+	sec == "s" && /^                [a-z]/ { l = $0; gsub(/^ +/, "", l);
+		lab[n] = lab[n] (lab[n] == "" ? "" : " ") l; next }
+	sec == "l" && /^ +[0-9]+: 0x/ {
+		id = $1; sub(":", "", id); addr[id] = $2; fi = 3; lm[id] = "";
+		if ($3 ~ /^M=/) { lm[id] = substr($3, 3); fi = 4 }
+		name[id] = $fi; next }
+	sec == "m" && /^[0-9]+: / { id = $1; sub(":", "", id); mfile[id] = $3 }
+	END {
+		for (i = 1; i <= n; i++) {
+			s = ""; k = split(ids[i], f, " ");
+			for (j = 1; j <= k; j++) {
+				x = f[j]; nm = name[x];
+				if (nm == "") nm = "?" addr[x] "@" mfile[lm[x]];
+				s = s (j > 1 ? ";" : "") nm;
+			}
+			print vals[i] " | " s " | " lab[i];
+		}
+	}'
+}
+
+# mappings FILE: "start/limit/offset file buildid flags" per mapping
+mappings() { raw "$1" | sed -n '/^Mappings/,$p' | tail -n +2 | cut -d' ' -f2-; }
+
+# expect_line TEXT FILE: FILE has a line equal to TEXT
+expect_line() {
+	grep -qxF -- "$1" "$2" || die "no line: $1
+--- in $2:
+$(cat "$2")"
+}
+
+# header LINE: the records' first line with a fixed window
+HDR="kprofmap-samples 1 freq=999 cpus=2 start_ns=1700000000000000000 end_ns=1700000002500000000 max_depth=64"
+PERIOD=$((1000000000 / 999))
+
+# --- build the test binaries ---------------------------------------------
+
+B=$T/bin
+mkdir -p "$B" "$T/proc" "$T/sys/kernel" "$T/nodebug"
+build_bins() {
+	local S=$HERE/testprog
+	# A library whose segments all sit 0x10000000 above their file
+	# offsets (a prelinked base): vaddr != offset for the code.
+	$CC -O0 -g0 -falign-functions=1 -fno-omit-frame-pointer -fPIC -shared \
+		-Wl,-Ttext-segment=0x10000000 -Wl,--build-id \
+		-o "$B/libkpt.so" "$S/kpt_lib.c" &&
+	$CC -O0 -fno-omit-frame-pointer -fPIE -pie -Wl,--build-id \
+		-o "$B/kpt_pie" "$S/kpt_main.c" -L"$B" -lkpt &&
+	$CC -O0 -fno-omit-frame-pointer -no-pie -Wl,--build-id \
+		-o "$B/kpt_exec" "$S/kpt_main.c" -L"$B" -lkpt &&
+	strip --strip-all -o "$B/libkpt_stripped.so" "$B/libkpt.so" &&
+	mkdir -p "$T/debug/.build-id" &&
+	$CC -O2 -o "$B/dump_vdso" "$S/dump_vdso.c" &&
+	"$B/dump_vdso" "$B/vdso.so" || return 1
+	if command -v ld.lld >/dev/null && command -v clang >/dev/null; then
+		# lld: the code segment's offset is not page-aligned and
+		# differs from its vaddr (0x690 -> 0x1690 style).
+		clang -O0 -fno-omit-frame-pointer -fPIC -shared -fuse-ld=lld \
+			-Wl,--build-id -o "$B/libkpt_lld.so" "$S/kpt_lib.c" || return 1
+	fi
+}
+t "build test binaries (PIE, non-PIE, shared libraries, vDSO dump)" build_bins
+
+# sym FILE NAME: "VALUE SIZE" of a function symbol, from nm
+sym() {
+	nm -S --defined-only "$1" | awk -v n="$2" \
+		'$4 == n && ($3 == "T" || $3 == "t") { print "0x" $1, "0x" $2; exit }'
+}
+# dsym FILE NAME: value of a dynamic symbol, from nm -D
+dsym() {
+	nm -D --defined-only "$1" | awk -v n="$2" '$3 == n { print "0x" $1; exit }'
+}
+build_id() { readelf -n "$1" | awk '/Build ID:/ { print $3; exit }'; }
+inode() { stat -c %i "$1"; }
+PAGE=4096
+pgdown() { echo $(( $1 & ~(PAGE - 1) )); }
+pgup() { echo $(( ($1 + PAGE - 1) & ~(PAGE - 1) )); }
+
+# maps_of FILE BIAS [INODE]: the maps lines the kernel would show for FILE
+# loaded with load bias BIAS, one per PT_LOAD (from readelf -l).
+maps_of() {
+	local f=$1 bias=$2 ino=${3:-$(inode "$1")} off va fsz msz flags rest
+	readelf -lW "$f" | awk '$1 == "LOAD" {
+		flags = ""; for (i = 7; i < NF; i++) flags = flags $i; print $2, $3, $5, $6, flags }' |
+	while read -r off va fsz msz flags; do
+		local s=$(( bias + $(pgdown "$va") )) e=$(( bias + $(pgup $((va + msz))) ))
+		local p=r
+		case $flags in *W*) p=${p}w ;; *) p=${p}- ;; esac
+		case $flags in *E*) p=${p}x ;; *) p=${p}- ;; esac
+		printf '%x-%x %sp %08x 08:01 %s %s\n' "$s" "$e" "$p" \
+			"$(pgdown "$off")" "$ino" "$f"
+	done
+}
+
+# first_vaddr FILE: p_vaddr of the first PT_LOAD
+first_vaddr() { readelf -lW "$1" | awk '$1 == "LOAD" { print $3; exit }'; }
+
+# --- the synthetic system ------------------------------------------------
+
+PIE_BASE=$((0x55d4c8a00000))
+LIB_BASE=$((0x7f3a1c000000))
+STRIP_BASE=$((0x7f3a1e000000))
+LLD_BASE=$((0x7f3a20000000))
+EXEC_LIB_BASE=$((0x7f3a22000000))
+VDSO_BASE=$((0x7ffc1e5f0000))
+
+setup_system() {
+	local lib_bias=$(( LIB_BASE - $(first_vaddr "$B/libkpt.so") ))
+	local vdso_len=$(pgup "$(stat -c %s "$B/vdso.so")")
+	# pid 1000: the PIE, libkpt (prelinked base), the stripped copy,
+	# the lld library, the vDSO, a stack and an anonymous region
+	mkdir -p "$T/proc/1000" "$T/proc/1003" "$T/proc/1002" "$T/proc/1004"
+	{
+		maps_of "$B/kpt_pie" "$PIE_BASE"
+		printf '%x-%x rw-p 00000000 00:00 0 \n' $((PIE_BASE + 0x100000)) $((PIE_BASE + 0x121000))
+		echo "$(hex $((PIE_BASE + 0x200000)))-$(hex $((PIE_BASE + 0x221000))) rw-p 00000000 00:00 0                          [heap]"
+		maps_of "$B/libkpt.so" "$lib_bias"
+		maps_of "$B/libkpt_stripped.so" \
+			$(( STRIP_BASE - $(first_vaddr "$B/libkpt_stripped.so") ))
+		[ -f "$B/libkpt_lld.so" ] && maps_of "$B/libkpt_lld.so" \
+			$(( LLD_BASE - $(first_vaddr "$B/libkpt_lld.so") ))
+		echo "7ffc1e4d0000-7ffc1e4f1000 rw-p 00000000 00:00 0                          [stack]"
+		printf '%x-%x r-xp 00000000 00:00 0                          [vdso]\n' \
+			"$VDSO_BASE" $((VDSO_BASE + vdso_len))
+	} > "$T/proc/1000/maps"
+	# pid 1003: another process with the same layout (a fork)
+	cp "$T/proc/1000/maps" "$T/proc/1003/maps"
+	# pid 1002: libkpt.so mapped, but the file on disk has another inode
+	maps_of "$B/libkpt.so" "$lib_bias" 999999999 > "$T/proc/1002/maps"
+	# pid 1004: the non-PIE executable
+	{
+		maps_of "$B/kpt_exec" 0
+		maps_of "$B/libkpt.so" $(( EXEC_LIB_BASE - $(first_vaddr "$B/libkpt.so") ))
+	} > "$T/proc/1004/maps"
+	# pid 1001 has exited: no directory
+
+	# kallsyms: text, data, weak, aliases, module symbols, _etext
+	cat > "$T/kallsyms" <<-'EOF'
+	ffffffff81000000 T _stext
+	ffffffff81000000 T startup_64
+	ffffffff81001000 T do_syscall_64
+	ffffffff81001200 t ksys_read
+	ffffffff81001400 T vfs_read
+	ffffffff81001600 W weak_hook
+	ffffffff81001800 D some_data
+	ffffffff81002000 T read_zero
+	ffffffff81003000 T _etext
+	ffffffffc0a01000 t kpm_sample_tick	[kprofmap]
+	ffffffffc0a01400 T kpm_proc_show	[kprofmap]
+	ffffffffc0b02000 t e1000_intr	[e1000]
+	EOF
+	# /sys/kernel/notes and a module's notes: GNU build-id notes
+	mknote() {
+		# namesz=4 descsz=20 type=3 "GNU\0" + 20 bytes $1..$1+19
+		printf '\x04\x00\x00\x00\x14\x00\x00\x00\x03\x00\x00\x00GNU\x00'
+		local i
+		for i in $(seq 0 19); do printf "\\x$(printf %02x $(($1 + i)))"; done
+	}
+	mknote 16 > "$T/sys/kernel/notes"
+	mkdir -p "$T/sys/module/kprofmap/notes"
+	mknote 96 > "$T/sys/module/kprofmap/notes/.note.gnu.build-id"
+}
+KERNEL_BID=$(for i in $(seq 0 19); do printf %02x $((16 + i)); done)
+MOD_BID=$(for i in $(seq 0 19); do printf %02x $((96 + i)); done)
+t "synthetic /proc, kallsyms and /sys" setup_system
+
+# The records used by several tests; every address is derived above.
+set -- $(sym "$B/kpt_pie" kpt_main_leaf); PIE_LEAF=$1 PIE_LEAF_SZ=$2
+set -- $(sym "$B/kpt_pie" kpt_main_work); PIE_WORK=$1
+set -- $(sym "$B/kpt_pie" main); PIE_MAIN=$1
+set -- $(sym "$B/libkpt.so" kpt_lib_alpha); LIB_ALPHA=$1 LIB_ALPHA_SZ=$2
+set -- $(sym "$B/libkpt.so" kpt_lib_beta); LIB_BETA=$1
+set -- $(sym "$B/libkpt.so" kpt_lib_hidden); LIB_HIDDEN=$1
+set -- $(sym "$B/libkpt.so" kpt_lib_entry); LIB_ENTRY=$1
+LIB_BIAS=$(( LIB_BASE - $(first_vaddr "$B/libkpt.so") ))
+set --
+
+# u ADDR: a user address as it appears in a record
+u() { hex "$1"; }
+
+# The main record of pid 1000: kernel read path on top of
+# main -> kpt_main_work -> kpt_lib_entry -> kpt_lib_hidden -> kpt_lib_beta
+# -> kpt_lib_alpha (leaf). Callers are return addresses (function + 5).
+R_LEAF=$(u $((LIB_BIAS + LIB_ALPHA + 4)))
+R_BETA=$(u $((LIB_BIAS + LIB_BETA + 9)))
+R_HIDDEN=$(u $((LIB_BIAS + LIB_HIDDEN + 9)))
+R_ENTRY=$(u $((LIB_BIAS + LIB_ENTRY + 9)))
+R_WORK=$(u $((PIE_BASE + PIE_WORK + 9)))
+R_MAIN=$(u $((PIE_BASE + PIE_MAIN + 9)))
+K_STACK=ffffffff81002010,ffffffff81001405,ffffffff81001207,ffffffff81001055,ffffffffc0a01009
+K_NAMES="read_zero;vfs_read;ksys_read;do_syscall_64;kpm_sample_tick"
+U_STACK=$R_LEAF,$R_BETA,$R_HIDDEN,$R_ENTRY,$R_WORK,$R_MAIN
+U_NAMES="kpt_lib_alpha;kpt_lib_beta;kpt_lib_hidden;kpt_lib_entry;kpt_main_work;main"
+
+cat > "$T/main.txt" <<EOF
+$HDR
+S 11 1000 1001 kpt_pie - k=$K_STACK u=$U_STACK
+S 12 1000 1000 kpt_pie - k= u=$(u $((PIE_BASE + PIE_LEAF + 3))),$R_WORK,$R_MAIN
+S 13 0 0 swapper/1 - k=ffffffff81001603,ffffffffc0b02011 u=
+EOF
+
+test_kernel_user_names() {
+	k2p -o "$T/main.pb.gz" "$T/main.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/main.pb.gz" > "$T/main.stacks" || die "pprof failed: $(cat "$T/pprof.err")"
+	expect_line "11 $((11 * PERIOD)) | $K_NAMES;$U_NAMES | comm:[kpt_pie] pid:[1000] tid:[1001]" "$T/main.stacks" &&
+	expect_line "12 $((12 * PERIOD)) | kpt_main_leaf;kpt_main_work;main | comm:[kpt_pie] pid:[1000] tid:[1000]" "$T/main.stacks"
+}
+t "kernel + user stack: kallsyms, PIE and shared-library names, leaf first" test_kernel_user_names
+
+test_idle_module() {
+	# tgid 0: pprof drops numeric labels equal to 0, comm stays
+	expect_line "13 $((13 * PERIOD)) | weak_hook;e1000_intr | comm:[swapper/1]" "$T/main.stacks"
+}
+t "idle task: weak and module kernel symbols" test_idle_module
+
+test_mappings() {
+	local m=$T/main.maps lib_x pie_x
+	mappings "$T/main.pb.gz" > "$m"
+	grep -q "^0x[0-9a-f]*/0x[0-9a-f]*/0x0 \[kernel.kallsyms\] $KERNEL_BID \[FN\]$" "$m" ||
+		die "kernel mapping/build id: $(cat "$m")"
+	grep -q " \[kprofmap\] $MOD_BID \[FN\]$" "$m" || die "module mapping: $(cat "$m")"
+	grep -q " \[e1000\]  \[FN\]$" "$m" || die "module without notes: $(cat "$m")"
+	# user mappings are exactly the r-x lines of maps, with build ids
+	lib_x=$(grep "r-xp.*libkpt.so" "$T/proc/1000/maps" | head -1)
+	pie_x=$(grep "r-xp.*kpt_pie" "$T/proc/1000/maps" | head -1)
+	set -- ${lib_x/-/ }
+	grep -qxF "0x$1/0x$2/0x${4##+(0)} $B/libkpt.so $(build_id "$B/libkpt.so") [FN]" "$m" 2>/dev/null ||
+	grep -qxF "0x$1/0x$2/$(printf '%#x' 0x$4) $B/libkpt.so $(build_id "$B/libkpt.so") [FN]" "$m" ||
+		die "libkpt mapping (maps: $lib_x): $(cat "$m")"
+	set -- ${pie_x/-/ }
+	grep -qxF "0x$1/0x$2/$(printf '%#x' 0x$4) $B/kpt_pie $(build_id "$B/kpt_pie") [FN]" "$m" ||
+		die "kpt_pie mapping (maps: $pie_x): $(cat "$m")"
+}
+t "mappings: kernel and module build ids, user start/limit/offset/file/build id" test_mappings
+
+test_addr_minus_one() {
+	# alpha and beta are adjacent (-falign-functions=1): a return address
+	# equal to beta's first byte belongs to alpha; as a leaf, to beta.
+	[ $((LIB_ALPHA + LIB_ALPHA_SZ)) -eq $((LIB_BETA)) ] ||
+		die "test library: kpt_lib_alpha does not end where kpt_lib_beta starts"
+	local at=$(u $((LIB_BIAS + LIB_BETA)))
+	printf '%s\nS 21 1000 1000 x - k= u=%s,%s\n' "$HDR" "$at" "$at" > "$T/adj.txt"
+	k2p -o "$T/adj.pb.gz" "$T/adj.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/adj.pb.gz" > "$T/adj.stacks"
+	expect_line "21 $((21 * PERIOD)) | kpt_lib_beta;kpt_lib_alpha | comm:[x] pid:[1000] tid:[1000]" "$T/adj.stacks" &&
+	# the same address is two locations: one per function
+	[ "$(raw "$T/adj.pb.gz" | grep -c "^ *[0-9]*: 0x$at ")" = 2 ] ||
+		die "expected two locations at 0x$at"
+}
+t "non-leaf frames are looked up at return address - 1" test_addr_minus_one
+
+test_exec_and_stripped() {
+	local e_leaf e_work s_beta s_hidden l_alpha l_hidden dbg
+	set -- $(sym "$B/kpt_exec" kpt_main_leaf); e_leaf=$1
+	set -- $(sym "$B/kpt_exec" kpt_main_work); e_work=$1
+	s_beta=$(dsym "$B/libkpt_stripped.so" kpt_lib_beta)
+	[ -z "$(dsym "$B/libkpt_stripped.so" kpt_lib_hidden)" ] || die "hidden is exported"
+	s_hidden=$LIB_HIDDEN	# from the unstripped copy's .symtab
+	local sbias=$(( STRIP_BASE - $(first_vaddr "$B/libkpt_stripped.so") ))
+	{
+		echo "$HDR"
+		echo "S 31 1004 1004 kpt_exec - k= u=$(u $((e_leaf + 2))),$(u $((e_work + 9)))"
+		echo "S 32 1000 1000 x - k= u=$(u $((sbias + s_beta + 2))),$(u $((sbias + s_hidden + 9)))"
+	} > "$T/strip.txt"
+	k2p -o "$T/strip.pb.gz" "$T/strip.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/strip.pb.gz" > "$T/strip.stacks"
+	expect_line "31 $((31 * PERIOD)) | kpt_main_leaf;kpt_main_work | comm:[kpt_exec] pid:[1004] tid:[1004]" "$T/strip.stacks" || return 1
+	expect_line "32 $((32 * PERIOD)) | kpt_lib_beta;?0x$(u $((sbias + s_hidden + 9)))@$B/libkpt_stripped.so | comm:[x] pid:[1000] tid:[1000]" "$T/strip.stacks" || return 1
+	# the stripped library's mapping is not marked as symbolized
+	mappings "$T/strip.pb.gz" | grep -q "libkpt_stripped.so $(build_id "$B/libkpt_stripped.so") $" ||
+		die "stripped mapping should lack [FN]: $(mappings "$T/strip.pb.gz")"
+	# with the debug file found by build id, the local function is named
+	dbg=$(build_id "$B/libkpt.so")
+	mkdir -p "$T/debug/.build-id/${dbg:0:2}"
+	objcopy --only-keep-debug "$B/libkpt.so" "$T/debug/.build-id/${dbg:0:2}/${dbg:2}.debug"
+	"$K2P" --proc-root "$T/proc" --kallsyms "$T/kallsyms" --sys-root "$T/sys" \
+		--debug-dir "$T/debug" -o "$T/dbg.pb.gz" "$T/strip.txt" 2>"$T/err" ||
+		die "exit $?: $(cat "$T/err")"
+	stacks "$T/dbg.pb.gz" | grep -qxF "32 $((32 * PERIOD)) | kpt_lib_beta;kpt_lib_hidden | comm:[x] pid:[1000] tid:[1000]" ||
+		die "debug file not used: $(stacks "$T/dbg.pb.gz")"
+}
+t "non-PIE executable; stripped library (.dynsym, unnamed local keeps address); debug file by build id" test_exec_and_stripped
+
+test_lld() {
+	local a h bias
+	set -- $(sym "$B/libkpt_lld.so" kpt_lib_alpha); a=$1
+	set -- $(sym "$B/libkpt_lld.so" kpt_lib_hidden); h=$1
+	bias=$(( LLD_BASE - $(first_vaddr "$B/libkpt_lld.so") ))
+	printf '%s\nS 41 1000 1000 x - k= u=%s,%s\n' "$HDR" \
+		"$(u $((bias + a + 3)))" "$(u $((bias + h + 9)))" > "$T/lld.txt"
+	k2p -o "$T/lld.pb.gz" "$T/lld.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/lld.pb.gz" | grep -qxF "41 $((41 * PERIOD)) | kpt_lib_alpha;kpt_lib_hidden | comm:[x] pid:[1000] tid:[1000]" ||
+		die "$(stacks "$T/lld.pb.gz"; readelf -lW "$B/libkpt_lld.so" | grep LOAD; cat "$T/proc/1000/maps")"
+}
+if [ -f "$B/libkpt_lld.so" ]; then
+	t "lld-linked library: code segment offset != vaddr, page shared with another segment" test_lld
+else
+	skip "lld-linked library" "ld.lld or clang not installed"
+fi
+
+test_vdso() {
+	local f a
+	f=$(nm -D --defined-only "$B/vdso.so" | awk '$2 == "T" || $2 == "W" { print $3; exit }')
+	f=${f%%@*}
+	a=$(dsym "$B/vdso.so" "$f"); [ -n "$a" ] || a=$(nm -D "$B/vdso.so" | awk -v n="$f" '$3 ~ "^"n"(@|$)" { print "0x" $1; exit }')
+	[ -n "$f" ] && [ -n "$a" ] || die "no function in the vDSO dump"
+	printf '%s\nS 51 1000 1000 x - k= u=%s\n' "$HDR" "$(u $((VDSO_BASE + a + 1)))" > "$T/vdso.txt"
+	k2p -o "$T/vdso.pb.gz" "$T/vdso.txt" || die "exit $?: $(cat "$T/err")"
+	# the name nm gives may carry a version (@@LINUX_2.6); the symbol
+	# table name does not
+	stacks "$T/vdso.pb.gz" | grep -q "^51 [0-9]* | \(__vdso_\)\?${f#__vdso_} |" ||
+		die "$f: $(stacks "$T/vdso.pb.gz")"
+}
+t "[vdso] frames named from this kernel's vDSO" test_vdso
+
+test_exited_replaced_shared() {
+	{
+		echo "$HDR"
+		echo "S 61 1001 1001 gone - k=ffffffff81001010 u=7f0000001234,7f0000005678"
+		echo "S 62 1002 1002 replaced - k= u=$R_LEAF"
+		echo "S 63 1003 1003 forked - k= u=$U_STACK"
+		echo "S 64 1000 1000 kpt_pie - k= u=$U_STACK"
+		echo "S 65 1000 1000 kpt_pie - k= u=$(u $((PIE_BASE + 0x200100))),10"
+	} > "$T/procs.txt"
+	k2p -o "$T/procs.pb.gz" "$T/procs.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/procs.pb.gz" > "$T/procs.stacks"
+	expect_line "61 $((61 * PERIOD)) | do_syscall_64;?0x7f0000001234@[exited;?0x7f0000005678@[exited | comm:[gone] pid:[1001] tid:[1001]" "$T/procs.stacks" || return 1
+	raw "$T/procs.pb.gz" | grep -q "^[0-9]*: 0x7f0000001234/0x7f0000005679/0x0 \[exited pid 1001\]" ||
+		die "exited mapping: $(mappings "$T/procs.pb.gz")"
+	expect_line "62 $((62 * PERIOD)) | ?0x$R_LEAF@$B/libkpt.so | comm:[replaced] pid:[1002] tid:[1002]" "$T/procs.stacks" || return 1
+	grep -q "inode differs" "$T/err" || die "no warning about the replaced file: $(cat "$T/err")"
+	expect_line "63 $((63 * PERIOD)) | $U_NAMES | comm:[forked] pid:[1003] tid:[1003]" "$T/procs.stacks" || return 1
+	# [heap] keeps its region as mapping; address 0x10 is in no region
+	expect_line "65 $((65 * PERIOD)) | ?0x$(u $((PIE_BASE + 0x200100)))@[heap];?0x10@[unmapped | comm:[kpt_pie] pid:[1000] tid:[1000]" "$T/procs.stacks" || return 1
+	# a fork's identical layout shares the mappings and locations
+	[ "$(mappings "$T/procs.pb.gz" | grep -c " $B/libkpt.so ")" = 2 ] ||
+		die "expected libkpt.so twice (pid 1000/1003 shared + pid 1002): $(mappings "$T/procs.pb.gz")"
+	[ "$(raw "$T/procs.pb.gz" | grep -c "^ *[0-9]*: 0x$R_LEAF ")" = 2 ] ||
+		die "expected two locations at 0x$R_LEAF (shared + replaced)"
+}
+t "exited process, replaced file, shared layout of a fork, heap and unmapped addresses" test_exited_replaced_shared
+
+test_labels_utf8() {
+	{
+		echo "$HDR"
+		echo 'S 71 1000 1005 a\x20b\x5cc\x09 - k=ffffffff81001010 u='
+		echo 'S 72 1000 1006 \xc3\xa9t\xc3\xa9 - k=ffffffff81001010 u='
+		echo 'S 73 1000 1007 bad\xff\xfe - k=ffffffff81001010 u='
+		echo 'S 74 1000 1008 \x00 - k=ffffffff81001010 u='
+	} > "$T/lab.txt"
+	k2p -o "$T/lab.pb.gz" "$T/lab.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/lab.pb.gz" > "$T/lab.stacks"
+	expect_line "71 $((71 * PERIOD)) | do_syscall_64 | comm:[a b\\c	] pid:[1000] tid:[1005]" "$T/lab.stacks" &&
+	expect_line "72 $((72 * PERIOD)) | do_syscall_64 | comm:[été] pid:[1000] tid:[1006]" "$T/lab.stacks" &&
+	expect_line "73 $((73 * PERIOD)) | do_syscall_64 | comm:[bad��] pid:[1000] tid:[1007]" "$T/lab.stacks" &&
+	expect_line "74 $((74 * PERIOD)) | do_syscall_64 | comm:[-] pid:[1000] tid:[1008]" "$T/lab.stacks"
+}
+t "labels: pid, tid, comm unescaped; invalid UTF-8 repaired; empty comm" test_labels_utf8
+
+test_header_lost_trunc() {
+	local k64 u64 i
+	k64=$(for i in $(seq 1 64); do printf 'ffffffff810014%02x,' $i; done); k64=${k64%,}
+	u64=$(for i in $(seq 1 64); do printf '%x,' $((PIE_BASE + PIE_LEAF + 1 + i % 8)); done); u64=${u64%,}
+	{
+		echo "$HDR"
+		echo "S 81 1000 1000 x K k=$k64 u=$R_MAIN"
+		echo "S 82 1000 1000 x U k= u=$u64"
+		echo "L 9 alloc=4 cap=5"
+	} > "$T/lost.txt"
+	k2p -o "$T/lost.pb.gz" "$T/lost.txt" || die "exit $?: $(cat "$T/err")"
+	raw "$T/lost.pb.gz" > "$T/lost.raw"
+	stacks "$T/lost.pb.gz" > "$T/lost.stacks"
+	grep -qx "PeriodType: cpu nanoseconds" "$T/lost.raw" &&
+	grep -qx "Period: $PERIOD" "$T/lost.raw" &&
+	grep -qx "Duration: 2.5s" "$T/lost.raw" &&
+	grep -qx "Time: $(TZ=UTC date -d @1700000000 '+%Y-%m-%d %H:%M:%S') +0000 UTC" <(TZ=UTC raw "$T/lost.pb.gz") &&
+	grep -qx "samples/count cpu/nanoseconds" "$T/lost.raw" ||
+		die "header fields: $(head -8 "$T/lost.raw")"
+	expect_line "81 $((81 * PERIOD)) | $(printf 'vfs_read;%.0s' $(seq 1 64))[truncated];main | comm:[x] truncated:[kernel] pid:[1000] tid:[1000]" "$T/lost.stacks" &&
+	expect_line "82 $((82 * PERIOD)) | $(printf 'kpt_main_leaf;%.0s' $(seq 1 64))[truncated] | comm:[x] truncated:[user] pid:[1000] tid:[1000]" "$T/lost.stacks" &&
+	expect_line "9 $((9 * PERIOD)) | [lost] | comm:[[lost]] lost_alloc:[4] lost_cap:[5]" "$T/lost.stacks"
+}
+t "period, time, duration; lost record as [lost]; truncated stacks marked" test_header_lost_trunc
+
+test_folded() {
+	k2p --folded -o "$T/main.folded" "$T/main.txt" || die "exit $?: $(cat "$T/err")"
+	local rk rs
+	rk=$(echo "$K_NAMES" | tr ';' '\n' | tac | paste -sd';')
+	rs=$(echo "$U_NAMES" | tr ';' '\n' | tac | paste -sd';')
+	cat > "$T/folded.expect" <<-EOF
+	kpt_pie;$rs;$rk 11
+	kpt_pie;main;kpt_main_work;kpt_main_leaf 12
+	swapper/1;e1000_intr;weak_hook 13
+	EOF
+	diff -u "$T/folded.expect" "$T/main.folded" || return 1
+	k2p --folded -o - "$T/procs.txt" > "$T/procs.folded" || die "exit $?"
+	grep -qxF "gone;[exited pid 1001]+0x7f0000005678;[exited pid 1001]+0x7f0000001234;do_syscall_64 61" "$T/procs.folded" ||
+		die "unnamed frames: $(cat "$T/procs.folded")"
+	local off=$(( 0x$R_LEAF - 0x$(grep "r-xp.*libkpt.so" "$T/proc/1002/maps" | cut -d- -f1) + 0x$(grep "r-xp.*libkpt.so" "$T/proc/1002/maps" | awk '{print $3}') ))
+	grep -qxF "replaced;libkpt.so+0x$(hex $off) 62" "$T/procs.folded" ||
+		die "file offset of an unnamed frame: $(cat "$T/procs.folded")"
+	k2p --folded -o - "$T/lost.txt" | grep -qxF "[lost];[lost] 9" || die "lost in folded"
+}
+t "--folded: comm;root;...;leaf count, unnamed frames as file+offset" test_folded
+
+test_pprof_symbolize_keeps_names() {
+	# With its own symbolization on, pprof must keep our names for
+	# mappings marked [FN] (it re-symbolizes only the others).
+	go tool pprof -raw "$T/main.pb.gz" > "$T/sym.raw" 2>&1 || die "$(cat "$T/sym.raw")"
+	grep -q "kpt_lib_hidden" "$T/sym.raw" && grep -q "read_zero" "$T/sym.raw" ||
+		die "$(cat "$T/sym.raw")"
+	go tool pprof -top "$T/main.pb.gz" > "$T/top" 2>&1 &&
+	grep -q "kpt_lib_alpha" "$T/top" || die "$(cat "$T/top")"
+}
+t "go tool pprof with its own symbolization keeps the names; -top works" test_pprof_symbolize_keeps_names
+
+test_empty_and_stdin() {
+	echo "$HDR" | k2p -o "$T/empty.pb.gz" - || die "exit $?: $(cat "$T/err")"
+	raw "$T/empty.pb.gz" > "$T/empty.raw" || die "$(cat "$T/pprof.err")"
+	grep -qx "Period: $PERIOD" "$T/empty.raw" || die "$(cat "$T/empty.raw")"
+	k2p -o - "$T/main.txt" > "$T/stdout.pb.gz" || die "exit $?"
+	gzip -t "$T/stdout.pb.gz" && cmp -s <(stacks "$T/stdout.pb.gz") "$T/main.stacks" ||
+		die "-o - differs from a file output"
+}
+t "header-only input from stdin; -o - writes the profile to stdout" test_empty_and_stdin
+
+test_no_kallsyms() {
+	"$K2P" --proc-root "$T/proc" --kallsyms "$T/missing" --sys-root "$T/sys" \
+		-o "$T/nok.pb.gz" "$T/main.txt" 2>"$T/err" || die "exit $?"
+	grep -q "kernel frames stay addresses" "$T/err" || die "no warning: $(cat "$T/err")"
+	stacks "$T/nok.pb.gz" | grep -qF "| ?0xffffffff81002010@[kernel.kallsyms];" ||
+		die "$(stacks "$T/nok.pb.gz")"
+}
+t "unreadable kallsyms: warning, kernel frames kept as addresses" test_no_kallsyms
+
+# --- malformed inputs: "FILE:LINE: message", exit 1, no output -----------
+
+# Each case: name | line | message part | input (printf %b)
+GOOD='S 1 10 10 a - k=1 u=2'
+H=$HDR
+MALFORMED=(
+	"empty file|1|empty input|"
+	"bad magic|1|not a kprofmap samples file|kprofmap-sample 1 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"wrong version|1|unsupported format version 2|kprofmap-samples 2 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"missing freq|1|required key freq= missing|kprofmap-samples 1 cpus=1 start_ns=0 end_ns=0\n"
+	"freq zero|1|freq=0 out of range|kprofmap-samples 1 freq=0 cpus=1 start_ns=0 end_ns=0\n"
+	"duplicate key|1|cpus= given twice|kprofmap-samples 1 freq=1 cpus=1 cpus=2 start_ns=0 end_ns=0\n"
+	"end before start|1|end_ns is before start_ns|kprofmap-samples 1 freq=1 cpus=1 start_ns=5 end_ns=4\n"
+	"max_depth too big|1|max_depth=256 out of range|kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0 max_depth=256\n"
+	"truncated last line|3|no newline at the end|$H\n$GOOD\nS 1 10 10 a - k=1 u="
+	"missing field|2|has 7 fields, expected 8|$H\nS 1 10 10 a - k=1\n"
+	"count zero|2|count 0 out of range|$H\nS 0 10 10 a - k=1 u=\n"
+	"absurd count|2|count 1000000000001 out of range|$H\nS 1000000000001 10 10 a - k=1 u=\n"
+	"count leading zero|2|count \"01\" is not a decimal|$H\nS 01 10 10 a - k=1 u=\n"
+	"pid too big|3|tgid 4194305 out of range|$H\n$GOOD\nS 1 4194305 1 a - k=1 u=\n"
+	"tid 0 with tgid|2|both 0 (idle) or both non-zero|$H\nS 1 10 0 a - k=1 u=\n"
+	"idle with user stack|2|idle task (tgid 0) has no user stack|$H\nS 1 0 0 a - k=1 u=2\n"
+	"bad hex|2|bad address \"12g4\"|$H\nS 1 10 10 a - k=12g4 u=\n"
+	"uppercase hex|2|bad address \"FF\"|$H\nS 1 10 10 a - k=FF u=\n"
+	"0x prefix|2|bad address \"0x10\"|$H\nS 1 10 10 a - k= u=0x10\n"
+	"17 hex digits|2|bad address \"10000000000000000\"|$H\nS 1 10 10 a - k=10000000000000000 u=\n"
+	"empty pc|2|bad address \"\"|$H\nS 1 10 10 a - k=1,,2 u=\n"
+	"trailing comma|2|ends with a comma|$H\nS 1 10 10 a - k=1,2, u=\n"
+	"k and u swapped|2|expected k=<pcs>|$H\nS 1 10 10 a - u=1 k=2\n"
+	"too deep|2|user stack deeper than max_depth=2|kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0 max_depth=2\nS 1 10 10 a - k= u=1,2,3\n"
+	"K flag, short stack|2|flag K (kernel stack truncated) but 1 kernel frames|$H\nS 1 10 10 a K k=1 u=\n"
+	"bad flags|2|bad flags \"KK\"|$H\nS 1 10 10 a KK k=1 u=\n"
+	"comm too long|2|longer than 15 bytes|$H\nS 1 10 10 abcdefghijklmnop - k=1 u=\n"
+	"comm bad escape|2|bad escape|$H\nS 1 10 10 a\\\\xZZ - k=1 u=\n"
+	"comm needless escape|2|escaped byte that is written literally|$H\nS 1 10 10 \\\\x41 - k=1 u=\n"
+	"double space|2|empty field|$H\nS 1 10 10 a -  k=1 u=\n"
+	"CRLF|2|carriage return|$H\nS 1 10 10 a - k=1 u=\r\n"
+	"NUL byte|2|NUL byte in line|$H\nS 1 10 10 a\0 - k=1 u=\n"
+	"tab|2|byte 0x09 in line|$H\nS\t1 10 10 a - k=1 u=\n"
+	"empty line|2|empty line|$H\n\n"
+	"unknown record|3|unknown record type \"X\"|$H\n$GOOD\nX 1\n"
+	"lost count mismatch|3|count 5 is not alloc + cap|$H\n$GOOD\nL 5 alloc=1 cap=3\n"
+	"lost zero|2|count 0 out of range|$H\nL 0 alloc=0 cap=0\n"
+	"lost bad field|2|expected cap=<decimal>|$H\nL 1 alloc=1 kap=0\n"
+	"record after L|3|L must be the last line|$H\nL 1 alloc=1 cap=0\n$GOOD\n"
+	"count overflows period|2|count * period overflows|kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0\nS 999999999999 10 10 a - k=1 u=\n"
+)
+
+test_malformed() {
+	local spec=$1 name line msg input out
+	IFS='|' read -r name line msg input <<< "$spec"
+	printf '%b' "$input" > "$T/bad.txt"
+	echo old > "$T/bad.pb.gz"
+	k2p -o "$T/bad.pb.gz" "$T/bad.txt"
+	local rc=$?
+	[ $rc = 1 ] || die "exit status $rc, expected 1; stderr: $(cat "$T/err")"
+	[ "$(wc -l < "$T/err")" = 1 ] || die "expected one line on stderr: $(cat "$T/err")"
+	grep -qF "$T/bad.txt:$line: $msg" "$T/err" ||
+		die "expected \"$T/bad.txt:$line: $msg...\", got: $(cat "$T/err")"
+	[ "$(cat "$T/bad.pb.gz")" = old ] || die "the old output file was changed"
+	[ -z "$(ls -A "$T" | grep '^\.bad')" ] || die "temporary file left: $(ls -A "$T")"
+}
+for spec in "${MALFORMED[@]}"; do
+	t "malformed input refused: ${spec%%|*}" test_malformed "$spec"
+done
+
+test_long_line() {
+	{ echo "$HDR"; printf 'S 1 10 10 a - k=1 u=%s\n' "$(head -c 20000 /dev/zero | tr '\0' 1)"; } > "$T/long.txt"
+	k2p -o "$T/long.pb.gz" "$T/long.txt"; [ $? = 1 ] || die "accepted"
+	grep -qF "$T/long.txt:2: line longer than 16384 bytes" "$T/err" || die "$(cat "$T/err")"
+}
+t "malformed input refused: line longer than the limit" test_long_line
+
+# --- command line ----------------------------------------------------------
+
+test_usage() {
+	local args rc
+	for args in "--bogus" "-o" "a b" "--duration" "--duration 0" "--duration -1" \
+		"--duration abc" "--drain x" "--duration 1 x" "-o ''"; do
+		eval "\"\$K2P\" $args" >/dev/null 2>"$T/err" </dev/null
+		rc=$?
+		[ $rc = 2 ] || die "kprof2pprof $args: exit $rc, expected 2"
+		grep -q "Try 'kprof2pprof --help'" "$T/err" || die "kprof2pprof $args: $(cat "$T/err")"
+	done
+	"$K2P" --help > "$T/help" || die "--help exit $?"
+	for args in --output --drain --duration --folded --proc-root --kallsyms --version; do
+		grep -q -- "$args" "$T/help" || die "--help does not mention $args"
+	done
+	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record format 1)$" || die "--version"
+	"$K2P" "$T/does-not-exist" 2>"$T/err"; rc=$?
+	[ $rc = 1 ] && grep -q "does-not-exist: No such file" "$T/err" || die "missing input: exit $rc"
+}
+t "usage errors exit 2; --help, --version; missing input exits 1" test_usage
+
+test_duration_drain() {
+	mkdir -p "$T/proc/kprofmap"
+	: > "$T/proc/kprofmap/control"
+	cp "$T/main.txt" "$T/proc/kprofmap/samples"
+	local start=$(date +%s%N)
+	k2p --duration 0.3 -o "$T/dur.pb.gz" || die "exit $?: $(cat "$T/err")"
+	local ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	[ "$(cat "$T/proc/kprofmap/control")" = reset ] || die "control got: $(cat "$T/proc/kprofmap/control")"
+	[ $ms -ge 300 ] || die "returned after $ms ms"
+	[ ! -s "$T/err" ] || die "progress printed without a terminal: $(cat "$T/err")"
+	cmp -s <(stacks "$T/dur.pb.gz") "$T/main.stacks" || die "different profile"
+	# --drain reads the drain file
+	cp "$T/main.txt" "$T/proc/kprofmap/drain"
+	k2p --drain -o "$T/drain.pb.gz" || die "exit $?: $(cat "$T/err")"
+	cmp -s <(stacks "$T/drain.pb.gz") "$T/main.stacks" || die "different drain profile"
+	# a failed conversion of drained records saves them
+	printf '%s\nS 1 x\n' "$HDR" > "$T/proc/kprofmap/drain"
+	(cd "$T" && k2p --drain -o "$T/drain2.pb.gz"); [ $? = 1 ] || die "bad drain accepted"
+	cmp -s "$T/proc/kprofmap/drain" "$T/drain2.pb.gz.samples" ||
+		die "drained records not saved: $(cat "$T/err")"
+	[ ! -e "$T/drain2.pb.gz" ] || die "output written"
+}
+t "--duration writes reset, waits, reads; --drain reads drain and saves records on failure" test_duration_drain
+
+test_duration_tty() {
+	command -v script >/dev/null || { echo "no script(1)"; return 0; }
+	cp "$T/main.txt" "$T/proc/kprofmap/samples"
+	script -qec "'$K2P' --proc-root '$T/proc' --kallsyms '$T/kallsyms' --duration 1.2 -o '$T/tty.pb.gz'" /dev/null > "$T/tty.out" ||
+		die "exit $?: $(cat "$T/tty.out")"
+	grep -q "profiling: 1 of 2 s" "$T/tty.out" || die "no progress line: $(cat -v "$T/tty.out")"
+}
+t "--duration shows a progress line on a terminal" test_duration_tty
+
+test_sigint_cleanup() {
+	# SIGTERM in the middle of a conversion (input from a FIFO that is
+	# kept open) leaves neither the output nor its temporary file.
+	{ echo "$HDR"; awk -v u="$R_MAIN" 'BEGIN { for (i = 1; i <= 20000; i++)
+		printf "S 1 1000 1000 x - k=ffffffff81%06x u=%s\n", i * 16, u }'; } > "$T/big.txt"
+	mkfifo "$T/fifo"
+	( exec "$K2P" --proc-root "$T/proc" --kallsyms "$T/kallsyms" \
+		-o "$T/sig.pb.gz" "$T/fifo" 2>/dev/null ) &
+	local pid=$! i rc
+	exec 7>"$T/fifo"
+	cat "$T/big.txt" >&7
+	for i in $(seq 1 100); do
+		ls -A "$T" | grep -q '^\.sig\.pb\.gz\.' && break
+		sleep 0.1
+	done
+	ls -A "$T" | grep -q '^\.sig\.pb\.gz\.' || { exec 7>&-; die "no temporary file while converting"; }
+	kill -TERM $pid; wait $pid; rc=$?
+	exec 7>&-
+	[ $rc = 143 ] || die "exit status $rc, expected 143 (SIGTERM)"
+	[ -z "$(ls -A "$T" | grep '^\.sig')" ] || die "temporary file left: $(ls -A "$T")"
+	[ ! -e "$T/sig.pb.gz" ] || die "output written"
+	k2p -o "$T/big.pb.gz" "$T/big.txt" || die "big input: $(cat "$T/err")"
+	[ "$(stacks "$T/big.pb.gz" | wc -l)" = 20000 ] || die "samples missing"
+}
+t "SIGTERM during a conversion leaves no file behind; 20000 records convert" test_sigint_cleanup
+
+# --- unit tests (ASan+UBSan) -------------------------------------------------
+
+unit_out=$("$SANDIR/unit_test" 2>&1); unit_rc=$?
+while IFS= read -r line; do
+	case $line in
+	"PASS "*) ok "unit: ${line#PASS }" ;;
+	"FAIL "*) not_ok "unit: ${line#FAIL }" ;;
+	*) echo "# $line" ;;
+	esac
+done <<< "$unit_out"
+[ $unit_rc = 0 ] || [ $FAILED -gt 0 ] || not_ok "unit tests exit status $unit_rc" "$unit_out"
+
+# --- fuzzing the parser --------------------------------------------------
+
+if [ -x "$SANDIR/fuzz_parse" ]; then
+	fuzz() {
+		mkdir -p "$T/corpus"
+		"$SANDIR/fuzz_parse" -max_total_time="$FUZZ_SECONDS" -timeout=10 \
+			-rss_limit_mb=2048 -dict="$HERE/fuzz/kprofmap.dict" \
+			-artifact_prefix="$T/" "$T/corpus" "$HERE/fuzz/corpus" > "$T/fuzz.log" 2>&1 ||
+			die "$(tail -30 "$T/fuzz.log")"
+		grep -E "^(#[0-9]+ *DONE|Done [0-9]+ runs)" "$T/fuzz.log" | tail -1 | sed 's/^/# /'
+	}
+	t "fuzz: parser under libFuzzer+ASan+UBSan for ${FUZZ_SECONDS}s from the committed corpus" fuzz
+else
+	skip "fuzz: parser under libFuzzer" "clang with libFuzzer not installed (apt-get install clang libclang-rt-14-dev)"
+fi
+
+echo "1..$NUM"
+echo "# kprof2pprof: $PASSED passed, $FAILED failed, $SKIPPED skipped"
+[ $FAILED = 0 ]

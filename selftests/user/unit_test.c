@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * unit_test.c - unit tests of kprof2pprof's pieces, built with ASan+UBSan
+ *
+ * Each test prints one line, "PASS name" or "FAIL name: why"; run.sh turns
+ * them into numbered TAP lines. Expected bytes come from the protobuf
+ * and ELF specifications, not from running the code under test.
+ */
+#include <elf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "ksym.h"
+#include "output.h"
+#include "parse.h"
+#include "pb.h"
+#include "usym.h"
+#include "util.h"
+
+static int failed;		/* the current test failed */
+static char why[512];
+static int total_failed;
+
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (failed++)
+		return;		/* keep the first reason */
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+#define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
+
+/* --- pb --- */
+
+static int pb_bytes_eq(const struct pb *b, const char *hex)
+{
+	char got[2048] = "";
+	size_t i;
+
+	for (i = 0; i < b->len && 2 * i + 2 < sizeof(got); i++)
+		sprintf(got + 2 * i, "%02x", b->data[i]);
+	if (strcmp(got, hex)) {
+		fail("encoded %s, expected %s", got, hex);
+		return 0;
+	}
+	return 1;
+}
+
+static void test_pb_varint(void)
+{
+	static const struct { uint64_t v; const char *hex; } cases[] = {
+		{ 0, "00" }, { 1, "01" }, { 127, "7f" }, { 128, "8001" },
+		{ 300, "ac02" }, { 16384, "808001" },
+		{ UINT64_MAX, "ffffffffffffffffff01" },
+	};
+	size_t i;
+
+	for (i = 0; i < KP_ARRAY_SIZE(cases); i++) {
+		struct pb b;
+
+		pb_init(&b, NULL, NULL);
+		pb_varint(&b, cases[i].v);
+		pb_bytes_eq(&b, cases[i].hex);
+		pb_free(&b);
+	}
+}
+
+static void test_pb_fields(void)
+{
+	struct pb b;
+	uint64_t three[3] = { 1, 2, 300 }, two[2] = { 5, 6 };
+	int64_t neg[1] = { -1 };
+	size_t m, inner;
+
+	pb_init(&b, NULL, NULL);
+	/* field 1 varint 150: the protobuf documentation's example */
+	pb_uint64(&b, 1, 150);
+	pb_bytes_eq(&b, "089601");
+	b.len = 0;
+	pb_uint64_opt(&b, 2, 0);
+	pb_int64_opt(&b, 2, 0);
+	pb_bool_opt(&b, 2, false);
+	CHECK(b.len == 0, "_opt wrote a default value");
+	/* string "testing" as field 2: 12 07 74 65 73 74 69 6e 67 */
+	pb_bytes(&b, 2, "testing", 7);
+	pb_bytes_eq(&b, "120774657374696e67");
+	b.len = 0;
+	/* packed field 4 [1, 2, 300]: 22 04 01 02 ac 02 */
+	pb_uint64s(&b, 4, three, 3);
+	pb_bytes_eq(&b, "22040102ac02");
+	b.len = 0;
+	/* two elements are written unpacked: 20 05 20 06 */
+	pb_uint64s(&b, 4, two, 2);
+	pb_bytes_eq(&b, "20052006");
+	b.len = 0;
+	/* negative int64 is ten bytes */
+	pb_int64s(&b, 1, neg, 1);
+	pb_bytes_eq(&b, "08ffffffffffffffffff01");
+	b.len = 0;
+	/* nested: field 3 { field 1 = 150 } -> 1a 03 08 96 01 */
+	m = pb_start_message(&b);
+	pb_uint64(&b, 1, 150);
+	pb_end_message(&b, 3, m);
+	pb_bytes_eq(&b, "1a03089601");
+	CHECK(b.nest == 0, "nest %d after end", b.nest);
+	b.len = 0;
+	/* two levels: 2 { 1 { 1 = 1 } } -> 12 04 0a 02 08 01 */
+	m = pb_start_message(&b);
+	inner = pb_start_message(&b);
+	pb_uint64(&b, 1, 1);
+	pb_end_message(&b, 1, inner);
+	pb_end_message(&b, 2, m);
+	pb_bytes_eq(&b, "12040a020801");
+	pb_free(&b);
+}
+
+struct sink_buf {
+	unsigned char *data;
+	size_t len;
+	int calls;
+};
+
+static int sink_collect(void *ctx, const void *buf, size_t len)
+{
+	struct sink_buf *s = ctx;
+
+	s->data = realloc(s->data, s->len + len);
+	memcpy(s->data + s->len, buf, len);
+	s->len += len;
+	s->calls++;
+	return 0;
+}
+
+static void test_pb_streaming(void)
+{
+	struct sink_buf s = { 0 };
+	struct pb b;
+	size_t i, m, big = 200 * 1024;
+	char *payload = malloc(big);
+
+	memset(payload, 'x', big);
+	pb_init(&b, sink_collect, &s);
+	for (i = 0; i < 10000; i++) {
+		m = pb_start_message(&b);
+		pb_uint64(&b, 1, i);
+		pb_end_message(&b, 2, m);
+		pb_flush_maybe(&b);
+	}
+	CHECK(s.calls > 1, "no streaming: %d sink calls", s.calls);
+	CHECK(b.len < PB_FLUSH_BYTES + 16, "buffer holds %zu bytes", b.len);
+	/* a message larger than the flush size, with a 3-byte length */
+	m = pb_start_message(&b);
+	pb_bytes(&b, 1, payload, big);
+	pb_end_message(&b, 2, m);
+	CHECK(pb_flush(&b) == 0, "flush failed");
+	/* 10000 x "12 0x 08 <varint i>" then 12 <len> 0a <len> xxx */
+	{
+		size_t off = 0, expect_len = 0;
+
+		for (i = 0; i < 10000; i++)	/* 12 len 08 varint(i) */
+			expect_len += 3 + (i >= 128 ? 2 : 1);
+		for (i = 0; i < 10000 && off + 3 < s.len; i++) {
+			size_t vlen = i >= 128 ? 2 : 1;
+
+			if (s.data[off] != 0x12 || s.data[off + 1] != 1 + vlen ||
+			    s.data[off + 2] != 0x08) {
+				fail("message %zu malformed at %zu", i, off);
+				break;
+			}
+			off += 3 + vlen;
+		}
+		CHECK(off == expect_len, "messages span %zu, expected %zu",
+		      off, expect_len);
+		/* outer length: 1 (key) + 3 (len of 204800) + 204800 */
+		CHECK(s.len == off + 1 + 3 + 1 + 3 + big,
+		      "total %zu bytes, expected %zu", s.len,
+		      off + 1 + 3 + 1 + 3 + big);
+		CHECK(off + 4 <= s.len && s.data[off] == 0x12 &&
+		      s.data[off + 1] == (((big + 4) & 0x7f) | 0x80),
+		      "big message prefix wrong");
+	}
+	pb_free(&b);
+	free(s.data);
+	free(payload);
+}
+
+/* --- util --- */
+
+static void test_numbers(void)
+{
+	static const struct { const char *s; bool ok; uint64_t v; } dec[] = {
+		{ "0", true, 0 }, { "7", true, 7 }, { "18446744073709551615", true, UINT64_MAX },
+		{ "18446744073709551616", false, 0 }, { "", false, 0 },
+		{ "01", false, 0 }, { "+1", false, 0 }, { "-1", false, 0 },
+		{ "1a", false, 0 }, { " 1", false, 0 },
+	};
+	static const struct { const char *s; bool ok; uint64_t v; } hex[] = {
+		{ "0", true, 0 }, { "ffffffff81001105", true, 0xffffffff81001105ULL },
+		{ "ffffffffffffffff", true, UINT64_MAX }, { "10000000000000000", false, 0 },
+		{ "FF", false, 0 }, { "0x1", false, 0 }, { "0f", false, 0 },
+		{ "g", false, 0 }, { "", false, 0 },
+	};
+	size_t i;
+	uint64_t v;
+
+	for (i = 0; i < KP_ARRAY_SIZE(dec); i++) {
+		bool ok = kp_parse_dec(dec[i].s, strlen(dec[i].s), &v);
+
+		CHECK(ok == dec[i].ok && (!ok || v == dec[i].v),
+		      "kp_parse_dec(\"%s\")", dec[i].s);
+	}
+	for (i = 0; i < KP_ARRAY_SIZE(hex); i++) {
+		bool ok = kp_parse_hex(hex[i].s, strlen(hex[i].s), &v);
+
+		CHECK(ok == hex[i].ok && (!ok || v == hex[i].v),
+		      "kp_parse_hex(\"%s\")", hex[i].s);
+	}
+}
+
+static void test_utf8(void)
+{
+	static const struct { const char *s; size_t len; bool ok; } c[] = {
+		{ "abc", 3, true },
+		{ "\xc3\xa9", 2, true },		/* e acute */
+		{ "\xe2\x82\xac", 3, true },		/* euro */
+		{ "\xf4\x8f\xbf\xbf", 4, true },	/* U+10FFFF */
+		{ "\xf4\x90\x80\x80", 4, false },	/* above U+10FFFF */
+		{ "\xc0\x80", 2, false },		/* overlong NUL */
+		{ "\xe0\x80\xaf", 3, false },		/* overlong */
+		{ "\xed\xa0\x80", 3, false },		/* surrogate */
+		{ "\xc3", 1, false },			/* truncated */
+		{ "\xff", 1, false },
+		{ "\x80", 1, false },
+	};
+	size_t i, olen;
+	char *s;
+
+	for (i = 0; i < KP_ARRAY_SIZE(c); i++)
+		CHECK(kp_utf8_valid(c[i].s, c[i].len) == c[i].ok,
+		      "kp_utf8_valid case %zu", i);
+	s = kp_utf8_sanitize("a\xff" "b\xc3", 4, &olen);
+	CHECK(olen == 8 && !strcmp(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd"),
+	      "sanitize gave \"%s\"", s);
+	CHECK(kp_utf8_valid(s, olen), "sanitized string not valid");
+	free(s);
+}
+
+static void test_strpool(void)
+{
+	struct kp_strpool sp = { 0 };
+	const char *first;
+	char buf[32];
+	uint32_t a, b;
+	int i;
+
+	a = kp_strpool_intern(&sp, "", 0);
+	b = kp_strpool_intern(&sp, "hello", 5);
+	first = kp_strpool_get(&sp, b);
+	CHECK(a == 0 && b == 1, "numbers %u %u", a, b);
+	for (i = 0; i < 100000; i++) {
+		int n = snprintf(buf, sizeof(buf), "s%d", i);
+
+		CHECK(kp_strpool_intern(&sp, buf, n) == (uint32_t)i + 2,
+		      "number of s%d", i);
+	}
+	CHECK(kp_strpool_intern(&sp, "hello", 5) == 1, "hello not deduplicated");
+	CHECK(kp_strpool_get(&sp, 1) == first, "string moved");
+	CHECK(!strcmp(kp_strpool_get(&sp, 50002), "s50000"), "lookup by number");
+	kp_strpool_free(&sp);
+}
+
+/* --- parse --- */
+
+static void test_comm(void)
+{
+	static const struct { const char *in; bool ok; const char *out; } c[] = {
+		{ "bash", true, "bash" },
+		{ "\\x00", true, "" },
+		{ "kworker/0:1", true, "kworker/0:1" },
+		{ "a\\x20b", true, "a b" },
+		{ "back\\x5cslash", true, "back\\slash" },
+		{ "\\xc3\\xa9t\\xc3\\xa9", true, "\xc3\xa9t\xc3\xa9" },
+		{ "123456789012345", true, "123456789012345" },
+		{ "1234567890123456", false, NULL },	/* 16 bytes */
+		{ "\\x41", false, NULL },		/* 'A' needs no escape */
+		{ "\\x5C", false, NULL },		/* uppercase hex */
+		{ "a\\x00", false, NULL },		/* NUL inside */
+		{ "a\\x2", false, NULL },		/* short escape */
+		{ "a\\y20", false, NULL },
+		{ "a\\", false, NULL },
+		{ "", true, "" },	/* the reader never passes an empty field */
+	};
+	char out[KPM_COMM_LEN];
+	const char *reason;
+	size_t i, olen;
+
+	for (i = 0; i < KP_ARRAY_SIZE(c); i++) {
+		bool ok = kpm_parse_comm(c[i].in, strlen(c[i].in), out, &olen,
+					 &reason);
+
+		CHECK(ok == c[i].ok, "comm \"%s\": %s", c[i].in,
+		      ok ? "accepted" : reason);
+		if (ok && c[i].ok)
+			CHECK(!strcmp(out, c[i].out) && olen == strlen(c[i].out),
+			      "comm \"%s\" -> \"%s\"", c[i].in, out);
+	}
+}
+
+static void test_reader(void)
+{
+	static const char text[] =
+		"kprofmap-samples 1 freq=100 cpus=4 start_ns=5 end_ns=9 future=x max_depth=3\n"
+		"S 7 10 11 a\\x20b KU k=ffffffff81000000,1,2 u=a,b,c\n"
+		"S 1 0 0 swapper/0 - k=ffffffff81000001 u=\n"
+		"L 3 alloc=1 cap=2\n";
+	struct kpm_record rec;
+	struct kpm_reader r;
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	CHECK(kpm_reader_open(&r, f, "t") == 0, "open: %s", r.err);
+	CHECK(r.hdr.freq == 100 && r.hdr.cpus == 4 && r.hdr.start_ns == 5 &&
+	      r.hdr.end_ns == 9 && r.hdr.max_depth == 3, "header values");
+	CHECK(kpm_reader_next(&r, &rec) == 1 && rec.type == KPM_REC_SAMPLE_LINE,
+	      "first record: %s", r.err);
+	CHECK(rec.s.count == 7 && rec.s.tgid == 10 && rec.s.tid == 11 &&
+	      !strcmp(rec.s.comm, "a b") && rec.s.ktrunc && rec.s.utrunc &&
+	      rec.s.nk == 3 && rec.s.kpc[0] == 0xffffffff81000000ULL &&
+	      rec.s.kpc[2] == 2 && rec.s.nu == 3 && rec.s.upc[2] == 0xc,
+	      "first record values");
+	CHECK(kpm_reader_next(&r, &rec) == 1 && rec.s.nu == 0 &&
+	      rec.s.tgid == 0, "idle record: %s", r.err);
+	CHECK(kpm_reader_next(&r, &rec) == 1 && rec.type == KPM_REC_LOST_LINE &&
+	      rec.l.count == 3 && rec.l.alloc == 1 && rec.l.cap == 2,
+	      "lost record: %s", r.err);
+	CHECK(kpm_reader_next(&r, &rec) == 0, "end: %s", r.err);
+	kpm_reader_close(&r);
+	fclose(f);
+}
+
+/* A line of exactly KPM_READ_LINE_MAX bytes is read; one more is refused. */
+static void test_reader_long_line(void)
+{
+	static const char hdr[] =
+		"kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0 ";
+	size_t i, total;
+	int extra;
+
+	for (extra = 0; extra < 2; extra++) {
+		struct kpm_reader r;
+		char *text;
+		FILE *f;
+		int ret;
+
+		total = KPM_READ_LINE_MAX + extra;
+		text = malloc(total + 2);
+		memcpy(text, hdr, sizeof(hdr) - 1);
+		for (i = sizeof(hdr) - 1; i < total; i++)
+			text[i] = 'k';
+		text[sizeof(hdr) - 1 + 0] = 'x';	/* "x=kkkk..." key */
+		text[sizeof(hdr) - 1 + 1] = '=';
+		text[total] = '\n';
+		f = fmemopen(text, total + 1, "r");
+		ret = kpm_reader_open(&r, f, "t");
+		if (extra == 0)
+			CHECK(ret == 0, "line of %zu bytes refused: %s", total, r.err);
+		else
+			CHECK(ret < 0 && strstr(r.err, "t:1: line longer than"),
+			      "line of %zu bytes: \"%s\"", total, r.err);
+		kpm_reader_close(&r);
+		fclose(f);
+		free(text);
+	}
+}
+
+/* --- ksym --- */
+
+static char *write_temp(const char *content, size_t len)
+{
+	char *path = strdup("/tmp/kp_unit.XXXXXX");
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, content, len) != (ssize_t)len)
+		abort();
+	close(fd);
+	return path;
+}
+
+static void test_ksym(void)
+{
+	static const char text[] =
+		"ffffffff81000000 T _stext\n"
+		"ffffffff81000000 T startup_64\n"
+		"ffffffff81001000 t __local_alias\n"
+		"ffffffff81001000 W weak_alias\n"
+		"ffffffff81001000 T strong_global\n"
+		"ffffffff81001000 t local_alias\n"
+		"ffffffff81002000 D some_data\n"
+		"ffffffff81003000 T last_fn\n"
+		"ffffffff81004000 T _etext\n"
+		"ffffffff82000000 t init_fn\n"
+		"ffffffffc0001000 t mod_a\t[kpmtest]\n"
+		"ffffffffc0002000 T mod_b\t[other_mod]\n"
+		"garbage line\n";
+	static const struct { uint64_t addr; const char *name; } c[] = {
+		{ 0xffffffff80ffffffULL, NULL },		/* below all */
+		{ 0xffffffff81000000ULL, "startup_64" },	/* fewer '_' */
+		{ 0xffffffff81000fffULL, "startup_64" },
+		{ 0xffffffff81001000ULL, "strong_global" },	/* rank */
+		{ 0xffffffff81002fffULL, "strong_global" },	/* data skipped */
+		{ 0xffffffff81003abcULL, "last_fn" },
+		{ 0xffffffff81004000ULL, NULL },		/* past _etext */
+		{ 0xffffffff81ffffffULL, NULL },
+		{ 0xffffffff82000010ULL, "init_fn" },
+		{ 0xffffffffc0001010ULL, "mod_a" },
+		{ 0xffffffffc0002010ULL, "mod_b" },
+	};
+	struct ksym_table t = { 0 };
+	char err[256], *path = write_temp(text, sizeof(text) - 1);
+	const struct ksym *s;
+	size_t i;
+
+	CHECK(ksym_load(&t, path, err, sizeof(err)) == 0, "load: %s", err);
+	for (i = 0; i < KP_ARRAY_SIZE(c); i++) {
+		s = ksym_lookup(&t, c[i].addr);
+		if (!c[i].name)
+			CHECK(!s, "%#llx -> %s, expected none",
+			      (unsigned long long)c[i].addr, s ? s->name : "");
+		else
+			CHECK(s && !strcmp(s->name, c[i].name),
+			      "%#llx -> %s, expected %s",
+			      (unsigned long long)c[i].addr,
+			      s ? s->name : "(none)", c[i].name);
+	}
+	s = ksym_lookup(&t, 0xffffffffc0001010ULL);
+	CHECK(s && s->mod && !strcmp(ksym_mod_name(&t, s->mod), "kpmtest"),
+	      "module of mod_a");
+	s = ksym_lookup(&t, 0xffffffff81003000ULL);
+	CHECK(s && s->mod == 0, "core symbol has a module");
+	ksym_free(&t);
+	unlink(path);
+	free(path);
+
+	path = write_temp("0000000000000000 T a\n0000000000000000 t b\n", 42);
+	CHECK(ksym_load(&t, path, err, sizeof(err)) < 0 &&
+	      strstr(err, "kptr_restrict"), "zeroed kallsyms accepted: %s", err);
+	ksym_free(&t);
+	unlink(path);
+	free(path);
+}
+
+static void put_note(unsigned char *buf, size_t *off, uint32_t type,
+		     const char *name, const void *desc, uint32_t descsz)
+{
+	Elf64_Nhdr nh = {
+		.n_namesz = (uint32_t)strlen(name) + 1, .n_descsz = descsz,
+		.n_type = type,
+	};
+
+	memcpy(buf + *off, &nh, sizeof(nh));
+	*off += sizeof(nh);
+	memcpy(buf + *off, name, nh.n_namesz);
+	*off += (nh.n_namesz + 3) & ~3u;
+	memcpy(buf + *off, desc, descsz);
+	*off += (descsz + 3) & ~3u;
+}
+
+static void test_notes(void)
+{
+	unsigned char buf[256] = { 0 }, id[20];
+	char hex[KP_BUILD_ID_HEX_MAX];
+	size_t off = 0, i;
+
+	for (i = 0; i < sizeof(id); i++)
+		id[i] = (unsigned char)(0xa0 + i);
+	put_note(buf, &off, 1, "Xen", "abcd", 4);	/* another note first */
+	put_note(buf, &off, NT_GNU_BUILD_ID, "GNU", id, 20);
+	CHECK(kp_notes_build_id(buf, off, hex) &&
+	      !strcmp(hex, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"),
+	      "build id");
+	CHECK(!kp_notes_build_id(buf, off - 4, hex), "truncated note accepted");
+	off = 0;
+	put_note(buf, &off, NT_GNU_BUILD_ID, "GNX", id, 20);
+	CHECK(!kp_notes_build_id(buf, off, hex), "wrong owner accepted");
+}
+
+/* --- ELF address math --- */
+
+static void test_elf_vaddr(void)
+{
+	/* Segments as ld lays out a PIE with -z separate-code, and a
+	 * library linked with a 2 MiB max page size (vaddr != offset). */
+	struct elfobj_load loads[] = {
+		{ .off = 0, .vaddr = 0, .filesz = 0x628 },
+		{ .off = 0x1000, .vaddr = 0x201000, .filesz = 0x1c5 },
+		{ .off = 0x2000, .vaddr = 0x402000, .filesz = 0xe4 },
+	};
+	struct elfobj_sym syms[] = {
+		{ .addr = 0x201100, .size = 0x20, .name = 1 },
+		{ .addr = 0x201120, .size = 0x10, .name = 3 },
+	};
+	char strtab[] = "\0f\0g";
+	struct elfobj o = {
+		.load = loads, .nload = 3, .sym = syms, .nsym = 2,
+		.strtab = strtab, .strtab_len = sizeof(strtab),
+	};
+	/* maps: r-xp at 0x7f0000201000, offset 0x1000 (bias 0x7f0000000000) */
+	struct uregion r = {
+		.start = 0x7f0000201000ULL, .end = 0x7f0000202000ULL,
+		.offset = 0x1000,
+	};
+	const char *n;
+	uint64_t v;
+
+	CHECK(elfobj_vaddr(&o, 0x1100, &v) && v == 0x201100, "vaddr of 0x1100");
+	CHECK(!elfobj_vaddr(&o, 0x11c5, &v), "offset past filesz mapped");
+	n = elfobj_func(&o, &r, 0x7f0000201100ULL);
+	CHECK(n && !strcmp(n, "f"), "f start: %s", n ? n : "(none)");
+	n = elfobj_func(&o, &r, 0x7f000020111fULL);
+	CHECK(n && !strcmp(n, "f"), "f end: %s", n ? n : "(none)");
+	n = elfobj_func(&o, &r, 0x7f0000201120ULL);
+	CHECK(n && !strcmp(n, "g"), "g: %s", n ? n : "(none)");
+	n = elfobj_func(&o, &r, 0x7f0000201130ULL);
+	CHECK(!n, "past g's size: %s", n);
+	n = elfobj_func(&o, &r, 0x7f00002010ffULL);
+	CHECK(!n, "below f: %s", n);
+	n = elfobj_func(&o, &r, 0x7f0000202000ULL);
+	CHECK(!n, "outside the region: %s", n);
+}
+
+/* --- output --- */
+
+static void test_output(void)
+{
+	char dir[] = "/tmp/kp_out.XXXXXX", path[256], err[256];
+	static const char msg[] = "hello, pprof";
+	unsigned char back[64];
+	struct kp_out o;
+	struct stat st;
+	gzFile gz;
+	int n;
+
+	if (!mkdtemp(dir))
+		abort();
+	snprintf(path, sizeof(path), "%s/out.pb.gz", dir);
+	CHECK(kp_out_open(&o, path, true, err, sizeof(err)) == 0, "open: %s", err);
+	CHECK(kp_out_write(&o, msg, sizeof(msg) - 1) == 0, "write");
+	CHECK(stat(path, &st) < 0, "destination exists before commit");
+	CHECK(kp_out_commit(&o, err, sizeof(err)) == 0, "commit: %s", err);
+	gz = gzopen(path, "rb");
+	n = gz ? gzread(gz, back, sizeof(back)) : -1;
+	CHECK(n == (int)sizeof(msg) - 1 && !memcmp(back, msg, n),
+	      "gunzip gave %d bytes", n);
+	if (gz)
+		gzclose(gz);
+
+	/* An aborted write leaves the old file and no temporary file. */
+	CHECK(kp_out_open(&o, path, true, err, sizeof(err)) == 0, "reopen: %s", err);
+	kp_out_write(&o, "junk", 4);
+	kp_out_abort(&o);
+	gz = gzopen(path, "rb");
+	n = gz ? gzread(gz, back, sizeof(back)) : -1;
+	CHECK(n == (int)sizeof(msg) - 1, "old file changed by an abort");
+	if (gz)
+		gzclose(gz);
+	unlink(path);
+	CHECK(rmdir(dir) == 0, "temporary file left in %s", dir);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} tests[] = {
+	{ "pb: varints", test_pb_varint },
+	{ "pb: fields, packed, nested", test_pb_fields },
+	{ "pb: streaming flush", test_pb_streaming },
+	{ "util: strict numbers", test_numbers },
+	{ "util: UTF-8 check and repair", test_utf8 },
+	{ "util: string pool", test_strpool },
+	{ "parse: comm escapes", test_comm },
+	{ "parse: reader", test_reader },
+	{ "parse: line length limit", test_reader_long_line },
+	{ "ksym: kallsyms lookup", test_ksym },
+	{ "ksym: build id notes", test_notes },
+	{ "usym: ELF address math", test_elf_vaddr },
+	{ "output: gzip, commit, abort", test_output },
+};
+
+int main(void)
+{
+	size_t i;
+
+	for (i = 0; i < KP_ARRAY_SIZE(tests); i++) {
+		failed = 0;
+		why[0] = '\0';
+		tests[i].fn();
+		if (failed) {
+			printf("FAIL %s: %s\n", tests[i].name, why);
+			total_failed++;
+		} else {
+			printf("PASS %s\n", tests[i].name);
+		}
+		fflush(stdout);
+	}
+	return total_failed ? 1 : 0;
+}
