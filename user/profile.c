@@ -275,7 +275,9 @@ static void prof_write_location(struct prof *p, uint32_t id)
 	start = pb_start_message(&p->pb);
 	pb_uint64_opt(&p->pb, TAG_LOCATION_ID, id);
 	pb_uint64_opt(&p->pb, TAG_LOCATION_MAPPING_ID, l->mapping);
-	pb_uint64_opt(&p->pb, TAG_LOCATION_ADDRESS, l->addr);
+	/* Without a mapping it is a synthetic frame: its addr is only a key. */
+	if (l->mapping)
+		pb_uint64_opt(&p->pb, TAG_LOCATION_ADDRESS, l->addr);
 	if (l->func) {
 		line = pb_start_message(&p->pb);
 		pb_uint64_opt(&p->pb, TAG_LINE_FUNCTION_ID, l->func);
