@@ -28,7 +28,7 @@
 # target is reported in the table, never an error.
 #
 # Environment:
-#   BENCH_QUICK=1   a subset for a quick look (~5 min instead of ~20): 999 Hz
+#   BENCH_QUICK=1   a subset for a quick look (2-3 min instead of 7-9): 999 Hz
 #                   only, shorter runs, no bpftrace, 20000 stacks for the
 #                   kprof2pprof figure
 #   BENCH_OUT=DIR   raw results and the table (default build/bench)
