@@ -182,12 +182,22 @@ static __always_inline u64 profmap_hash_start(const struct profmap_pool *pool)
 /* Always inlined: the sampler calls it inside a user-access window, where
  * objtool forbids calls.
  */
-static __always_inline u64 profmap_hash_step(const struct profmap_pool *pool, u64 h,
-				    u64 pc)
+static __always_inline u64 profmap_hash_mul(const struct profmap_pool *pool)
 {
-	unsigned __int128 m = (unsigned __int128)(h ^ pc) * (pool->key[1] | 1);
+	return pool->key[1] | 1;
+}
+
+static __always_inline u64 profmap_hash_mix(u64 h, u64 pc, u64 mul)
+{
+	unsigned __int128 m = (unsigned __int128)(h ^ pc) * mul;
 
 	return (u64)m ^ (u64)(m >> 64);
+}
+
+static __always_inline u64 profmap_hash_step(const struct profmap_pool *pool,
+					     u64 h, u64 pc)
+{
+	return profmap_hash_mix(h, pc, profmap_hash_mul(pool));
 }
 
 static __always_inline u32 profmap_hash_final(const struct profmap_pool *pool, u64 h,

@@ -84,64 +84,64 @@ static void sampler_kernel_stack(struct sampler_capture *cap,
 	}
 }
 
-/* A frame pointer worth following: aligned, room for (fp, ret) below
- * the user address limit.
- */
-static __always_inline bool sampler_fp_ok(unsigned long fp)
-{
-	return !(fp & 7) && fp && fp < TASK_SIZE_MAX - 2 * sizeof(long);
-}
-
 /* User stack of current from @uregs: the user PC, then the return
- * addresses of the frame-pointer chain.
+ * addresses of the frame-pointer chain, hashed as they are read.
  *
- * The first frame is read with copy_from_user_nofault(), which also
- * checks that the loaded mm is current's (nmi_uaccess_okay(), not
- * exported) - it is not during an EFI runtime call. The rest of the walk
- * is one user-access window over [first fp, TASK_SIZE_MAX), page faults
- * disabled so a missing page ends the walk instead of sleeping: the chain
- * only goes up, so every later frame is inside it. Each frame pointer
- * read from user memory passes array_index_nospec() before it is
+ * The loaded mm must be current's: it is not during an EFI runtime call
+ * (active_mm is efi_mm then; nmi_uaccess_okay() is not exported). The
+ * walk is one user-access window over [first fp, TASK_SIZE_MAX), page
+ * faults disabled so a missing page ends the walk instead of sleeping;
+ * the chain only goes up, so every frame is inside the window. Each frame
+ * pointer read from user memory passes array_index_nospec() before it is
  * dereferenced, so a mispredicted bounds check cannot steer a load into
- * the kernel (the access window has no per-load barrier).
+ * the kernel (the window has no per-load barrier). The loop keeps its
+ * state in locals: stores through pcs may alias anything under
+ * -fno-strict-aliasing, which would reload @cap every frame.
  * Return: false when the walk stopped on an unreadable frame.
  */
-static bool sampler_user_stack(struct sampler_capture *cap,
-			       struct pt_regs *uregs)
+static noinline bool sampler_user_stack(struct sampler_capture *cap,
+				struct pt_regs *uregs)
 {
-	unsigned long fp = uregs->bp, frame[2], next, ret;
+	const unsigned long top = TASK_SIZE_MAX - 2 * sizeof(long);
+	const u64 mul = profmap_hash_mul(&kpm.pool);
+	unsigned int n = cap->n, limit = cap->n + kpm_max_depth;
+	unsigned long fp = uregs->bp, next, ret;
+	u64 *pcs = cap->pcs, h = cap->h;
 	bool ok = true;
 
-	cap->limit = cap->n + kpm_max_depth;
-	if (!sampler_push(cap, uregs->ip) || !sampler_fp_ok(fp))
-		return true;
-	if (copy_from_user_nofault(frame, (const void __user *)fp,
-				   sizeof(frame)))
-		return false;
-	next = frame[0];
-	ret = frame[1];
+	pcs[n++] = uregs->ip;
+	h = profmap_hash_mix(h, uregs->ip, mul);
+	if (!fp || (fp & 7) || fp >= top ||
+	    current->active_mm != current->mm)
+		goto done;
 
 	pagefault_disable();
 	if (!user_access_begin((const void __user *)fp, TASK_SIZE_MAX - fp)) {
-		pagefault_enable();
-		return false;
+		ok = false;
+		goto out_pf;
 	}
 	for (;;) {
+		unsafe_get_user(next, (unsigned long __user *)fp, fault);
+		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
 		if (!ret)
 			break;
-		if (!sampler_push(cap, ret)) {
+		if (n >= limit) {
 			cap->flags |= PROFMAP_F_UTRUNC;
 			break;
 		}
-		if (next <= fp || !sampler_fp_ok(next))
+		pcs[n++] = ret;
+		h = profmap_hash_mix(h, ret, mul);
+		if (next <= fp || (next & 7) || next >= top)
 			break;
-		fp = array_index_nospec(next, TASK_SIZE_MAX - 2 * sizeof(long));
-		unsafe_get_user(next, (unsigned long __user *)fp, fault);
-		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
+		fp = array_index_nospec(next, top);
 	}
 out:
 	user_access_end();
+out_pf:
 	pagefault_enable();
+done:
+	cap->n = n;
+	cap->h = h;
 	return ok;
 fault:
 	ok = false;
