@@ -183,18 +183,23 @@ size_t profmap_entry_bytes(const struct profmap_entry *e)
 	return bytes;
 }
 
-/* Step 1 of a lookup: does @e hold exactly the sample @s? */
+/* Step 1 of a lookup: does @e hold exactly the sample @s? The frame
+ * pointers are held in locals: under -fno-strict-aliasing (the kernel's)
+ * the loop would otherwise reload them every frame.
+ */
 static inline bool profmap_match(const struct profmap_entry *e,
 				 const struct profmap_sample *s)
 {
-	unsigned int i, n;
+	const u64 *a, *b, *end;
 
 	if (e->hash != s->hash || e->tid != s->tid || e->tgid != s->tgid ||
 	    e->nk != s->nk || e->nu != s->nu || e->flags != s->flags)
 		return false;
-	n = s->nk + s->nu;
-	for (i = 0; i < n; i++)
-		if (e->stk[i] != s->pcs[i])
+	a = e->stk;
+	b = s->pcs;
+	end = b + s->nk + s->nu;
+	for (; b < end; a++, b++)
+		if (*a != *b)
 			return false;
 	return true;
 }

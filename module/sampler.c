@@ -104,12 +104,12 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 {
 	const unsigned long top = TASK_SIZE_MAX - 2 * sizeof(long);
 	const u64 mul = profmap_hash_mul(&kpm.pool);
-	unsigned int n = cap->n, limit = cap->n + kpm_max_depth;
+	u64 *pc = cap->pcs + cap->n, *end = pc + kpm_max_depth;
 	unsigned long fp = uregs->bp, next, ret;
-	u64 *pcs = cap->pcs, h = cap->h;
+	u64 h = cap->h;
 	bool ok = true;
 
-	pcs[n++] = uregs->ip;
+	*pc++ = uregs->ip;
 	h = profmap_hash_mix(h, uregs->ip, mul);
 	if (!fp || (fp & 7) || fp >= top ||
 	    current->active_mm != current->mm)
@@ -125,13 +125,16 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
 		if (!ret)
 			break;
-		if (n >= limit) {
+		if (pc == end) {
 			cap->flags |= PROFMAP_F_UTRUNC;
 			break;
 		}
-		pcs[n++] = ret;
+		*pc++ = ret;
 		h = profmap_hash_mix(h, ret, mul);
-		if (next <= fp || (next & 7) || next >= top)
+		/* Up the stack and below top: fp < next < top. */
+		if (next <= fp)
+			break;
+		if (next >= top)
 			break;
 		fp = array_index_nospec(next, top);
 	}
@@ -140,7 +143,7 @@ out:
 out_pf:
 	pagefault_enable();
 done:
-	cap->n = n;
+	cap->n = pc - cap->pcs;
 	cap->h = h;
 	return ok;
 fault:
