@@ -14,16 +14,11 @@
 #include <linux/errno.h>
 
 #include "profmap.h"
+#include "compat.h"
 
 /* Capacity in frames of each stack size class; ratios stay below 1.5
  * from 8 frames up, so a stack array costs at most 1.5x its raw bytes.
  */
-#ifdef SLAB_NO_MERGE
-#define PROFMAP_SLAB_FLAGS	(SLAB_FAILSLAB | SLAB_NO_MERGE)
-#else
-#define PROFMAP_SLAB_FLAGS	SLAB_FAILSLAB
-#endif
-
 static const u16 profmap_class_size[PROFMAP_NR_CLASSES] = {
 	4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512,
 };
@@ -64,17 +59,15 @@ int profmap_pool_init(struct profmap_pool *pool, const char *name,
 	pool->key[0] = key[0];
 	pool->key[1] = key[1];
 
-	/* SLAB_FAILSLAB (0 without CONFIG_FAILSLAB) lets failslab's
-	 * cache-filter target exactly these caches. PROFMAP_SLAB_FLAGS also
-	 * keeps them out of the general kmalloc caches where the kernel
-	 * allows it (SLAB_NO_MERGE, 6.5+): the stack arrays hold values any
-	 * sampled user chooses. On older kernels without fault injection
-	 * they may be merged.
+	/* KPM_SLAB_FLAGS (compat.h) keeps these caches out of the general
+	 * kmalloc caches where the kernel allows it (SLAB_NO_MERGE, 6.5+):
+	 * the stack arrays hold values any sampled user chooses. On older
+	 * kernels they may be merged unless a debug option (KASAN) forbids it.
 	 */
 	snprintf(cname, sizeof(cname), "%s_entry", name);
 	pool->entry_cache = kmem_cache_create(cname,
 					      sizeof(struct profmap_entry), 0,
-					      PROFMAP_SLAB_FLAGS, NULL);
+					      KPM_SLAB_FLAGS, NULL);
 	if (!pool->entry_cache)
 		return -ENOMEM;
 
@@ -84,7 +77,7 @@ int profmap_pool_init(struct profmap_pool *pool, const char *name,
 		pool->stk_cache[cls] =
 			kmem_cache_create(cname,
 					  profmap_class_size[cls] * sizeof(u64),
-					  0, PROFMAP_SLAB_FLAGS, NULL);
+					  0, KPM_SLAB_FLAGS, NULL);
 		if (!pool->stk_cache[cls])
 			goto out_destroy_caches;
 	}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * compat.h - what differs between the kernels kprofmap is built for
+ * (Debian 6.1, the 6.1 debug kernel, Debian 6.12), in one place.
+ *
+ * Feature tests on the kernel's own macros, no LINUX_VERSION_CODE where a
+ * macro says it better, so that profmap.c still builds against the
+ * userspace shims of selftests/unit.
+ */
+#ifndef KPM_COMPAT_H
+#define KPM_COMPAT_H
+
+#include <linux/slab.h>
+
+/*
+ * KPM_SLAB_FLAGS - flags of kprofmap's own kmem_cache_create() calls.
+ *
+ * SLAB_NO_MERGE (6.5+) keeps the caches apart from the kernel's general
+ * ones: the stack arrays hold values any sampled user chooses.
+ *
+ * Not SLAB_FAILSLAB: kmem_cache_create() fails with -EINVAL for it on any
+ * kernel with CONFIG_FAILSLAB (mm/slab.h leaves it out of
+ * SLAB_FLAGS_PERMITTED, 6.1 and 6.12 alike), so the module would not load
+ * on exactly the kernels built for fault injection. failslab's cache-filter
+ * reaches the caches through /sys/kernel/slab/NAME/failslab instead (see
+ * selftests/vm/50-failslab.sh); that needs an unmerged cache, which
+ * SLAB_NO_MERGE gives, and so does KASAN, which disables merging.
+ */
+#ifdef SLAB_NO_MERGE
+#define KPM_SLAB_FLAGS	SLAB_NO_MERGE
+#else
+#define KPM_SLAB_FLAGS	0
+#endif
+
+#endif /* KPM_COMPAT_H */
