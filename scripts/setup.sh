@@ -7,7 +7,8 @@
 #
 # KVER is a kernel release (6.1.0-56-amd64) or a short name: 6.1 (the
 # newest installed Debian 6.1 headers), 6.12 (the newest Debian 6.12 amd64
-# headers, unpacked or else the archive's newest).
+# headers, unpacked or else the archive's newest), 6.1-debug (the debug
+# kernel, built once by scripts/build-debug-kernel.sh).
 #
 # Idempotent and non-interactive; when everything is already there it only
 # asks dpkg-query and looks at a few stamp files (well under a second).
@@ -39,6 +40,7 @@ PACKAGES=(
 	golang-go clang libclang-rt-14-dev linux-perf
 	valgrind bpftrace
 	pahole  # 6.12 kbuild adds BTF to modules with it
+	flex bison bc libssl-dev  # scripts/build-debug-kernel.sh
 )
 
 QUIET=0
@@ -249,7 +251,7 @@ extract_kselftest() {
 }
 
 main() {
-	local before kver names=()
+	local before kver debug=0 names=()
 	before=$(missing_packages "${PACKAGES[@]}")
 
 	install_packages "${PACKAGES[@]}"
@@ -259,6 +261,7 @@ main() {
 		6.1) kver=$(kpm_default_kver)
 			[[ -n $kver ]] || kpm_die "no /usr/src/linux-headers-6.1.*-amd64 after installing linux-headers-amd64" ;;
 		6.12) kver=$(resolve_612) ;;
+		"$(kpm_debug_kver)") debug=1; continue ;;
 		esac
 		names+=("$kver")
 	done
@@ -273,6 +276,10 @@ main() {
 		[[ -f $(kpm_kernel_dir "$kver")/.kprofmap-version ]] || changed=1
 		unpack_kernel "$kver"
 	done
+	if [[ $debug -eq 1 ]]; then
+		[[ -f $(kpm_kernel_dir "$(kpm_debug_kver)")/.kprofmap-done ]] || changed=1
+		"$KPM_TOP/scripts/build-debug-kernel.sh" --quiet
+	fi
 	[[ -f $KPM_CACHE/kselftest/.kprofmap-version ]] || changed=1
 	extract_kselftest
 
