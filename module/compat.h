@@ -21,10 +21,10 @@
  * Not SLAB_FAILSLAB: kmem_cache_create() fails with -EINVAL for it on any
  * kernel with CONFIG_FAILSLAB (mm/slab.h leaves it out of
  * SLAB_FLAGS_PERMITTED, 6.1 and 6.12 alike), so the module would not load
- * on exactly the kernels built for fault injection. failslab's cache-filter
- * reaches the caches through /sys/kernel/slab/NAME/failslab instead (see
- * selftests/vm/50-failslab.sh); that needs an unmerged cache, which
- * SLAB_NO_MERGE gives, and so does KASAN, which disables merging.
+ * on exactly the kernels built for fault injection. The boot option
+ * slub_debug=A,kprofmap_* marks the caches for failslab's cache-filter
+ * instead (scripts/vm-run.sh gives it to the debug kernel; 6.1's
+ * /sys/kernel/slab/NAME/failslab is read-only).
  */
 #ifdef SLAB_NO_MERGE
 #define KPM_SLAB_FLAGS	SLAB_NO_MERGE

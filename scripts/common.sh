@@ -14,6 +14,7 @@
 #   kpm_resolve_kver K   6.1 / 6.12 / 6.1-debug / a full release -> release
 #   kpm_kdir KVER        kernel build tree to build modules against
 #   kpm_release KVER     its `uname -r` (what a module's vermagic names)
+#   kpm_kernel_cmdline KVER  what vm-run.sh adds to that kernel's command line
 #   kpm_die MSG...       print "SCRIPT: MSG" on stderr, exit 1
 
 KPM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -88,5 +89,14 @@ kpm_release() {
 		cat "$(kpm_kdir "$1")/include/config/kernel.release"
 	else
 		echo "$1"
+	fi
+}
+
+# The debug kernel marks kprofmap's slab caches for failslab's cache filter
+# at creation: kmem_cache_create() refuses SLAB_FAILSLAB (module/compat.h)
+# and 6.1's /sys/kernel/slab/NAME/failslab is read-only.
+kpm_kernel_cmdline() {
+	if [[ $1 == "$(kpm_debug_kver)" ]]; then
+		echo "slub_debug=A,kprofmap_*"
 	fi
 }

@@ -255,7 +255,7 @@ boot() {
 	local qemu=(qemu-system-x86_64 -nodefaults -display none -no-reboot
 		-machine pc -cpu max -smp "$CPUS" -m "$MEM"
 		-kernel "$kernel" -initrd "$WORK/initramfs.cpio"
-		-append "console=ttyS0 panic=-1 loglevel=5 log_buf_len=4M $APPEND"
+		-append "console=ttyS0 panic=-1 loglevel=5 log_buf_len=4M $(kpm_kernel_cmdline "$KVER") $APPEND"
 		-chardev "file,id=con,path=$RAW_CONSOLE" -serial chardev:con
 		-chardev "file,id=out,path=$WORK/ttyS1.raw" -serial chardev:out)
 	[[ -n $ICOUNT ]] && qemu+=(-icount "shift=$ICOUNT,sleep=off")
