@@ -33,6 +33,11 @@
 # Requirements (skip when a feature is absent, fail when a build is):
 #   kpm_require_root          skip all unless running as root
 #   kpm_require_cmd CMD...    skip all unless every CMD is on PATH
+#   kpm_require_kernel PATH CONFIG...
+#                             skip all unless PATH exists (CONFIG names the
+#                             kernel options behind it); bail out instead on
+#                             the debug kernel (release *-kpm-debug), which
+#                             scripts/build-debug-kernel.sh builds with them
 #   kpm_require_module        bail out (a failure, not a skip) if $KPM_KO is
 #                             missing: the VM always ships the module
 #
@@ -50,15 +55,20 @@
 #   kpm_unload                rmmod kprofmap; rmmod's status
 #   kpm_unload_check DESC     test point: rmmod succeeds and the kernel log
 #                             since the last mark (kpm_load sets one) is clean
+#   kpm_kmemleak_check DESC   test point: a kmemleak scan, once kmemleak's
+#                             minimum object age (5 s) has passed, reports
+#                             nothing; skipped on kernels without kmemleak
 
 KPM_KO=${KPM_KO:-/kpm/kprofmap.ko}
 
 # Kernel log lines that fail a test or a VM run: crashes, warnings, leaks,
-# lockdep and sanitizer reports, stalls.
+# lockdep and sanitizer reports, stalls. kmemleak's own boot and scan-thread
+# lines ("initialized", "thread started") are not reports.
 KPM_BAD_LOG_RE='Kernel panic|Oops|WARNING:|BUG:|BUG kmalloc|general protection fault|'\
-'kmemleak|unreferenced object|Objects remaining|still has objects|'\
+'kmemleak: ([0-9]+ new suspected|Cannot |Memory pool empty|.*[Dd]isabled)|'\
+'unreferenced object|Objects remaining|still has objects|'\
 'possible recursive locking|circular locking|inconsistent lock state|'\
-'INFO: (possible|task .* blocked|lockdep)|lockdep|UBSAN:|KASAN:|'\
+'INFO: (possible|task .* blocked|lockdep)|DEBUG_LOCKS_WARN_ON|UBSAN:|KASAN:|'\
 'soft lockup|hard LOCKUP|rcu_.* detected stalls|Call Trace:'
 
 KSFT_PASS=0
@@ -145,6 +155,16 @@ kpm_require_cmd() {
 	done
 }
 
+kpm_require_kernel() {
+	_kpm_path=$1
+	shift
+	[ -e "$_kpm_path" ] && return 0
+	case "$(uname -r)" in
+	*-kpm-debug) ktap_bail "no $_kpm_path on the debug kernel $(uname -r)" ;;
+	esac
+	ktap_skip_all "no $_kpm_path: kernel $(uname -r) lacks $*"
+}
+
 kpm_require_module() {
 	[ -f "$KPM_KO" ] || ktap_bail "$KPM_KO missing (module not built?)"
 }
@@ -188,4 +208,21 @@ kpm_unload_check() {
 		return 1
 	fi
 	kpm_check_dmesg "$1"
+}
+
+kpm_kmemleak_check() {
+	_kpm_kl=/sys/kernel/debug/kmemleak
+	if [ ! -e $_kpm_kl ]; then
+		ktap_skip "$1" "no $_kpm_kl (CONFIG_DEBUG_KMEMLEAK)"
+		return 0
+	fi
+	sleep 6
+	echo scan >$_kpm_kl
+	_kpm_leaks=$(cat $_kpm_kl)
+	if [ -n "$_kpm_leaks" ]; then
+		echo "$_kpm_leaks" | head -n 80 | sed 's/^/# kmemleak: /'
+		ktap_fail "$1"
+		return 1
+	fi
+	ktap_pass "$1"
 }
