@@ -41,9 +41,15 @@ ktap_result "kpm_chain sampled at ~$FREQ/s of CPU time ($want +-20%)" \
 ktap_result "kpm_chain records carry tid = tgid and (>= 95%) comm kpm_chain" \
 	sh -c "grep '^S [0-9]* $pid ' $S | awk '\$4 != $pid { bad = 1 } END { exit bad }' &&
 	       $CHECK -f $S -p $pid -c kpm_chain -m 0.95 -n 1"
-ktap_result "kpm_chain user stacks are chain_leaf <- chain_b <- chain_a <- main (>= 90%)" \
+# The rest is exec, exit (no user stack to walk) and the CPU-time syscall:
+# under the debug kernel (KASAN, lockdep) those take 9-12% of the samples.
+case "$(uname -r)" in
+*-kpm-debug) pct=85 ;;
+*) pct=90 ;;
+esac
+ktap_result "kpm_chain user stacks are chain_leaf <- chain_b <- chain_a <- main (>= $pct%)" \
 	$CHECK -f $S -p $pid -c kpm_chain -s $W/kpm_chain.syms \
-		-u chain_leaf,chain_b,chain_a,main -m 0.9 -n 1
+		-u chain_leaf,chain_b,chain_a,main -m 0.$pct -n 1
 
 # Syscall-heavy: the libc read() wrapper has no frame, so its caller
 # zero_read is skipped by any frame-pointer walk (see Limitations).
