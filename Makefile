@@ -9,7 +9,9 @@
 #   make setup      install the Debian packages the project needs
 #
 # KDIR=...    kernel build tree to build the module against
-# KVERS=...   kernel version the VM boots (default: the Debian 6.1 headers found)
+# KVERS=...   kernels `make check` runs the VM tests on: short names 6.1,
+#             6.1-debug, 6.12 or releases (default: all three; see
+#             scripts/check.sh and scripts/build-debug-kernel.sh)
 
 SHELL := /bin/bash
 TOP := $(CURDIR)

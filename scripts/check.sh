@@ -11,8 +11,9 @@
 #   unit    make -C selftests unit       (host, TAP)   if the target exists
 #   user    make -C user check           (host, TAP)   if the target exists
 #   vm      scripts/vm-run-selftest.sh   (the runner proves itself)
-#           every selftests/vm/NN-name.sh, all in one VM boot, through
-#           selftests/lib/run-vm-tests.sh
+#           then for each kernel of KVERS: scripts/build-module.sh KERNEL
+#           (W=1, no warnings), and every selftests/vm/NN-name.sh, all in
+#           one VM boot of that kernel, through selftests/lib/run-vm-tests.sh
 #   e2e     scripts/e2e.sh               (TAP)         if it exists
 #
 # Every tier prints TAP; this script counts the "ok"/"not ok" lines of each
@@ -26,9 +27,11 @@
 #
 # and the exit status is non-zero if anything failed. Logs: build/check/.
 #
-# Environment: KVER (kernel the VM boots and the module is built for;
-# default the newest Debian 6.1 headers), KPM_VM_TIMEOUT (seconds for the
-# VM test boot, default 1800).
+# Environment: KVERS (the kernels of the VM tier, short names or releases
+# as setup.sh takes them; default "6.1 6.1-debug 6.12"; KVER=K alone means
+# KVERS=K; the first run with 6.1-debug builds that kernel, see
+# scripts/build-debug-kernel.sh), KPM_VM_TIMEOUT (seconds for each VM test
+# boot, default 1800).
 
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
@@ -135,16 +138,18 @@ tier_unit() {
 	return 0
 }
 
+# tier_vm KERNEL: the VM tests on one kernel (short name or release).
 tier_vm() {
-	say "==== vm ($KVER)"
-	if [[ -f $KPM_TOP/module/kprofmap.ko ]]; then
-		point PASS "vm: module/kprofmap.ko is built"
-	else
-		point FAIL "vm: module/kprofmap.ko is built"
-	fi
-	run_tap vm-run-selftest "$KPM_TOP/scripts/vm-run-selftest.sh"
+	local k=$1 kver ko
+	say "==== vm ($k)"
+	"$KPM_TOP/scripts/setup.sh" --quiet "$k" || { point FAIL "vm/$k: scripts/setup.sh $k"; return; }
+	kver=$(kpm_resolve_kver "$k")
+	build "kprofmap.ko for $k ($kver), W=1, no warnings" "module-$k" \
+		"$KPM_TOP/scripts/build-module.sh" "$k"
+	ko=$KPM_TOP/build/$kver/module/kprofmap.ko
+	[[ -f $ko ]] || { point FAIL "vm/$k: ${ko#$KPM_TOP/} is built"; return; }
 
-	local tests=() t name rc=0 out="$LOGS/vm"
+	local tests=() t name rc=0 out="$LOGS/vm-$k"
 	for t in "$KPM_TOP"/selftests/vm/[0-9][0-9]-*.sh; do
 		[[ -f $t ]] && tests+=("$(basename "$t")")
 	done
@@ -153,17 +158,28 @@ tier_vm() {
 		return
 	fi
 	say "---- vm: ${tests[*]}"
-	"$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" --out "$out" --timeout "${KPM_VM_TIMEOUT:-1800}" -- \
+	"$KPM_TOP/scripts/vm-run.sh" --kver "$kver" --out "$out" --timeout "${KPM_VM_TIMEOUT:-1800}" -- \
 		sh /kpm/selftests/lib/run-vm-tests.sh || rc=$?
 	for t in "${tests[@]}"; do
 		name=${t%.sh}
 		if [[ -f $out/vm/$name.rc ]]; then
-			tally "vm/$t" "$(cat "$out/vm/$name.rc")" "$out/vm/$name.log"
+			tally "vm/$k/$t" "$(cat "$out/vm/$name.rc")" "$out/vm/$name.log"
 		else
-			point FAIL "vm: $t did not run to the end"
+			point FAIL "vm/$k: $t did not run to the end"
 		fi
 	done
-	[[ $rc -eq 0 ]] || point FAIL "vm: the test VM run failed (vm-run.sh status $rc, see above)"
+	[[ $rc -eq 0 ]] || point FAIL "vm/$k: the test VM run failed (vm-run.sh status $rc, see above)"
+}
+
+# The VM runner's self-test (on the default kernel), then the VM tests on
+# each kernel of KVERS.
+tier_kernels() {
+	local k
+	say "==== vm runner"
+	run_tap vm-run-selftest "$KPM_TOP/scripts/vm-run-selftest.sh"
+	for k in ${KVERS:-${KVER:-6.1 6.1-debug 6.12}}; do
+		tier_vm "$k"
+	done
 }
 
 tier_e2e() {
@@ -175,15 +191,16 @@ tier_e2e() {
 main() {
 	local t0=$SECONDS
 	"$KPM_TOP/scripts/setup.sh" --quiet || kpm_die "scripts/setup.sh failed"
-	KVER=${KVER:-$(kpm_default_kver)}
-	KDIR=/usr/src/linux-headers-$KVER
-	[[ -d $KDIR ]] || kpm_die "no headers for KVER=$KVER ($KDIR)"
+	# The tree build (make all) is against Debian 6.1; tier_vm builds the
+	# module for each kernel it boots.
+	KDIR=$(kpm_kdir "$(kpm_default_kver)")
+	[[ -d $KDIR ]] || kpm_die "no Debian 6.1 headers ($KDIR)"
 	rm -rf "$LOGS"
 	mkdir -p "$LOGS"
 
 	tier_build
 	tier_unit
-	tier_vm
+	tier_kernels
 	tier_e2e
 
 	say "==== done in $((SECONDS - t0)) s; logs in $LOGS"
