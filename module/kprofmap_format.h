@@ -47,7 +47,7 @@
  *   L <count> alloc=<n> cap=<n>
  *
  *   count   total lost samples (= alloc + cap)
- *   alloc   lost because a GFP_ATOMIC slab allocation failed
+ *   alloc   lost because a slab allocation in the sampler failed
  *   cap     lost because max_entries unique stacks were already held
  */
 #ifndef _KPROFMAP_FORMAT_H

@@ -276,14 +276,14 @@ void profmap_clear(struct profmap *m);
  * @m: map, written only by the caller
  * @s: the sample, with @s->hash from profmap_hash_final()
  * @count: samples to add, >= 1
- * @gfp: allocation flags on a miss (GFP_ATOMIC | __GFP_NOWARN in hardirq)
+ * @gfp: allocation flags on a miss (GFP_NOWAIT | __GFP_NOWARN in hardirq)
  *
  * On a hit the entry moves to the front of its chain and nothing is
  * allocated. On a miss a new entry is inserted; if the pool is at its cap
  * or an allocation fails, @count is added to @m->lost_cap or
  * @m->lost_alloc instead.
  *
- * Context: any, with @gfp suited to it; never sleeps with GFP_ATOMIC.
+ * Context: any, with @gfp suited to it; never sleeps with GFP_NOWAIT.
  * Return: 0, -ENOSPC (cap reached) or -ENOMEM (allocation failed).
  */
 int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
