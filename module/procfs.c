@@ -402,6 +402,14 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "bytes_total %zu\n", bytes);
 	seq_printf(m, "callback_ns_mean %llu\ncallback_ns_max %llu\n",
 		   sum.ticks ? div64_u64(sum.ns_total, sum.ticks) : 0, ns_max);
+	/* Per CPU: a timer that fell behind on one CPU shows there. */
+	for_each_possible_cpu(cpu) {
+		const struct kpm_cpu_stats *st = &kpm.cpus[cpu]->stats;
+
+		seq_printf(m, "cpu%u ticks %llu overruns %llu samples %llu\n",
+			   cpu, READ_ONCE(st->ticks), READ_ONCE(st->overruns),
+			   READ_ONCE(st->samples));
+	}
 	return 0;
 }
 

@@ -8,7 +8,7 @@
  *
  *   kpm_check -f FILE [-p TGID] [-c COMM] [-s SYMS -u leaf,caller,...]
  *             [-k KSYM] [-m MIN_FRACTION] [-n MIN_SAMPLES] [-N MAX_SAMPLES]
- *             [-L] [-C]
+ *             [-L] [-C] [-K]
  *
  * Considers the S records of TGID (all records without -p). A record
  * matches when its user frames, named, start with the -u chain (leaf
@@ -17,7 +17,8 @@
  * the matching samples are at least MIN_FRACTION (default 0.9) of the
  * considered samples and their number is within -n/-N. -L requires a
  * lost record with a non-zero count; -C requires every (tgid, tid, comm,
- * stack) to appear once. Prints what it found as TAP comments.
+ * stack) to appear once. -K considers only samples taken in user mode
+ * (no kernel frames). Prints what it found as TAP comments.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -145,7 +146,7 @@ struct opts {
 	long tgid;
 	double min_frac;
 	long min_n, max_n;
-	bool want_lost, want_unique;
+	bool want_lost, want_unique, user_mode_only;
 };
 
 /* Is @name one of the '|'-separated @alts? (aliases: read|__libc_read) */
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
 	int c, dups = 0;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:LC")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:LCK")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'p': o.tgid = atol(optarg); break;
@@ -218,6 +219,7 @@ int main(int argc, char **argv)
 		case 'N': o.max_n = atol(optarg); break;
 		case 'L': o.want_lost = true; break;
 		case 'C': o.want_unique = true; break;
+		case 'K': o.user_mode_only = true; break;
 		default: return 2;
 		}
 	}
@@ -277,6 +279,8 @@ int main(int argc, char **argv)
 			continue;
 		nk = parse_pcs(fld[6] + 2, kp, 2 * KPM_MAX_DEPTH_LIMIT);
 		nu = parse_pcs(fld[7] + 2, up, 2 * KPM_MAX_DEPTH_LIMIT);
+		if (o.user_mode_only && nk)
+			continue;
 		considered += count;
 		if (o.comm && strcmp(comm, o.comm))
 			ok = false;
