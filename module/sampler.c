@@ -34,25 +34,23 @@
  * struct sampler_capture - a sample being captured
  * @pcs:	frames so far (kernel first, then user), the CPU's scratch
  * @n:		frames in @pcs
- * @limit:	@n at which the current stack (kernel or user) is full
  * @h:		running hash of @pcs
  * @flags:	PROFMAP_F_* truncation marks
  */
 struct sampler_capture {
 	u64 *pcs;
 	unsigned int n;
-	unsigned int limit;
 	u64 h;
 	u8 flags;
 };
 
-/* Append one frame and fold it into the hash; false when full. Inlined
- * into the user-access window, so it must not call anything.
+/* Append one kernel frame and fold it into the hash; false when the
+ * kernel stack is full (it comes first, so at max_depth frames).
  */
 static __always_inline bool sampler_push(struct sampler_capture *cap,
 					 u64 pc)
 {
-	if (cap->n >= cap->limit)
+	if (cap->n >= kpm_max_depth)
 		return false;
 	cap->pcs[cap->n++] = pc;
 	cap->h = profmap_hash_step(&kpm.pool, cap->h, pc);
@@ -69,7 +67,6 @@ static void sampler_kernel_stack(struct sampler_capture *cap,
 	struct unwind_state state;
 	unsigned long addr;
 
-	cap->limit = kpm_max_depth;
 	if (!sampler_push(cap, regs->ip))
 		return;
 	for (unwind_start(&state, current, regs, NULL); !unwind_done(&state);

@@ -55,6 +55,8 @@
 #   kpm_unload                rmmod kprofmap; rmmod's status
 #   kpm_unload_check DESC     test point: rmmod succeeds and the kernel log
 #                             since the last mark (kpm_load sets one) is clean
+#   kpm_stat KEY              value of KEY in /proc/kprofmap/stats
+#   kpm_sum_samples FILE      sum of the S records' counts in a copy of samples
 #   kpm_kmemleak_check DESC   test point: a kmemleak scan, once kmemleak's
 #                             minimum object age (5 s) has passed, reports
 #                             nothing; skipped on kernels without kmemleak
@@ -186,6 +188,14 @@ kpm_check_dmesg() {
 		return 1
 	fi
 	ktap_pass "$1"
+}
+
+kpm_stat() {
+	sed -n "s/^$1 //p" /proc/kprofmap/stats
+}
+
+kpm_sum_samples() {
+	awk '/^S / { n += $2 } END { print n + 0 }' "$1"
 }
 
 kpm_loaded() {

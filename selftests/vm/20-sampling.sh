@@ -21,7 +21,6 @@ S=/tmp/samples.$$
 kpm_load freq=$FREQ autostart=0 || ktap_bail "insmod failed"
 echo start >/proc/kprofmap/control
 
-stat() { sed -n "s/^$1 //p" /proc/kprofmap/stats; }
 
 # CPU-bound chain, 2 CPU-seconds, pinned to CPU 1 (CPU 0 when alone).
 cpu=1

@@ -15,12 +15,11 @@ ktap_plan 8
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
-stat() { sed -n "s/^$1 //p" /proc/kprofmap/stats; }
 
 kpm_load freq=999 || ktap_bail "insmod failed"
 sleep 1
 cat /proc/kprofmap/samples >/tmp/idle0.txt
-ktap_result "idle=0: idle ticks counted in stats" sh -c "[ $(stat idle) -gt 0 ]"
+ktap_result "idle=0: idle ticks counted in stats" sh -c "[ $(kpm_stat idle) -gt 0 ]"
 ktap_result "idle=0: no sample of the idle task stored" \
 	sh -c "! grep -q '^S [0-9]* 0 0 ' /tmp/idle0.txt"
 kpm_unload_check "unload (idle=0), log clean"

@@ -18,8 +18,6 @@ ktap_plan 15
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
 CPU1=/sys/devices/system/cpu/cpu1/online
-stat() { sed -n "s/^$1 //p" /proc/kprofmap/stats; }
-sum_samples() { awk '/^S / { n += $2 } END { print n + 0 }' "$1"; }
 
 [ -w $CPU1 ] || ktap_bail "needs a second CPU that can go offline (vm-run.sh --cpus 2)"
 
@@ -34,12 +32,12 @@ cat /proc/kprofmap/samples >/tmp/hp.txt
 ktap_result "kpm_chain on CPU 1 sampled before CPU 1 went offline" \
 	$CHECK -f /tmp/hp.txt -p $pid -n 500 -m 0
 ktap_result "offline CPU 1: every stored sample is in samples (stored == sum)" \
-	sh -c "[ $(stat stored) -eq $(sum_samples /tmp/hp.txt) ] && [ $(stat lost) -eq 0 ]"
+	sh -c "[ $(kpm_stat stored) -eq $(kpm_sum_samples /tmp/hp.txt) ] && [ $(kpm_stat lost) -eq 0 ]"
 echo start >/proc/kprofmap/control
-t0=$(stat ticks)
+t0=$(kpm_stat ticks)
 sleep 0.3
 ktap_result "sampling continues on CPU 0 while CPU 1 is offline" \
-	sh -c "[ $(stat ticks) -gt $t0 ]"
+	sh -c "[ $(kpm_stat ticks) -gt $t0 ]"
 echo 1 >$CPU1
 taskset 2 $W/kpm_chain 0.5 >/dev/null & pid=$!
 wait $pid
@@ -70,10 +68,10 @@ cat /proc/kprofmap/samples >/tmp/cap.txt
 ktap_result "cap reached: lost samples reported in an L record" \
 	$CHECK -f /tmp/cap.txt -L -m 0
 ktap_result "cap reached: at most 16 entries, lost_cap > 0 in stats" \
-	sh -c "[ $(grep -c '^S ' /tmp/cap.txt) -le 16 ] && [ $(stat entries) -le 16 ] && [ $(stat lost_cap) -gt 0 ]"
+	sh -c "[ $(grep -c '^S ' /tmp/cap.txt) -le 16 ] && [ $(kpm_stat entries) -le 16 ] && [ $(kpm_stat lost_cap) -gt 0 ]"
 ktap_result "cap: stored == sum of samples, lost == L count" \
-	sh -c "[ $(stat stored) -eq $(sum_samples /tmp/cap.txt) ] &&
-	       [ $(stat lost) -eq $(sed -n 's/^L \([0-9]*\) .*/\1/p' /tmp/cap.txt) ]"
+	sh -c "[ $(kpm_stat stored) -eq $(kpm_sum_samples /tmp/cap.txt) ] &&
+	       [ $(kpm_stat lost) -eq $(sed -n 's/^L \([0-9]*\) .*/\1/p' /tmp/cap.txt) ]"
 kpm_unload_check "unload at the cap, log clean"
 
 # --- unload while sampling at 10 kHz with two readers ---------------------
@@ -84,7 +82,7 @@ $W/kpm_chain 3 >/dev/null & w=$!
 (while :; do cat /proc/kprofmap/stats >/dev/null 2>&1 || break; done) & r3=$!
 sleep 1
 ktap_result "readers looping do not cost samples (lost == 0)" \
-	sh -c "[ $(stat lost) -eq 0 ]"
+	sh -c "[ $(kpm_stat lost) -eq 0 ]"
 kpm_unload_check "unload at 10 kHz with two readers looping, log clean"
 sleep 0.2
 kill $r1 $r2 $r3 $w 2>/dev/null
@@ -97,7 +95,7 @@ kpm_load freq=999 || ktap_bail "insmod failed"
 $W/kpm_chain 0.5 >/dev/null
 exec 3</proc/kprofmap/drain
 ktap_result "an open drain file holds its entries (entries > 0 after drain)" \
-	sh -c "[ $(stat entries) -gt 0 ]"
+	sh -c "[ $(kpm_stat entries) -gt 0 ]"
 kpm_unload_check "unload with a drain file open, log clean (no objects remaining)"
 ktap_result "reading the drain file after unload fails cleanly" \
 	sh -c "! cat <&3 >/dev/null 2>&1"

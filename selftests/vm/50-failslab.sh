@@ -28,8 +28,6 @@ W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
 S=/tmp/failslab.txt
 TIMES=1000000
-stat() { sed -n "s/^$1 //p" /proc/kprofmap/stats; }
-sum_samples() { awk '/^S / { n += $2 } END { print n + 0 }' "$1"; }
 
 # failslab_set PROBABILITY: fail that percentage of the allocations from
 # SLAB_FAILSLAB caches, quietly (a verbose failure prints a stack trace,
@@ -76,22 +74,22 @@ kill $r1 2>/dev/null
 wait 2>/dev/null
 injected=$((TIMES - $(cat $FS/times)))
 cat /proc/kprofmap/samples >$S
-ktap_diag "failslab injected $injected failures; stats: samples $(stat samples)" \
-	"stored $(stat stored) lost_alloc $(stat lost_alloc) lost_cap $(stat lost_cap) entries $(stat entries)"
+ktap_diag "failslab injected $injected failures; stats: samples $(kpm_stat samples)" \
+	"stored $(kpm_stat stored) lost_alloc $(kpm_stat lost_alloc) lost_cap $(kpm_stat lost_cap) entries $(kpm_stat entries)"
 
 ktap_result "failslab injected failures into kprofmap's caches" \
 	sh -c "[ $injected -gt 0 ]"
 ktap_result "samples were lost to failed allocations (lost_alloc > 0)" \
-	sh -c "[ $(stat lost_alloc) -gt 0 ]"
+	sh -c "[ $(kpm_stat lost_alloc) -gt 0 ]"
 ktap_result "every injected failure is counted (lost_alloc == $injected injected)" \
-	sh -c "[ $(stat lost_alloc) -eq $injected ]"
+	sh -c "[ $(kpm_stat lost_alloc) -eq $injected ]"
 ktap_result "sampling went on under failures (stored > 0), lost only to them (lost == lost_alloc)" \
-	sh -c "[ $(stat stored) -gt 0 ] && [ $(stat lost) -eq $(stat lost_alloc) ]"
+	sh -c "[ $(kpm_stat stored) -gt 0 ] && [ $(kpm_stat lost) -eq $(kpm_stat lost_alloc) ]"
 ktap_result "stored == sum of S records" \
-	sh -c "[ $(stat stored) -eq $(sum_samples $S) ]"
+	sh -c "[ $(kpm_stat stored) -eq $(kpm_sum_samples $S) ]"
 ktap_result "lost samples reported in the L record (lost == its count)" \
 	sh -c "$CHECK -f $S -L -m 0 >/dev/null &&
-	       [ $(stat lost) -eq $(sed -n 's/^L \([0-9]*\) .*/\1/p' $S) ]"
+	       [ $(kpm_stat lost) -eq $(sed -n 's/^L \([0-9]*\) .*/\1/p' $S) ]"
 ktap_result "records well formed, every key once" \
 	$CHECK -f $S -C -m 0
 kpm_unload_check "unload after failures, log clean"
