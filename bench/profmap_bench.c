@@ -390,9 +390,9 @@ static __attribute__((noinline)) void body_hash(struct ctx *c, size_t lo,
 
 	for (i = lo; i < hi; i++) {
 		s.pcs = b[i].pcs;
-		s.tgid = s.tid = b[i].tag;
-		s.nk = b[i].nk;
-		s.nu = b[i].nu;
+		s.key.tgid = s.key.tid = b[i].tag;
+		s.key.nk = b[i].nk;
+		s.key.nu = b[i].nu;
 		b[i].hash = profmap_hash_sample(&c->pool, &s);
 	}
 }
@@ -408,10 +408,10 @@ static __attribute__((noinline)) void add_range(struct ctx *c,
 
 	for (i = lo; i < hi; i++) {
 		s.pcs = b[i].pcs;
-		s.hash = b[i].hash;
-		s.tgid = s.tid = b[i].tag;
-		s.nk = b[i].nk;
-		s.nu = b[i].nu;
+		s.key.hash = b[i].hash;
+		s.key.tgid = s.key.tid = b[i].tag;
+		s.key.nk = b[i].nk;
+		s.key.nu = b[i].nu;
 		c->sink += profmap_add(&c->map, &s, 1, BENCH_GFP);
 	}
 }
@@ -683,7 +683,7 @@ static void print_memory(const struct profmap *m)
 	double bytes = 0, raw = 0, worst = 0;
 
 	for (e = m->all; e; e = e->next_all) {
-		double b = profmap_entry_bytes(e), r = 8.0 * (e->nk + e->nu);
+		double b = profmap_entry_bytes(e), r = 8.0 * (e->key.nk + e->key.nu);
 
 		bytes += b;
 		raw += r;

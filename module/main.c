@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - kprofmap module init/exit, parameters, CPU hotplug, control
- *
- * Lock order: cpus_read_lock() (or the hotplug lock held by a cpuhp
- * callback) before kpm.lock.
+ * main.c - kprofmap module init/exit, parameters, per-CPU state, CPU
+ * hotplug, starting and stopping the timers (lock order: internal.h)
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -14,9 +12,8 @@
 #include <linux/slab.h>
 #include <linux/random.h>
 #include <linux/smp.h>
-#include <linux/timekeeping.h>
 
-#include "kprofmap.h"
+#include "internal.h"
 
 unsigned int kpm_freq = 99;
 module_param_named(freq, kpm_freq, uint, 0444);
@@ -51,16 +48,11 @@ MODULE_PARM_DESC(noop,
 #define KPM_HOT_BUCKETS		1024
 
 struct kpm_state kpm = {
-	.lock = __MUTEX_INITIALIZER(kpm.lock),
+	.ctl_lock = __MUTEX_INITIALIZER(kpm.ctl_lock),
 };
 
-u64 kpm_now_real_ns(void)
-{
-	return ktime_get_real_ns();
-}
-
-/* Called on @cpu by the IPI of kpm_timer_start_all() or from the online
- * callback on @cpu itself: a pinned timer stays on the CPU that starts it.
+/* Called on @cpu by the IPI of kpm_start() or from the online callback on
+ * @cpu itself: a pinned timer stays on the CPU that starts it.
  */
 static void kpm_timer_start_local(void *info)
 {
@@ -69,86 +61,35 @@ static void kpm_timer_start_local(void *info)
 	hrtimer_start(&c->timer, kpm.period, HRTIMER_MODE_REL_PINNED_HARD);
 }
 
-/* Called with cpus_read_lock() and kpm.lock held. */
-static void kpm_timer_start_all(void)
+void kpm_start(void)
 {
 	unsigned int cpu;
-
-	for_each_online_cpu(cpu)
-		smp_call_function_single(cpu, kpm_timer_start_local,
-					 kpm.cpus[cpu], 1);
-}
-
-/* Called with cpus_read_lock() and kpm.lock held; waits for running
- * callbacks.
- */
-static void kpm_timer_cancel_all(void)
-{
-	unsigned int cpu;
-
-	for_each_online_cpu(cpu)
-		hrtimer_cancel(&kpm.cpus[cpu]->timer);
-}
-
-/* IPI handler, on the CPU owning @info: retire the hot map. The timer
- * runs in hardirq on this same CPU, so it sees either map whole.
- */
-static void kpm_swap_local(void *info)
-{
-	struct kpm_cpu *c = info;
-
-	WRITE_ONCE(c->hot, c->hot == &c->maps[0] ? &c->maps[1] : &c->maps[0]);
-}
-
-void kpm_collect(void)
-{
-	unsigned int cpu;
-
-	lockdep_assert_held(&kpm.lock);
-
-	for_each_online_cpu(cpu) {
-		struct kpm_cpu *c = kpm.cpus[cpu];
-		struct profmap *retired;
-
-		smp_call_function_single(cpu, kpm_swap_local, c, 1);
-		retired = READ_ONCE(c->hot) == &c->maps[0] ?
-			  &c->maps[1] : &c->maps[0];
-		profmap_merge(&kpm.agg, retired);
-	}
-}
-
-/* Called with cpus_read_lock() and kpm.lock held. */
-static void kpm_reset_locked(void)
-{
-	kpm_collect();
-	profmap_clear(&kpm.agg);
-	kpm.window_start_ns = kpm_now_real_ns();
-}
-
-int kpm_control(const char *cmd)
-{
-	int ret = 0;
 
 	cpus_read_lock();
-	mutex_lock(&kpm.lock);
-	if (!strcmp(cmd, "start")) {
-		if (!kpm.sampling) {
-			WRITE_ONCE(kpm.sampling, true);
-			kpm_timer_start_all();
-		}
-	} else if (!strcmp(cmd, "stop")) {
-		if (kpm.sampling) {
-			WRITE_ONCE(kpm.sampling, false);
-			kpm_timer_cancel_all();
-		}
-	} else if (!strcmp(cmd, "reset")) {
-		kpm_reset_locked();
-	} else {
-		ret = -EINVAL;
+	mutex_lock(&kpm.ctl_lock);
+	if (!kpm.sampling) {
+		WRITE_ONCE(kpm.sampling, true);
+		for_each_online_cpu(cpu)
+			smp_call_function_single(cpu, kpm_timer_start_local,
+						 kpm.cpus[cpu], 1);
 	}
-	mutex_unlock(&kpm.lock);
+	mutex_unlock(&kpm.ctl_lock);
 	cpus_read_unlock();
-	return ret;
+}
+
+void kpm_stop(void)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	mutex_lock(&kpm.ctl_lock);
+	if (kpm.sampling) {
+		WRITE_ONCE(kpm.sampling, false);
+		for_each_online_cpu(cpu)
+			hrtimer_cancel(&kpm.cpus[cpu]->timer);
+	}
+	mutex_unlock(&kpm.ctl_lock);
+	cpus_read_unlock();
 }
 
 /* cpuhp startup callback, run on @cpu as it comes online (hotplug lock
@@ -156,10 +97,10 @@ int kpm_control(const char *cmd)
  */
 static int kpm_cpu_online(unsigned int cpu)
 {
-	mutex_lock(&kpm.lock);
+	mutex_lock(&kpm.ctl_lock);
 	if (kpm.sampling)
 		kpm_timer_start_local(kpm.cpus[cpu]);
-	mutex_unlock(&kpm.lock);
+	mutex_unlock(&kpm.ctl_lock);
 	return 0;
 }
 
@@ -172,10 +113,7 @@ static int kpm_cpu_offline(unsigned int cpu)
 	struct kpm_cpu *c = kpm.cpus[cpu];
 
 	hrtimer_cancel(&c->timer);
-	mutex_lock(&kpm.lock);
-	profmap_merge(&kpm.agg, &c->maps[0]);
-	profmap_merge(&kpm.agg, &c->maps[1]);
-	mutex_unlock(&kpm.lock);
+	kpm_agg_absorb_cpu(c);
 	return 0;
 }
 
@@ -272,16 +210,14 @@ static int __init kpm_init(void)
 	ret = profmap_pool_init(&kpm.pool, KBUILD_MODNAME, kpm_max_entries, key);
 	if (ret)
 		return ret;
-	ret = profmap_init(&kpm.agg, &kpm.pool,
-			   roundup_pow_of_two(kpm_max_entries) / 2,
-			   PROFMAP_NO_CHAIN_LIMIT);
+	ret = kpm_agg_init();
 	if (ret)
 		goto out_destroy_pool;
 	ret = kpm_alloc_cpus();
 	if (ret)
 		goto out_free_cpus;
 
-	kpm.window_start_ns = kpm_now_real_ns();
+	/* Nothing runs yet: the online callbacks below arm the timers. */
 	kpm.sampling = kpm_autostart;
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "kprofmap:online",
 				kpm_cpu_online, kpm_cpu_offline);
@@ -299,11 +235,11 @@ static int __init kpm_init(void)
 	return 0;
 
 out_remove_cpuhp:
-	kpm_control("stop");
+	kpm_stop();
 	cpuhp_remove_state(kpm.cpuhp_state);
 out_free_cpus:
 	kpm_free_cpus();
-	profmap_destroy(&kpm.agg);
+	kpm_agg_destroy();
 out_destroy_pool:
 	profmap_pool_destroy(&kpm.pool);
 	return ret;
@@ -314,10 +250,10 @@ static void __exit kpm_exit(void)
 	/* No new readers or writers, and open files are released. */
 	kpm_proc_exit();
 	/* Cancel every timer, then run the offline callback on each CPU. */
-	kpm_control("stop");
+	kpm_stop();
 	cpuhp_remove_state(kpm.cpuhp_state);
 	kpm_free_cpus();
-	profmap_destroy(&kpm.agg);
+	kpm_agg_destroy();
 	profmap_pool_destroy(&kpm.pool);
 	pr_info("unloaded\n");
 }

@@ -40,7 +40,7 @@ unsigned int profmap_class(unsigned int n)
 u32 profmap_hash_sample(const struct profmap_pool *pool,
 			const struct profmap_sample *s)
 {
-	unsigned int i, n = s->nk + s->nu;
+	unsigned int i, n = s->key.nk + s->key.nu;
 	u64 h = profmap_hash_start(pool);
 
 	for (i = 0; i < n; i++)
@@ -113,13 +113,13 @@ int profmap_init(struct profmap *m, struct profmap_pool *pool,
 	return 0;
 }
 
-/* Called from profmap_clear() and profmap_merge() for entries leaving
- * the pool.
+/* Called from profmap_clear(), profmap_merge_list() and
+ * profmap_free_list() for entries leaving the pool.
  */
 static void profmap_free_entry(struct profmap_pool *pool,
 			       struct profmap_entry *e)
 {
-	unsigned int n = e->nk + e->nu;
+	unsigned int n = e->key.nk + e->key.nu;
 
 	if (n) {
 		unsigned int cls = profmap_class(n);
@@ -148,11 +148,14 @@ static void profmap_reset_index(struct profmap *m)
 void profmap_clear(struct profmap *m)
 {
 	struct profmap_entry *e, *next;
+	unsigned int done = 0;
 
 	for (e = m->all; e; e = next) {
 		next = e->next_all;
-		m->buckets[e->hash & m->mask] = NULL;
+		m->buckets[e->key.hash & m->mask] = NULL;
 		profmap_free_entry(m->pool, e);
+		if (!(++done & 255))
+			cond_resched();
 	}
 	profmap_reset_index(m);
 }
@@ -168,7 +171,7 @@ void profmap_destroy(struct profmap *m)
 
 size_t profmap_entry_bytes(const struct profmap_entry *e)
 {
-	unsigned int n = e->nk + e->nu;
+	unsigned int n = e->key.nk + e->key.nu;
 	size_t bytes = sizeof(*e);
 
 	if (n)
@@ -185,12 +188,11 @@ static inline bool profmap_match(const struct profmap_entry *e,
 {
 	const u64 *a, *b, *end;
 
-	if (e->hash != s->hash || e->tid != s->tid || e->tgid != s->tgid ||
-	    e->nk != s->nk || e->nu != s->nu || e->flags != s->flags)
+	if (memcmp(&e->key, &s->key, sizeof(e->key)))
 		return false;
 	a = e->stk;
 	b = s->pcs;
-	end = b + s->nk + s->nu;
+	end = b + s->key.nk + s->key.nu;
 	for (; b < end; a++, b++)
 		if (*a != *b)
 			return false;
@@ -203,7 +205,7 @@ static inline bool profmap_match(const struct profmap_entry *e,
 static struct profmap_entry *profmap_find(struct profmap *m,
 					  const struct profmap_sample *s)
 {
-	struct profmap_entry **head = &m->buckets[s->hash & m->mask];
+	struct profmap_entry **head = &m->buckets[s->key.hash & m->mask];
 	struct profmap_entry *e, *prev = NULL;
 	u32 walked = 0;
 
@@ -234,7 +236,7 @@ static struct profmap_entry *profmap_find(struct profmap *m,
  */
 static void profmap_link(struct profmap *m, struct profmap_entry *e)
 {
-	struct profmap_entry **head = &m->buckets[e->hash & m->mask];
+	struct profmap_entry **head = &m->buckets[e->key.hash & m->mask];
 
 	e->next_hash = *head;
 	*head = e;
@@ -255,7 +257,7 @@ static struct profmap_entry *profmap_alloc(struct profmap *m,
 					   gfp_t gfp, int *err)
 {
 	struct profmap_pool *pool = m->pool;
-	unsigned int n = s->nk + s->nu;
+	unsigned int n = s->key.nk + s->key.nu;
 	unsigned int cls = 0;
 	struct profmap_entry *e;
 
@@ -320,57 +322,56 @@ int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 		return err;
 	}
 	e->count = count;
-	e->hash = s->hash;
-	e->tgid = s->tgid;
-	e->tid = s->tid;
-	e->nk = s->nk;
-	e->nu = s->nu;
-	e->flags = s->flags;
-	e->pad = 0;
+	e->key = s->key;
 	profmap_copy_comm(e->comm, s->comm);
 	profmap_link(m, e);
 	return 0;
 }
 
-void profmap_merge(struct profmap *dst, struct profmap *src)
+void profmap_merge_list(struct profmap *dst, struct profmap_list *list)
 {
 	struct profmap_entry *e, *next, *old;
-	struct profmap_sample key;
+	struct profmap_sample s;
 	unsigned int done = 0;
 
-	for (e = src->all; e; e = next) {
+	for (e = list->first; e; e = next) {
 		next = e->next_all;
-		src->buckets[e->hash & src->mask] = NULL;
-
-		key.pcs = e->stk;
-		key.hash = e->hash;
-		key.tgid = e->tgid;
-		key.tid = e->tid;
-		key.nk = e->nk;
-		key.nu = e->nu;
-		key.flags = e->flags;
-		key.comm = e->comm;
-		old = profmap_find(dst, &key);
+		s.pcs = e->stk;
+		s.key = e->key;
+		s.comm = e->comm;
+		old = profmap_find(dst, &s);
 		if (old) {
 			old->count += e->count;
-			profmap_free_entry(src->pool, e);
+			profmap_free_entry(dst->pool, e);
 		} else {
 			profmap_link(dst, e);
 		}
 		if (!(++done & 255))
 			cond_resched();
 	}
-	dst->lost_alloc += src->lost_alloc;
-	dst->lost_cap += src->lost_cap;
-	profmap_reset_index(src);
+	dst->lost_alloc += list->lost_alloc;
+	dst->lost_cap += list->lost_cap;
+	memset(list, 0, sizeof(*list));
+}
+
+void profmap_merge(struct profmap *dst, struct profmap *src)
+{
+	struct profmap_list list;
+
+	profmap_detach(src, &list);
+	profmap_merge_list(dst, &list);
 }
 
 void profmap_detach(struct profmap *m, struct profmap_list *list)
 {
 	struct profmap_entry *e;
+	unsigned int done = 0;
 
-	for (e = m->all; e; e = e->next_all)
-		m->buckets[e->hash & m->mask] = NULL;
+	for (e = m->all; e; e = e->next_all) {
+		m->buckets[e->key.hash & m->mask] = NULL;
+		if (!(++done & 1023))
+			cond_resched();
+	}
 	list->first = m->all;
 	list->nr = m->nr_entries;
 	list->lost_alloc = m->lost_alloc;

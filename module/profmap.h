@@ -46,19 +46,38 @@
 #define PROFMAP_NO_CHAIN_LIMIT	(~0U)
 
 /**
- * struct profmap_entry - one (stack, task) and its count
- * @next_hash:	next entry in the same hash chain
- * @next_all:	next entry in insertion order
- * @stk:	@nk kernel PCs then @nu user PCs, each leaf first; NULL when
- *		both are 0; from pool->stk_cache[profmap_class(nk + nu)]
- * @count:	samples; >= 1 once the entry is in a map
+ * struct profmap_key - what makes two samples the same entry, with the
+ *			stack frames
  * @hash:	the sample hash (see profmap_hash_*), chain = hash & mask
  * @tgid:	process id of the sampled task
  * @tid:	thread id of the sampled task
- * @nk:		kernel frames in @stk
- * @nu:		user frames in @stk
+ * @nk:		kernel frames, <= 255
+ * @nu:		user frames, <= 255
  * @flags:	PROFMAP_F_* (truncation marks)
- * @pad:	zero
+ * @pad:	zero, so that keys compare as 16 bytes
+ *
+ * Embedded in both struct profmap_entry and struct profmap_sample, so an
+ * entry's key is copied and compared whole, never field by field.
+ */
+struct profmap_key {
+	u32 hash;
+	u32 tgid;
+	u32 tid;
+	u8 nk;
+	u8 nu;
+	u8 flags;
+	u8 pad;
+};
+
+/**
+ * struct profmap_entry - one (stack, task) and its count
+ * @next_hash:	next entry in the same hash chain
+ * @next_all:	next entry in insertion order
+ * @stk:	@key.nk kernel PCs then @key.nu user PCs, each leaf first;
+ *		NULL when both are 0; from
+ *		pool->stk_cache[profmap_class(nk + nu)]
+ * @count:	samples; >= 1 once the entry is in a map
+ * @key:	hash, task and stack shape
  * @comm:	task comm at first insertion, NUL-terminated
  *
  * 64 bytes on 64-bit, so one cache line per unique stack plus its array.
@@ -68,13 +87,7 @@ struct profmap_entry {
 	struct profmap_entry *next_all;
 	u64 *stk;
 	u64 count;
-	u32 hash;
-	u32 tgid;
-	u32 tid;
-	u8 nk;
-	u8 nu;
-	u8 flags;
-	u8 pad;
+	struct profmap_key key;
 	char comm[16];
 };
 
@@ -83,23 +96,14 @@ struct profmap_entry {
 
 /**
  * struct profmap_sample - a sample being recorded (the lookup key)
- * @pcs:	@nk kernel PCs then @nu user PCs, leaf first
- * @hash:	profmap_hash_final() of the sample
- * @tgid:	process id of the task (the tag)
- * @tid:	thread id of the task (the tag)
- * @nk:		kernel frames, <= 255
- * @nu:		user frames, <= 255
- * @flags:	PROFMAP_F_*
+ * @pcs:	@key.nk kernel PCs then @key.nu user PCs, leaf first
+ * @key:	hash (from profmap_hash_final()), task and stack shape;
+ *		@key.pad must be zero
  * @comm:	task comm, stored only on insertion (may be unterminated at 16)
  */
 struct profmap_sample {
 	const u64 *pcs;
-	u32 hash;
-	u32 tgid;
-	u32 tid;
-	u8 nk;
-	u8 nu;
-	u8 flags;
+	struct profmap_key key;
 	const char *comm;
 };
 
@@ -203,19 +207,19 @@ static __always_inline u64 profmap_hash_step(const struct profmap_pool *pool,
 static __always_inline u32 profmap_hash_final(const struct profmap_pool *pool, u64 h,
 				     const struct profmap_sample *s)
 {
-	h = profmap_hash_step(pool, h, ((u64)s->tgid << 32) | s->tid);
-	h = profmap_hash_step(pool, h, ((u64)s->nk << 8) | s->nu);
+	h = profmap_hash_step(pool, h, ((u64)s->key.tgid << 32) | s->key.tid);
+	h = profmap_hash_step(pool, h, ((u64)s->key.nk << 8) | s->key.nu);
 	return (u32)(h ^ (h >> 32));
 }
 
 /**
  * profmap_hash_sample() - hash a whole sample at once
  * @pool: the pool whose key is used
- * @s: the sample; @s->hash is not read
+ * @s: the sample; @s->key.hash is not read
  *
  * Same value as hashing frame by frame with profmap_hash_step().
  * Context: any.
- * Return: the hash to store in @s->hash.
+ * Return: the hash to store in @s->key.hash.
  */
 u32 profmap_hash_sample(const struct profmap_pool *pool,
 			const struct profmap_sample *s);
@@ -267,14 +271,14 @@ void profmap_destroy(struct profmap *m);
  * profmap_clear() - free every entry and zero the lost counters
  * @m: map, exclusively owned by the caller
  *
- * Context: any (frees to the slab only).
+ * Context: process context (may cond_resched()).
  */
 void profmap_clear(struct profmap *m);
 
 /**
  * profmap_add() - count @count samples of @s
  * @m: map, written only by the caller
- * @s: the sample, with @s->hash from profmap_hash_final()
+ * @s: the sample, with @s->key.hash from profmap_hash_final()
  * @count: samples to add, >= 1
  * @gfp: allocation flags on a miss (GFP_NOWAIT | __GFP_NOWARN in hardirq)
  *
@@ -328,9 +332,22 @@ struct profmap_list {
  *
  * O(entries), no allocation: a drain hands the whole aggregate to a
  * reader without copying it.
- * Context: any.
+ * Context: process context (may cond_resched()).
  */
 void profmap_detach(struct profmap *m, struct profmap_list *list);
+
+/**
+ * profmap_merge_list() - move every entry of a detached list into @dst
+ * @dst: destination map, exclusively owned by the caller
+ * @list: list from profmap_detach() of a map of the same pool; empty
+ *	  afterwards
+ *
+ * As profmap_merge(): duplicates are folded into @dst's entries, new ones
+ * relinked, lost counters added; nothing is allocated, nothing lost. A
+ * drain that was never read hands its entries back this way.
+ * Context: process context (may cond_resched()).
+ */
+void profmap_merge_list(struct profmap *dst, struct profmap_list *list);
 
 /**
  * profmap_free_list() - free the entries of a detached list

@@ -28,7 +28,7 @@
 #include <asm/unwind.h>
 #include <asm/ptrace.h>
 
-#include "kprofmap.h"
+#include "internal.h"
 
 /**
  * struct sampler_capture - a sample being captured
@@ -128,10 +128,8 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 		}
 		*pc++ = ret;
 		h = profmap_hash_mix(h, ret, mul);
-		/* Up the stack and below top: fp < next < top. */
-		if (next <= fp)
-			break;
-		if (next >= top)
+		/* Up the stack, below top, aligned: fp < next < top. */
+		if (next <= fp || next >= top || (next & 7))
 			break;
 		fp = array_index_nospec(next, top);
 	}
@@ -185,25 +183,27 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 	struct profmap *hot = READ_ONCE(c->hot);
 	struct profmap_sample s = {
 		.pcs = cap->pcs,
-		.tgid = task->tgid,
-		.tid = task->pid,
-		.nk = nk,
-		.nu = cap->n - nk,
-		.flags = cap->flags,
+		.key = {
+			.tgid = task->tgid,
+			.tid = task->pid,
+			.nk = nk,
+			.nu = cap->n - nk,
+			.flags = cap->flags,
+		},
 		.comm = task->comm,
 	};
 	int err;
 
-	s.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
+	s.key.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
 	err = profmap_add(hot, &s, 1, GFP_NOWAIT | __GFP_NOWARN);
 	if (!err)
-		st->stored++;
+		kpm_stat_add(&st->stored, 1);
 	else if (err == -ENOSPC)
-		st->lost_cap++;
+		kpm_stat_add(&st->lost_cap, 1);
 	else
-		st->lost_alloc++;
+		kpm_stat_add(&st->lost_alloc, 1);
 	if (hot->max_chain > st->chain_max)
-		st->chain_max = hot->max_chain;
+		WRITE_ONCE(st->chain_max, hot->max_chain);
 }
 
 /* One sample of whatever @regs interrupted on this CPU. */
@@ -217,22 +217,22 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	unsigned int nk;
 
 	if (unlikely(!regs)) {
-		c->stats.no_regs++;
+		kpm_stat_add(&c->stats.no_regs, 1);
 		return;
 	}
 	if (is_idle_task(current)) {
-		c->stats.idle++;
+		kpm_stat_add(&c->stats.idle, 1);
 		if (!kpm_idle)
 			return;
 	}
-	c->stats.samples++;
+	kpm_stat_add(&c->stats.samples, 1);
 
 	if (!user_mode(regs))
 		sampler_kernel_stack(&cap, regs);
 	nk = cap.n;
 	uregs = sampler_user_regs(regs);
 	if (uregs && !sampler_user_stack(&cap, uregs))
-		c->stats.user_fault++;
+		kpm_stat_add(&c->stats.user_fault, 1);
 	sampler_account(c, &cap, nk);
 }
 
@@ -247,13 +247,13 @@ enum hrtimer_restart sampler_tick(struct hrtimer *timer)
 		return HRTIMER_RESTART;
 
 	t0 = local_clock();
-	st->ticks++;
+	kpm_stat_add(&st->ticks, 1);
 	if (overrun > 1)
-		st->overruns += overrun - 1;
+		kpm_stat_add(&st->overruns, overrun - 1);
 	sampler_sample(c, get_irq_regs());
 	dt = local_clock() - t0;
-	st->ns_total += dt;
+	kpm_stat_add(&st->ns_total, dt);
 	if (dt > st->ns_max)
-		st->ns_max = dt;
+		WRITE_ONCE(st->ns_max, dt);
 	return READ_ONCE(kpm.sampling) ? HRTIMER_RESTART : HRTIMER_NORESTART;
 }

@@ -73,10 +73,11 @@ static void mk_sample(struct tsample *t, const struct profmap_pool *pool,
 		t->pcs[i] = (i < nk ? 0xffffffff81000000ULL : 0x555555550000ULL) +
 			    seed * 0x1000 + i * 8;
 	t->s = (struct profmap_sample){
-		.pcs = t->pcs, .tgid = tid, .tid = tid, .nk = nk, .nu = nu,
+		.pcs = t->pcs,
+		.key = { .tgid = tid, .tid = tid, .nk = nk, .nu = nu },
 		.comm = "worker",
 	};
-	t->s.hash = profmap_hash_sample(pool, &t->s);
+	t->s.key.hash = profmap_hash_sample(pool, &t->s);
 }
 
 static long cache_allocs(const struct profmap_pool *pool)
@@ -132,9 +133,9 @@ static void test_hit_no_alloc(void)
 		struct profmap_entry *e = f.hot.all;
 
 		CHECK_EQ(e->count, 1001);
-		CHECK_EQ(e->nk, 3);
-		CHECK_EQ(e->nu, 4);
-		CHECK_EQ(e->tid, 42);
+		CHECK_EQ(e->key.nk, 3);
+		CHECK_EQ(e->key.nu, 4);
+		CHECK_EQ(e->key.tid, 42);
 		CHECK(!strcmp(e->comm, "worker"));
 		CHECK(!memcmp(e->stk, t.pcs, 7 * sizeof(u64)));
 	}
@@ -153,11 +154,11 @@ static void test_keys_distinguish(void)
 	c.pcs[0] = 0; c.pcs[1] = 0; c.pcs[2] = a.pcs[0]; c.pcs[3] = a.pcs[1];
 	mk_sample(&d, &f.pool, 1, 1, 3, 10);		/* other k/u split */
 	memcpy(d.pcs, a.pcs, sizeof(a.pcs));
-	d.s.hash = profmap_hash_sample(&f.pool, &d.s);
+	d.s.key.hash = profmap_hash_sample(&f.pool, &d.s);
 	mk_sample(&e, &f.pool, 1, 2, 2, 10);
-	e.s.flags = PROFMAP_F_UTRUNC;			/* truncated differs */
-	e.s.hash = profmap_hash_sample(&f.pool, &e.s);
-	c.s.hash = profmap_hash_sample(&f.pool, &c.s);
+	e.s.key.flags = PROFMAP_F_UTRUNC;			/* truncated differs */
+	e.s.key.hash = profmap_hash_sample(&f.pool, &e.s);
+	c.s.key.hash = profmap_hash_sample(&f.pool, &c.s);
 
 	profmap_add(&f.hot, &a.s, 1, GFP_ATOMIC);
 	profmap_add(&f.hot, &b.s, 1, GFP_ATOMIC);
@@ -179,7 +180,7 @@ static void test_hash_keyed(void)
 
 	for (i = 0; i < 64; i++) {
 		mk_sample(&t, &p1, i, 4, 4, 1);
-		if (t.s.hash == profmap_hash_sample(&p2, &t.s))
+		if (t.s.key.hash == profmap_hash_sample(&p2, &t.s))
 			same++;
 	}
 	CHECK(same < 2);
@@ -188,7 +189,7 @@ static void test_hash_keyed(void)
 	h = profmap_hash_start(&p1);
 	for (i = 0; i < 14; i++)
 		h = profmap_hash_step(&p1, h, t.pcs[i]);
-	CHECK_EQ(profmap_hash_final(&p1, h, &t.s), t.s.hash);
+	CHECK_EQ(profmap_hash_final(&p1, h, &t.s), t.s.key.hash);
 }
 
 /* Every sample hashes to 0: one chain holds everything. */
@@ -201,7 +202,7 @@ static void test_collisions_move_to_front(void)
 	fx_init(&f, 1000, PROFMAP_NO_CHAIN_LIMIT);
 	for (i = 0; i < 40; i++) {
 		mk_sample(&t[i], &f.pool, i, 2, 3, 5);
-		t[i].s.hash = 0;
+		t[i].s.key.hash = 0;
 		CHECK_EQ(profmap_add(&f.agg, &t[i].s, 1, GFP_ATOMIC), 0);
 	}
 	CHECK_EQ(f.agg.nr_entries, 40);
@@ -238,7 +239,7 @@ static void test_chain_limit_and_fold(void)
 	fx_init(&f, 1000, PROFMAP_HOT_CHAIN_LIMIT);
 	for (i = 0; i < 40; i++) {
 		mk_sample(&t[i], &f.pool, i, 1, 1, 5);
-		t[i].s.hash = 7;
+		t[i].s.key.hash = 7;
 		profmap_add(&f.hot, &t[i].s, 1, GFP_ATOMIC);
 	}
 	CHECK_EQ(profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC), 0);
@@ -407,29 +408,73 @@ static void test_merge(void)
 
 /*
  * Random workload against a reference model: two hot maps (two "CPUs"),
- * random failure injection, a small cap, periodic merges and drains.
- * Invariant: every sample added is either counted in exactly one entry
- * or counted as lost.
+ * random failure injection, a small cap, periodic merges, drains and
+ * drains handed back unread (profmap_merge_list()). Invariant, key by
+ * key: every sample added is either counted in exactly one entry of its
+ * own key or counted as lost.
  */
 #define REF_KEYS 300
+
+/* The model key an entry holds, or -1 when it holds none. */
+static int ref_key_of(const struct profmap_entry *e,
+		      const struct tsample *ts)
+{
+	unsigned int k;
+
+	for (k = 0; k < REF_KEYS; k++)
+		if (!memcmp(&e->key, &ts[k].s.key, sizeof(e->key)) &&
+		    (!e->stk || !memcmp(e->stk, ts[k].pcs,
+					(e->key.nk + e->key.nu) * sizeof(u64))))
+			return (int)k;
+	return -1;
+}
+
+/* Credit every entry of @first on to its model key in @got; each key at
+ * most once per walk (the map is unique). Returns the entries that match
+ * no key or repeat one.
+ */
+static unsigned int ref_collect(const struct profmap_entry *first,
+				const struct tsample *ts, u64 *got)
+{
+	static bool seen[REF_KEYS];
+	const struct profmap_entry *e;
+	unsigned int bad = 0;
+	int k;
+
+	memset(seen, 0, sizeof(seen));
+	for (e = first; e; e = e->next_all) {
+		k = ref_key_of(e, ts);
+		if (k < 0 || seen[k]) {
+			bad++;
+			continue;
+		}
+		seen[k] = true;
+		got[k] += e->count;
+	}
+	return bad;
+}
 
 static void test_random_model(void)
 {
 	struct fixture f;
 	struct profmap hot2;
+	struct profmap_list list;
 	static struct tsample ts[REF_KEYS];
-	static u64 ref[REF_KEYS];
-	u64 added = 0, drained = 0, lost = 0;
-	struct profmap_entry *e;
-	unsigned int i, k;
+	static u64 ref[REF_KEYS], got[REF_KEYS];
+	u64 added = 0, lost = 0, stored = 0;
+	unsigned int i, k, bad = 0, mismatched = 0, handed_back = 0;
 
 	srand(12345);
 	fx_init(&f, 200, PROFMAP_HOT_CHAIN_LIMIT);
 	CHECK_EQ(profmap_init(&hot2, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
 	for (k = 0; k < REF_KEYS; k++) {
-		mk_sample(&ts[k], &f.pool, k, k % 20, (k * 7) % 70, k % 5);
+		unsigned int nk = k % 20, nu = (k * 7) % 70;
+
+		/* Frameless samples differ by task only: give each its own. */
+		mk_sample(&ts[k], &f.pool, k, nk, nu,
+			  nk + nu ? k % 5 : 1000 + k);
 		if (k % 3 == 0)
-			ts[k].s.hash &= 3;	/* force collisions */
+			ts[k].s.key.hash &= 3;	/* force collisions */
 	}
 	shim_fail.rate = 0.02;
 	for (i = 0; i < 200000; i++) {
@@ -445,42 +490,37 @@ static void test_random_model(void)
 			profmap_merge(&f.agg, &f.hot);
 			profmap_merge(&f.agg, &hot2);
 		}
+		if (i % 7019 == 0) {	/* a drain nobody read: handed back */
+			profmap_detach(&f.agg, &list);
+			profmap_merge(&f.agg, &f.hot);
+			profmap_merge_list(&f.agg, &list);
+			CHECK(list.first == NULL && list.nr == 0);
+			handed_back++;
+		}
 		if (i % 20011 == 0) {	/* drain */
-			for (e = f.agg.all; e; e = e->next_all)
-				drained += e->count;
-			lost += f.agg.lost_alloc + f.agg.lost_cap;
-			profmap_clear(&f.agg);
+			profmap_detach(&f.agg, &list);
+			bad += ref_collect(list.first, ts, got);
+			lost += list.lost_alloc + list.lost_cap;
+			profmap_free_list(&f.pool, &list);
 		}
 	}
 	shim_fail.rate = 0;
 	profmap_merge(&f.agg, &f.hot);
 	profmap_merge(&f.agg, &hot2);
-	for (e = f.agg.all; e; e = e->next_all)
-		drained += e->count;
+	bad += ref_collect(f.agg.all, ts, got);
 	lost += f.agg.lost_alloc + f.agg.lost_cap;
-	CHECK_EQ(drained + lost, added);
+	CHECK_EQ(bad, 0);
 	CHECK(shim_fail.failed > 0);
 	CHECK(lost > 0);
-	/* Stored counts equal the model key by key (since the last drain
-	 * they are in agg; compare the undrained totals).
-	 */
-	{
-		u64 model = 0;
-
-		for (k = 0; k < REF_KEYS; k++)
-			model += ref[k];
-		CHECK_EQ(model, drained);
+	CHECK(handed_back > 0);
+	/* Key by key: what the maps counted is what the model stored. */
+	for (k = 0; k < REF_KEYS; k++) {
+		stored += got[k];
+		if (got[k] != ref[k])
+			mismatched++;
 	}
-	/* Unique in the aggregate. */
-	for (e = f.agg.all; e; e = e->next_all) {
-		struct profmap_entry *o;
-
-		for (o = e->next_all; o; o = o->next_all)
-			CHECK(!(o->tid == e->tid && o->nk == e->nk &&
-				o->nu == e->nu && o->hash == e->hash &&
-				!memcmp(o->stk, e->stk,
-					(e->nk + e->nu) * sizeof(u64))));
-	}
+	CHECK_EQ(mismatched, 0);
+	CHECK_EQ(stored + lost, added);
 	profmap_destroy(&hot2);
 	fx_fini(&f);
 }

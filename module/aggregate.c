@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * aggregate.c - the aggregate: collection, window, snapshots, drains
+ *
+ * The only owner of the aggregate profmap. Collection retires each online
+ * CPU's hot map with an IPI to that CPU (the timer runs in hardirq there,
+ * so it sees either map whole) and merges the retired map into the
+ * aggregate in process context. A snapshot collects, then copies the
+ * aggregate (samples) or moves it out and opens a new window (drain), in
+ * one critical section, so every sample is in exactly one drain. A drain
+ * its reader did not consume is handed back.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/timekeeping.h>
+
+#include "internal.h"
+
+/**
+ * struct kpm_aggregate - every retired sample, and the window it covers
+ * @lock:	protects @map, @window_start_ns and the retired (non-hot)
+ *		map of every CPU. Taken after cpus_read_lock() (or inside a
+ *		hotplug callback) and after kpm.ctl_lock.
+ * @map:	unique (task, stack) entries, no chain limit
+ * @window_start_ns: CLOCK_REALTIME ns the current window began (load,
+ *		reset or drain)
+ */
+static struct kpm_aggregate {
+	struct mutex lock;		/* @map, @window_start_ns */
+	struct profmap map;
+	u64 window_start_ns;
+} kpm_agg = {
+	.lock = __MUTEX_INITIALIZER(kpm_agg.lock),
+};
+
+int kpm_agg_init(void)
+{
+	int ret;
+
+	ret = profmap_init(&kpm_agg.map, &kpm.pool,
+			   roundup_pow_of_two(kpm_max_entries) / 2,
+			   PROFMAP_NO_CHAIN_LIMIT);
+	if (ret)
+		return ret;
+	kpm_agg.window_start_ns = ktime_get_real_ns();
+	return 0;
+}
+
+void kpm_agg_destroy(void)
+{
+	profmap_destroy(&kpm_agg.map);
+}
+
+/* IPI handler, on the CPU owning @info: retire the hot map. */
+static void kpm_agg_retire_local(void *info)
+{
+	struct kpm_cpu *c = info;
+
+	WRITE_ONCE(c->hot, c->hot == &c->maps[0] ? &c->maps[1] : &c->maps[0]);
+}
+
+/* Retire every online CPU's hot map and merge it into the aggregate.
+ * Called with cpus_read_lock() held by kpm_reset() and kpm_snapshot()
+ * (lockdep_assert_cpus_held() is not exported to modules), and the
+ * aggregate's lock.
+ */
+static void kpm_agg_collect(void)
+{
+	unsigned int cpu;
+
+	lockdep_assert_held(&kpm_agg.lock);
+
+	for_each_online_cpu(cpu) {
+		struct kpm_cpu *c = kpm.cpus[cpu];
+		struct profmap *retired;
+
+		smp_call_function_single(cpu, kpm_agg_retire_local, c, 1);
+		retired = READ_ONCE(c->hot) == &c->maps[0] ?
+			  &c->maps[1] : &c->maps[0];
+		profmap_merge(&kpm_agg.map, retired);
+	}
+}
+
+void kpm_agg_absorb_cpu(struct kpm_cpu *c)
+{
+	mutex_lock(&kpm_agg.lock);
+	profmap_merge(&kpm_agg.map, &c->maps[0]);
+	profmap_merge(&kpm_agg.map, &c->maps[1]);
+	mutex_unlock(&kpm_agg.lock);
+}
+
+void kpm_reset(void)
+{
+	cpus_read_lock();
+	mutex_lock(&kpm_agg.lock);
+	kpm_agg_collect();
+	profmap_clear(&kpm_agg.map);
+	kpm_agg.window_start_ns = ktime_get_real_ns();
+	mutex_unlock(&kpm_agg.lock);
+	cpus_read_unlock();
+}
+
+static void kpm_snap_free(struct kpm_snap *snap)
+{
+	profmap_free_list(&kpm.pool, &snap->moved);
+	kvfree(snap->ents);
+	kvfree(snap->copy);
+	kfree(snap);
+}
+
+/* Bytes of an entry's copy: the entry, then its frames. */
+static size_t kpm_copy_size(const struct profmap_entry *e)
+{
+	return sizeof(*e) + (e->key.nk + e->key.nu) * sizeof(u64);
+}
+
+/* samples: copy the aggregate into @snap. */
+static int kpm_snap_copy(struct kpm_snap *snap)
+{
+	const struct profmap_entry *e;
+	size_t bytes = 0, pos = 0, i = 0;
+
+	lockdep_assert_held(&kpm_agg.lock);
+
+	for (e = kpm_agg.map.all; e; e = e->next_all)
+		bytes += kpm_copy_size(e);
+	snap->copy = kvmalloc(bytes ?: 1, GFP_KERNEL | __GFP_NOWARN);
+	if (!snap->copy)
+		return -ENOMEM;
+
+	for (e = kpm_agg.map.all; e; e = e->next_all) {
+		struct profmap_entry *c = (void *)(snap->copy + pos);
+
+		*c = *e;
+		c->stk = (u64 *)(c + 1);
+		memcpy(c->stk, e->stk, (e->key.nk + e->key.nu) * sizeof(u64));
+		snap->ents[i++] = c;
+		pos += kpm_copy_size(e);
+		if (!(i & 255))
+			cond_resched();
+	}
+	snap->lost_alloc = kpm_agg.map.lost_alloc;
+	snap->lost_cap = kpm_agg.map.lost_cap;
+	return 0;
+}
+
+/* drain: move the aggregate's entries into @snap, O(1) memory. */
+static void kpm_snap_move(struct kpm_snap *snap)
+{
+	const struct profmap_entry *e;
+	size_t i = 0;
+
+	lockdep_assert_held(&kpm_agg.lock);
+
+	profmap_detach(&kpm_agg.map, &snap->moved);
+	for (e = snap->moved.first; e; e = e->next_all)
+		snap->ents[i++] = e;
+	snap->lost_alloc = snap->moved.lost_alloc;
+	snap->lost_cap = snap->moved.lost_cap;
+	snap->drain = true;
+}
+
+struct kpm_snap *kpm_snapshot(bool drain)
+{
+	struct kpm_snap *snap;
+	int ret = 0;
+
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+	if (!snap)
+		return ERR_PTR(-ENOMEM);
+
+	cpus_read_lock();
+	mutex_lock(&kpm_agg.lock);
+	kpm_agg_collect();
+	snap->cpus = num_online_cpus();
+
+	snap->nr = kpm_agg.map.nr_entries;
+	snap->ents = kvmalloc_array(snap->nr ?: 1, sizeof(*snap->ents),
+				    GFP_KERNEL | __GFP_NOWARN);
+	if (!snap->ents)
+		ret = -ENOMEM;
+	else if (drain)
+		kpm_snap_move(snap);
+	else
+		ret = kpm_snap_copy(snap);
+	if (!ret) {
+		snap->start_ns = kpm_agg.window_start_ns;
+		snap->end_ns = ktime_get_real_ns();
+		if (drain)
+			kpm_agg.window_start_ns = snap->end_ns;
+	}
+	mutex_unlock(&kpm_agg.lock);
+	cpus_read_unlock();
+	if (ret) {
+		kpm_snap_free(snap);
+		return ERR_PTR(ret);
+	}
+	return snap;
+}
+
+void kpm_snapshot_put(struct kpm_snap *snap, bool consumed)
+{
+	if (snap->drain && !consumed) {
+		mutex_lock(&kpm_agg.lock);
+		profmap_merge_list(&kpm_agg.map, &snap->moved);
+		kpm_agg.window_start_ns = min(kpm_agg.window_start_ns,
+					      snap->start_ns);
+		mutex_unlock(&kpm_agg.lock);
+	}
+	kpm_snap_free(snap);
+}
+
+void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st)
+{
+	const struct kpm_cpu_stats *src = &kpm.cpus[cpu]->stats;
+
+	st->ticks = READ_ONCE(src->ticks);
+	st->overruns = READ_ONCE(src->overruns);
+	st->samples = READ_ONCE(src->samples);
+	st->stored = READ_ONCE(src->stored);
+	st->lost_alloc = READ_ONCE(src->lost_alloc);
+	st->lost_cap = READ_ONCE(src->lost_cap);
+	st->idle = READ_ONCE(src->idle);
+	st->no_regs = READ_ONCE(src->no_regs);
+	st->user_fault = READ_ONCE(src->user_fault);
+	st->ns_total = READ_ONCE(src->ns_total);
+	st->ns_max = READ_ONCE(src->ns_max);
+	st->chain_max = READ_ONCE(src->chain_max);
+}
+
+void kpm_stats_sum(struct kpm_stats *st)
+{
+	struct kpm_cpu_stats *sum = &st->sum, c;
+	unsigned int cpu, cls;
+
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		kpm_stats_cpu(cpu, &c);
+		sum->ticks += c.ticks;
+		sum->overruns += c.overruns;
+		sum->samples += c.samples;
+		sum->stored += c.stored;
+		sum->lost_alloc += c.lost_alloc;
+		sum->lost_cap += c.lost_cap;
+		sum->idle += c.idle;
+		sum->no_regs += c.no_regs;
+		sum->user_fault += c.user_fault;
+		sum->ns_total += c.ns_total;
+		sum->ns_max = max(sum->ns_max, c.ns_max);
+		sum->chain_max = max(sum->chain_max, c.chain_max);
+	}
+	st->sampling = READ_ONCE(kpm.sampling);
+	st->entries = atomic_long_read(&kpm.pool.nr_entries);
+	st->bytes_entry = st->entries * sizeof(struct profmap_entry);
+	st->bytes_total = st->bytes_entry;
+	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++) {
+		st->bytes_stk[cls] = atomic_long_read(&kpm.pool.nr_stk[cls]) *
+				     profmap_class_frames(cls) * sizeof(u64);
+		st->bytes_total += st->bytes_stk[cls];
+	}
+}

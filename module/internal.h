@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * internal.h - the contract between the files of the kprofmap module
+ *
+ * Data flow, one owner per stage:
+ *
+ *   sampler.c    hardirq: each CPU's hrtimer captures a sample and counts
+ *                it in that CPU's hot profmap (no lock, no allocation on
+ *                a hit)
+ *   profmap.c    the pure (stack, task) -> count table, compiled
+ *                unchanged in the module, the unit tests and the bench
+ *   aggregate.c  process context: retires every hot map (an IPI to its
+ *                CPU) and merges it into the aggregate; owns the
+ *                aggregate, its window, snapshots, drains and the summed
+ *                statistics
+ *   procfs.c     /proc/kprofmap/: checks privilege at open, parses
+ *                control, formats snapshots and statistics
+ *   main.c       parameters, init/exit, per-CPU state, CPU hotplug,
+ *                starting and stopping the timers
+ *
+ * Lock order: cpus_read_lock() (or the hotplug lock a cpuhp callback
+ * runs under), then kpm.ctl_lock, then the aggregate's lock (private to
+ * aggregate.c).
+ */
+#ifndef _KPROFMAP_INTERNAL_H
+#define _KPROFMAP_INTERNAL_H
+
+#include <linux/hrtimer.h>
+#include <linux/mutex.h>
+#include <linux/types.h>
+
+#include "profmap.h"
+#include "kprofmap_format.h"
+
+/**
+ * struct kpm_cpu_stats - counters of one CPU's sampler
+ * @ticks:	timer callbacks
+ * @overruns:	periods skipped because a callback ran late
+ * @samples:	samples taken (idle ticks only with idle=1)
+ * @stored:	samples counted in the hot map
+ * @lost_alloc:	samples lost: slab allocation failed
+ * @lost_cap:	samples lost: max_entries reached
+ * @idle:	ticks that interrupted the idle task
+ * @no_regs:	ticks without interrupted registers
+ * @user_fault:	user walks ended by an unreadable frame
+ * @ns_total:	time in the callback, local_clock() ns
+ * @ns_max:	longest callback, ns
+ * @chain_max:	most entries a hot-map lookup compared
+ *
+ * Written only by the CPU's own hrtimer callback (hardirq), each store a
+ * WRITE_ONCE() (kpm_stat_add()); readers use READ_ONCE() and accept a
+ * slightly stale view. Cumulative since load.
+ */
+struct kpm_cpu_stats {
+	u64 ticks;
+	u64 overruns;
+	u64 samples;
+	u64 stored;
+	u64 lost_alloc;
+	u64 lost_cap;
+	u64 idle;
+	u64 no_regs;
+	u64 user_fault;
+	u64 ns_total;
+	u64 ns_max;
+	u32 chain_max;
+};
+
+/* The one writer's update of a counter that other CPUs read. */
+static inline void kpm_stat_add(u64 *counter, u64 n)
+{
+	WRITE_ONCE(*counter, *counter + n);
+}
+
+/**
+ * struct kpm_cpu - per-CPU sampler state
+ * @timer:	pinned hrtimer, hard irq mode
+ * @maps:	two profmaps: @hot is one of them, the other is empty or
+ *		being merged by aggregate.c (under its lock)
+ * @hot:	the map the timer writes; switched only on this CPU (by the
+ *		aggregate's IPI), so the timer and the switch never overlap
+ * @stats:	counters, written by the timer only
+ * @pcs:	capture scratch, 2 * max_depth frames, timer only
+ * @cpu:	the CPU this belongs to
+ */
+struct kpm_cpu {
+	struct hrtimer timer;
+	struct profmap maps[2];
+	struct profmap *hot;
+	struct kpm_cpu_stats stats;
+	u64 *pcs;
+	unsigned int cpu;
+};
+
+/**
+ * struct kpm_state - the module's global state (main.c)
+ * @ctl_lock:	serialises start and stop, and protects @sampling against
+ *		the CPU online callback. Taken after cpus_read_lock().
+ * @pool:	caches, hash key and cap shared by every map; fixed after init
+ * @cpus:	per-CPU state, indexed by CPU number (nr_cpu_ids entries),
+ *		fixed after init
+ * @period:	timer period, fixed after init
+ * @sampling:	timers are (to be) armed; read locklessly by the timer,
+ *		written under @ctl_lock
+ * @cpuhp_state: dynamic hotplug state from cpuhp_setup_state()
+ */
+struct kpm_state {
+	struct mutex ctl_lock;		/* start/stop, @sampling */
+	struct profmap_pool pool;
+	struct kpm_cpu **cpus;
+	ktime_t period;
+	bool sampling;
+	int cpuhp_state;
+};
+
+extern struct kpm_state kpm;
+
+/* Module parameters (main.c); fixed after load. */
+extern unsigned int kpm_freq;		/* Hz per CPU, 1..10000 */
+extern unsigned int kpm_max_depth;	/* frames per stack, each of k/u */
+extern unsigned int kpm_max_entries;	/* unique stacks held, whole module */
+extern bool kpm_idle;			/* store idle ticks as swapper */
+extern bool kpm_noop;			/* benchmark floor: timer does nothing */
+
+/* --- sampler.c --- */
+
+/**
+ * sampler_tick() - the per-CPU hrtimer callback
+ * @timer: the CPU's kpm_cpu.timer
+ *
+ * Context: hardirq, never sleeps, takes no lock.
+ * Return: HRTIMER_RESTART while sampling.
+ */
+enum hrtimer_restart sampler_tick(struct hrtimer *timer);
+
+/* --- main.c --- */
+
+/**
+ * kpm_start() - arm every online CPU's timer (no-op when sampling)
+ *
+ * Context: process context, may sleep; takes cpus_read_lock() and
+ * kpm.ctl_lock.
+ */
+void kpm_start(void);
+
+/**
+ * kpm_stop() - cancel every timer, waiting for running callbacks
+ *
+ * Context: process context, may sleep; takes cpus_read_lock() and
+ * kpm.ctl_lock. Staged samples stay staged.
+ */
+void kpm_stop(void);
+
+/* --- aggregate.c --- */
+
+/**
+ * struct kpm_snap - one window of records, private to one reader
+ * @nr:		records
+ * @ents:	the records, in insertion order
+ * @start_ns:	window start, CLOCK_REALTIME ns
+ * @end_ns:	window end (the snapshot), CLOCK_REALTIME ns
+ * @cpus:	online CPUs at the snapshot
+ * @lost_alloc:	samples lost in the window to failed allocations
+ * @lost_cap:	samples lost in the window to max_entries
+ * @drain:	the records were moved out of the aggregate (a drain), not
+ *		copied
+ * @copy:	copy: the buffer holding copies of the entries and their
+ *		stacks that @ents point into; NULL for a drain
+ * @moved:	drain: the aggregate's entries, moved here
+ *
+ * Immutable once kpm_snapshot() returns it; freed by kpm_snapshot_put().
+ */
+struct kpm_snap {
+	size_t nr;
+	const struct profmap_entry **ents;
+	u64 start_ns;
+	u64 end_ns;
+	unsigned int cpus;
+	u64 lost_alloc;
+	u64 lost_cap;
+	bool drain;
+	char *copy;
+	struct profmap_list moved;
+};
+
+/**
+ * struct kpm_stats - the module's counters, summed, and memory held
+ * @sum:	every CPU's struct kpm_cpu_stats added up; ns_max and
+ *		chain_max are maxima
+ * @sampling:	timers armed
+ * @entries:	live entries in all maps
+ * @bytes_entry: bytes of those entries
+ * @bytes_stk:	bytes of the stack arrays, per size class
+ * @bytes_total: @bytes_entry plus every @bytes_stk
+ */
+struct kpm_stats {
+	struct kpm_cpu_stats sum;
+	bool sampling;
+	long entries;
+	size_t bytes_entry;
+	size_t bytes_stk[PROFMAP_NR_CLASSES];
+	size_t bytes_total;
+};
+
+/**
+ * kpm_agg_init() - create the empty aggregate and open its first window
+ *
+ * Context: process context (module init), after kpm.pool exists.
+ * Return: 0 or -ENOMEM.
+ */
+int kpm_agg_init(void);
+
+/**
+ * kpm_agg_destroy() - free the aggregate
+ *
+ * Context: process context (module exit); no reader, no timer left.
+ */
+void kpm_agg_destroy(void);
+
+/**
+ * kpm_agg_absorb_cpu() - merge both maps of a CPU going offline
+ * @c: the CPU's state; its timer is already cancelled
+ *
+ * Context: process context, from the cpuhp teardown callback (hotplug
+ * lock held).
+ */
+void kpm_agg_absorb_cpu(struct kpm_cpu *c);
+
+/**
+ * kpm_reset() - discard every sample staged so far and start a new window
+ *
+ * Context: process context, may sleep; takes cpus_read_lock().
+ */
+void kpm_reset(void);
+
+/**
+ * kpm_snapshot() - collect every CPU's hot map, then copy or drain
+ * @drain: move the aggregate out and start a new window, instead of
+ *	   copying it
+ *
+ * Every sample counted before the call is in the result exactly once;
+ * a drained sample is in no later snapshot unless kpm_snapshot_put()
+ * hands it back.
+ * Context: process context, may sleep; takes cpus_read_lock().
+ * Return: the snapshot, or ERR_PTR(-ENOMEM) (nothing moved).
+ */
+struct kpm_snap *kpm_snapshot(bool drain);
+
+/**
+ * kpm_snapshot_put() - release a snapshot
+ * @snap: from kpm_snapshot()
+ * @consumed: the reader received every record; when false, a drain's
+ *	      records and lost counts go back into the aggregate (whose
+ *	      window then starts no later than @snap's), so a failed open,
+ *	      a file closed unread or a killed reader loses nothing
+ *
+ * Context: process context, may sleep.
+ */
+void kpm_snapshot_put(struct kpm_snap *snap, bool consumed);
+
+/**
+ * kpm_stats_sum() - add up every CPU's counters and the memory held
+ * @st: filled in
+ *
+ * Context: any context that may read the counters; takes no lock.
+ */
+void kpm_stats_sum(struct kpm_stats *st);
+
+/**
+ * kpm_stats_cpu() - one CPU's counters
+ * @cpu: a possible CPU
+ * @st: filled in, each field read once
+ *
+ * Context: any; takes no lock.
+ */
+void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st);
+
+/* --- procfs.c --- */
+
+/**
+ * kpm_proc_init() - create /proc/kprofmap/ and its files
+ *
+ * Context: process context (module init).
+ * Return: 0 or -ENOMEM.
+ */
+int kpm_proc_init(void);
+
+/**
+ * kpm_proc_exit() - remove /proc/kprofmap/, waiting for open files
+ *
+ * Context: process context (module exit).
+ */
+void kpm_proc_exit(void);
+
+#endif /* _KPROFMAP_INTERNAL_H */
