@@ -131,7 +131,7 @@ static int kp_write_control(const char *path, const char *cmd)
  * Reset the records, then wait @secs seconds, showing progress on a
  * terminal. SIGINT ends the wait early (the profile is still written).
  */
-static int kp_collect(const char *control, double secs)
+static int kp_reset_and_wait(const char *control, double secs)
 {
 	struct sigaction sa, old;
 	struct timespec start, now;
@@ -332,7 +332,7 @@ int main(int argc, char **argv)
 	if (cli.duration) {
 		snprintf(control, sizeof(control), "%s/%s/control",
 			 cli.opt.proc_root, KPM_PROC_DIR);
-		if (kp_collect(control, cli.duration))
+		if (kp_reset_and_wait(control, cli.duration))
 			return 1;
 	}
 	in = strcmp(cli.input, "-") ? fopen(cli.input, "re") : stdin;
