@@ -40,14 +40,17 @@ not_ok() {
 }
 skip() { NUM=$((NUM + 1)); SKIPPED=$((SKIPPED + 1)); echo "ok $NUM - $1 # SKIP $2"; }
 
-# t NAME FUNC [ARGS]: run a test function; its output explains a failure.
+# t NAME FUNC [ARGS]: run a test function in a subshell; its output
+# explains a failure.
 t() {
 	local name=$1 out
 	shift
 	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name" "$out"; fi
 }
 
-die() { echo "$*"; return 1; }
+# die MSG: fail the current test here. It ends t's subshell: a check that
+# fails mid-function must not be forgotten by the checks after it.
+die() { echo "$*"; exit 1; }
 
 # --- helpers ---------------------------------------------------------------
 
@@ -565,8 +568,11 @@ test_malformed() {
 	local rc=$?
 	[ $rc = 1 ] || die "exit status $rc, expected 1; stderr: $(cat "$T/err")"
 	[ "$(wc -l < "$T/err")" = 1 ] || die "expected one line on stderr: $(cat "$T/err")"
-	grep -qF "$T/bad.txt:$line: $msg" "$T/err" ||
-		die "expected \"$T/bad.txt:$line: $msg...\", got: $(cat "$T/err")"
+	# "FILE:LINE: " first, then a message that says what was wrong
+	case $(cat "$T/err") in
+	"$T/bad.txt:$line: "*"$msg"*) ;;
+	*) die "expected \"$T/bad.txt:$line: ...$msg...\", got: $(cat "$T/err")" ;;
+	esac
 	[ "$(cat "$T/bad.pb.gz")" = old ] || die "the old output file was changed"
 	[ -z "$(ls -A "$T" | grep '^\.bad')" ] || die "temporary file left: $(ls -A "$T")"
 }
