@@ -400,7 +400,6 @@ int kp_convert(const struct kp_options *opt, FILE *in, const char *in_name,
 	int ret = 1;
 
 	c->opt = opt;
-	kp_out_install_handlers();
 	if (kpm_reader_open(&r, in, in_name)) {
 		fprintf(stderr, "%s\n", r.err);
 		goto out_close_reader;

@@ -44,7 +44,9 @@ struct kp_stats {
  * @st:      filled in when not NULL
  *
  * Every error is printed on stderr, as "NAME:LINE: what was wrong" for a
- * malformed record; the destination is then left untouched.
+ * malformed record; the destination is then left untouched. No signal or
+ * exit handler is installed: a program that must leave no temporary file
+ * on a signal calls kp_out_cleanup() (output.h) from its own handlers.
  *
  * Context: process, single-threaded. Return: 0 on success, 1 on error.
  */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "convert.h"
+#include "output.h"
 #include "parse.h"
 #include "util.h"
 
@@ -97,6 +98,36 @@ kp_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\nTry 'kprof2pprof --help' for more information.\n", stderr);
 	exit(2);
+}
+
+/* --- process-wide cleanup --- */
+
+/* Remove a half-written output, then die of @sig as usual. */
+static void kp_on_fatal_signal(int sig)
+{
+	kp_out_cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/*
+ * The library leaves process-wide state alone; the program owns it:
+ * exit() (xmalloc's, say) and SIGINT, SIGTERM or SIGHUP during a
+ * conversion leave no temporary file. kp_reset_and_wait() takes SIGINT
+ * over for its wait and then gives it back.
+ */
+static void kp_install_cleanup(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	size_t i;
+
+	atexit(kp_out_cleanup);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = kp_on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < KP_ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
 }
 
 /* --- --duration --- */
@@ -324,6 +355,7 @@ int main(int argc, char **argv)
 	int ret;
 
 	kp_parse_args(&cli, argc, argv);
+	kp_install_cleanup();
 	if (!cli.input) {
 		snprintf(input, sizeof(input), "%s/%s/%s", cli.opt.proc_root,
 			 KPM_PROC_DIR, cli.drain ? "drain" : "samples");

@@ -22,35 +22,10 @@
 /* The temporary file to remove on exit or signal; "" when none. */
 static char kp_out_tmp[PATH_MAX];
 
-static void kp_out_atexit(void)
-{
-	if (kp_out_tmp[0])
-		unlink(kp_out_tmp);
-}
-
-static void kp_out_signal(int sig)
+void kp_out_cleanup(void)
 {
 	if (kp_out_tmp[0])
 		unlink(kp_out_tmp);	/* async-signal-safe */
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-void kp_out_install_handlers(void)
-{
-	static bool done;
-	struct sigaction sa;
-
-	if (done)
-		return;
-	done = true;
-	atexit(kp_out_atexit);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kp_out_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 }
 
 static int kp_write_all(int fd, const void *buf, size_t len)

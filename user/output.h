@@ -3,15 +3,17 @@
  * output.h - all-or-nothing output, optionally gzip-compressed
  *
  * Output goes to a temporary file next to the destination and is renamed
- * over it only when complete (kp_out_commit()), so a failure, a signal or
- * an exit() on any path never leaves a half-written file: the temporary
- * file is removed by kp_out_abort(), by an atexit handler, or by the
- * SIGINT/SIGTERM/SIGHUP handler. Output to stdout, or to an existing file
+ * over it only when complete (kp_out_commit()), so a failure never leaves
+ * a half-written file: the temporary file is removed by kp_out_abort().
+ * This library installs no handler; a program that must also leave no
+ * file behind on exit() or a signal calls kp_out_cleanup() from its own
+ * atexit and signal handlers (kprof2pprof's main() does, for SIGINT,
+ * SIGTERM and SIGHUP). Output to stdout, or to an existing file
  * that is not a regular file (/dev/null, a pipe), is staged in an
  * unlinked temporary file and copied once complete.
  *
- * At most one kp_out is open at a time (the cleanup handlers use one
- * static path).
+ * At most one kp_out is open at a time (kp_out_cleanup() uses one static
+ * path).
  */
 #ifndef KP_OUTPUT_H
 #define KP_OUTPUT_H
@@ -70,11 +72,13 @@ int kp_out_commit(struct kp_out *o, char *err, size_t errlen);
 void kp_out_abort(struct kp_out *o);
 
 /**
- * kp_out_install_handlers() - remove the temporary file on exit() and
- * on SIGINT, SIGTERM and SIGHUP (which then kill the process as usual)
+ * kp_out_cleanup() - remove the temporary file of the open kp_out, if any
  *
- * Context: process, once at startup. Return: nothing.
+ * For the program's atexit and signal handlers: it only calls unlink(2)
+ * and leaves the kp_out as it was, so the process must exit after it.
+ *
+ * Context: any, async-signal-safe. Return: nothing.
  */
-void kp_out_install_handlers(void);
+void kp_out_cleanup(void);
 
 #endif /* KP_OUTPUT_H */

@@ -21,7 +21,7 @@
  * xmalloc() / xcalloc() / xrealloc() / xstrdup() - allocate or exit
  *
  * On failure they print "kprof2pprof: out of memory" and exit(1); the
- * atexit handler of output.c removes any temporary output file.
+ * atexit handler main() installs removes any temporary output file.
  *
  * Context: any. Return: the memory, never NULL.
  */
