@@ -5,21 +5,27 @@
  * The only owner of the aggregate profmap. Collection retires each online
  * CPU's hot map with an IPI to that CPU (the timer runs in hardirq there,
  * so it sees either map whole) and merges the retired map into the
- * aggregate in process context. A snapshot collects, then copies the
- * aggregate (samples) or moves it out and opens a new window (drain), in
- * one critical section, so every sample is in exactly one drain. A drain
- * its reader did not consume is handed back.
+ * aggregate in process context. Collection runs in the background every
+ * collect_ms while sampling (a delayed work), early when a hot map passes
+ * half its size (the timer kicks it through an irq_work), and at every
+ * snapshot, so the hot maps stay small and hold each key about once.
+ * A snapshot collects, then copies the aggregate (samples) or moves it
+ * out and opens a new window (drain), in one critical section, so every
+ * sample is in exactly one drain. A drain its reader did not consume is
+ * handed back.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/irq_work.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
@@ -31,14 +37,25 @@
  * @map:	unique (task, stack) entries, no chain limit
  * @window_start_ns: CLOCK_REALTIME ns the current window began (load,
  *		reset or drain)
+ * @collect_work: background collection, queued only while sampling
+ * @kicked:	bit 0 set by a timer that asked for an early collection
+ *		(kpm_agg_kick()); cleared when a collection starts
+ * @collections: collections done (statistic), under @lock
+ * @staged_max:	most entries one hot map held when retired, under @lock
  */
 static struct kpm_aggregate {
 	struct mutex lock;		/* @map, @window_start_ns */
 	struct profmap map;
 	u64 window_start_ns;
+	struct delayed_work collect_work;
+	unsigned long kicked;
+	u64 collections;
+	unsigned long staged_max;
 } kpm_agg = {
 	.lock = __MUTEX_INITIALIZER(kpm_agg.lock),
 };
+
+static void kpm_agg_collect_work(struct work_struct *work);
 
 int kpm_agg_init(void)
 {
@@ -50,6 +67,7 @@ int kpm_agg_init(void)
 	if (ret)
 		return ret;
 	kpm_agg.window_start_ns = ktime_get_real_ns();
+	INIT_DELAYED_WORK(&kpm_agg.collect_work, kpm_agg_collect_work);
 	return 0;
 }
 
@@ -77,6 +95,7 @@ static void kpm_agg_collect(void)
 
 	lockdep_assert_held(&kpm_agg.lock);
 
+	clear_bit(0, &kpm_agg.kicked);
 	for_each_online_cpu(cpu) {
 		struct kpm_cpu *c = kpm.cpus[cpu];
 		struct profmap *retired;
@@ -84,8 +103,55 @@ static void kpm_agg_collect(void)
 		smp_call_function_single(cpu, kpm_agg_retire_local, c, 1);
 		retired = READ_ONCE(c->hot) == &c->maps[0] ?
 			  &c->maps[1] : &c->maps[0];
+		if (retired->nr_entries > kpm_agg.staged_max)
+			WRITE_ONCE(kpm_agg.staged_max, retired->nr_entries);
 		profmap_merge(&kpm_agg.map, retired);
 	}
+	WRITE_ONCE(kpm_agg.collections, kpm_agg.collections + 1);
+}
+
+/* The background collection: collect, then come back in collect_ms
+ * while sampling. Takes cpus_read_lock(), so kpm_stop() cancels it only
+ * after dropping that lock.
+ */
+static void kpm_agg_collect_work(struct work_struct *work)
+{
+	cpus_read_lock();
+	mutex_lock(&kpm_agg.lock);
+	kpm_agg_collect();
+	mutex_unlock(&kpm_agg.lock);
+	cpus_read_unlock();
+	if (READ_ONCE(kpm.sampling))
+		queue_delayed_work(system_unbound_wq, &kpm_agg.collect_work,
+				   msecs_to_jiffies(kpm_collect_ms));
+}
+
+void kpm_agg_collect_start(void)
+{
+	queue_delayed_work(system_unbound_wq, &kpm_agg.collect_work,
+			   msecs_to_jiffies(kpm_collect_ms));
+}
+
+void kpm_agg_collect_stop(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		irq_work_sync(&kpm.cpus[cpu]->kick);
+	cancel_delayed_work_sync(&kpm_agg.collect_work);
+}
+
+/* irq_work of kpm_agg_kick(): hard irq (a kthread on PREEMPT_RT). */
+void kpm_agg_kick_work(struct irq_work *work)
+{
+	if (READ_ONCE(kpm.sampling))
+		mod_delayed_work(system_unbound_wq, &kpm_agg.collect_work, 0);
+}
+
+void kpm_agg_kick(struct kpm_cpu *c)
+{
+	if (!test_and_set_bit(0, &kpm_agg.kicked))
+		irq_work_queue(&c->kick);
 }
 
 void kpm_agg_absorb_cpu(struct kpm_cpu *c)
@@ -257,6 +323,14 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->chain_max = max(sum->chain_max, c.chain_max);
 	}
 	st->sampling = READ_ONCE(kpm.sampling);
+	st->collections = READ_ONCE(kpm_agg.collections);
+	st->staged_max = READ_ONCE(kpm_agg.staged_max);
+	for_each_possible_cpu(cpu) {
+		const struct kpm_cpu *c = kpm.cpus[cpu];
+
+		st->staged += READ_ONCE(c->maps[0].nr_entries) +
+			      READ_ONCE(c->maps[1].nr_entries);
+	}
 	st->entries = atomic_long_read(&kpm.pool.nr_entries);
 	st->bytes_entry = st->entries * sizeof(struct profmap_entry);
 	st->bytes_total = st->bytes_entry;

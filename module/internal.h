@@ -26,6 +26,7 @@
 #define _KPROFMAP_INTERNAL_H
 
 #include <linux/hrtimer.h>
+#include <linux/irq_work.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 
@@ -81,6 +82,8 @@ static inline void kpm_stat_add(u64 *counter, u64 n)
  *		aggregate's IPI), so the timer and the switch never overlap
  * @stats:	counters, written by the timer only
  * @pcs:	capture scratch, 2 * max_depth frames, timer only
+ * @kick:	queued by the timer when @hot passes KPM_HOT_KICK entries,
+ *		to start a background collection early (kpm_agg_kick())
  * @cpu:	the CPU this belongs to
  */
 struct kpm_cpu {
@@ -89,11 +92,21 @@ struct kpm_cpu {
 	struct profmap *hot;
 	struct kpm_cpu_stats stats;
 	u64 *pcs;
+	struct irq_work kick;
 	unsigned int cpu;
 };
 
+/* Hash chains of a hot map, and the entries at which its timer asks for
+ * an early collection (half of them: chains stay short).
+ */
+#define KPM_HOT_BUCKETS		1024
+#define KPM_HOT_KICK		(KPM_HOT_BUCKETS / 2)
+
 /**
  * struct kpm_state - the module's global state (main.c)
+ * @run_lock:	serialises kpm_start() and kpm_stop() as a whole, including
+ *		the background collection's start and cancel, which happen
+ *		outside cpus_read_lock(). Taken before everything else.
  * @ctl_lock:	serialises start and stop, and protects @sampling against
  *		the CPU online callback. Taken after cpus_read_lock().
  * @pool:	caches, hash key and cap shared by every map; fixed after init
@@ -105,6 +118,7 @@ struct kpm_cpu {
  * @cpuhp_state: dynamic hotplug state from cpuhp_setup_state()
  */
 struct kpm_state {
+	struct mutex run_lock;		/* kpm_start() vs kpm_stop() */
 	struct mutex ctl_lock;		/* start/stop, @sampling */
 	struct profmap_pool pool;
 	struct kpm_cpu **cpus;
@@ -121,6 +135,7 @@ extern unsigned int kpm_max_depth;	/* frames per stack, each of k/u */
 extern unsigned int kpm_max_entries;	/* unique stacks held, whole module */
 extern bool kpm_idle;			/* store idle ticks as swapper */
 extern bool kpm_noop;			/* benchmark floor: timer does nothing */
+extern unsigned int kpm_collect_ms;	/* background collection period, ms */
 
 /* --- sampler.c --- */
 
@@ -138,16 +153,19 @@ enum hrtimer_restart sampler_tick(struct hrtimer *timer);
 /**
  * kpm_start() - arm every online CPU's timer (no-op when sampling)
  *
- * Context: process context, may sleep; takes cpus_read_lock() and
- * kpm.ctl_lock.
+ * Also starts the background collection.
+ * Context: process context, may sleep; takes kpm.run_lock,
+ * cpus_read_lock() and kpm.ctl_lock.
  */
 void kpm_start(void);
 
 /**
  * kpm_stop() - cancel every timer, waiting for running callbacks
  *
- * Context: process context, may sleep; takes cpus_read_lock() and
- * kpm.ctl_lock. Staged samples stay staged.
+ * Then cancels the background collection and waits for it: afterwards no
+ * collection is queued or running until the next kpm_start().
+ * Context: process context, may sleep; takes kpm.run_lock,
+ * cpus_read_lock() and kpm.ctl_lock. Staged samples stay staged.
  */
 void kpm_stop(void);
 
@@ -188,6 +206,9 @@ struct kpm_snap {
  * @sum:	every CPU's struct kpm_cpu_stats added up; ns_max and
  *		chain_max are maxima
  * @sampling:	timers armed
+ * @collections: collections done (background, snapshots, reset)
+ * @staged:	entries in the hot maps now (a racy sum)
+ * @staged_max:	most entries one hot map held when it was retired
  * @entries:	live entries in all maps
  * @bytes_entry: bytes of those entries
  * @bytes_stk:	bytes of the stack arrays, per size class
@@ -196,6 +217,9 @@ struct kpm_snap {
 struct kpm_stats {
 	struct kpm_cpu_stats sum;
 	bool sampling;
+	u64 collections;
+	unsigned long staged;
+	unsigned long staged_max;
 	long entries;
 	size_t bytes_entry;
 	size_t bytes_stk[PROFMAP_NR_CLASSES];
@@ -225,6 +249,42 @@ void kpm_agg_destroy(void);
  * lock held).
  */
 void kpm_agg_absorb_cpu(struct kpm_cpu *c);
+
+/**
+ * kpm_agg_collect_start() - queue the background collection
+ *
+ * It runs every kpm_collect_ms and re-queues itself while kpm.sampling.
+ * Context: process context; kpm_start() under kpm.run_lock.
+ */
+void kpm_agg_collect_start(void);
+
+/**
+ * kpm_agg_collect_stop() - cancel the background collection and wait
+ *
+ * Waits for every CPU's kick (whose timer is already cancelled) and the
+ * work; nothing is queued afterwards while kpm.sampling is false.
+ * Context: process context, may sleep; kpm.run_lock held, not
+ * cpus_read_lock() (the work takes it).
+ */
+void kpm_agg_collect_stop(void);
+
+/**
+ * kpm_agg_kick() - ask for a collection now: a hot map is filling up
+ * @c: this CPU's state
+ *
+ * Queues @c->kick unless a kick is already pending; cheap when called
+ * on every tick past the threshold.
+ * Context: hardirq (the CPU's timer), never sleeps.
+ */
+void kpm_agg_kick(struct kpm_cpu *c);
+
+/**
+ * kpm_agg_kick_work() - the irq_work behind kpm_agg_kick()
+ * @work: a kpm_cpu.kick
+ *
+ * Context: hardirq (a kthread on PREEMPT_RT).
+ */
+void kpm_agg_kick_work(struct irq_work *work);
 
 /**
  * kpm_reset() - discard every sample staged so far and start a new window

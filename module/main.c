@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/random.h>
 #include <linux/smp.h>
+#include <linux/irq_work.h>
 
 #include "internal.h"
 
@@ -42,12 +43,19 @@ module_param_named(noop, kpm_noop, bool, 0444);
 MODULE_PARM_DESC(noop,
 		 "Benchmark floor: timers fire at freq but record nothing (default 0)");
 
+unsigned int kpm_collect_ms = 200;
+module_param_named(collect_ms, kpm_collect_ms, uint, 0444);
+MODULE_PARM_DESC(collect_ms,
+		 "Background collection period while sampling, ms, 10..10000 (default 200)");
+
 #define KPM_FREQ_MAX		10000
 #define KPM_ENTRIES_MIN		16
 #define KPM_ENTRIES_MAX		(1U << 20)
-#define KPM_HOT_BUCKETS		1024
+#define KPM_COLLECT_MS_MIN	10
+#define KPM_COLLECT_MS_MAX	10000
 
 struct kpm_state kpm = {
+	.run_lock = __MUTEX_INITIALIZER(kpm.run_lock),
 	.ctl_lock = __MUTEX_INITIALIZER(kpm.ctl_lock),
 };
 
@@ -63,8 +71,10 @@ static void kpm_timer_start_local(void *info)
 
 void kpm_start(void)
 {
+	bool started = false;
 	unsigned int cpu;
 
+	mutex_lock(&kpm.run_lock);
 	cpus_read_lock();
 	mutex_lock(&kpm.ctl_lock);
 	if (!kpm.sampling) {
@@ -72,15 +82,20 @@ void kpm_start(void)
 		for_each_online_cpu(cpu)
 			smp_call_function_single(cpu, kpm_timer_start_local,
 						 kpm.cpus[cpu], 1);
+		started = true;
 	}
 	mutex_unlock(&kpm.ctl_lock);
 	cpus_read_unlock();
+	if (started)
+		kpm_agg_collect_start();
+	mutex_unlock(&kpm.run_lock);
 }
 
 void kpm_stop(void)
 {
 	unsigned int cpu;
 
+	mutex_lock(&kpm.run_lock);
 	cpus_read_lock();
 	mutex_lock(&kpm.ctl_lock);
 	if (kpm.sampling) {
@@ -90,6 +105,9 @@ void kpm_stop(void)
 	}
 	mutex_unlock(&kpm.ctl_lock);
 	cpus_read_unlock();
+	/* Outside cpus_read_lock(): the work takes it. */
+	kpm_agg_collect_stop();
+	mutex_unlock(&kpm.run_lock);
 }
 
 /* cpuhp startup callback, run on @cpu as it comes online (hotplug lock
@@ -113,6 +131,7 @@ static int kpm_cpu_offline(unsigned int cpu)
 	struct kpm_cpu *c = kpm.cpus[cpu];
 
 	hrtimer_cancel(&c->timer);
+	irq_work_sync(&c->kick);
 	kpm_agg_absorb_cpu(c);
 	return 0;
 }
@@ -148,6 +167,7 @@ static int kpm_alloc_cpu(unsigned int cpu)
 	c->hot = &c->maps[0];
 	hrtimer_init(&c->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	c->timer.function = sampler_tick;
+	init_irq_work(&c->kick, kpm_agg_kick_work);
 	return 0;
 }
 
@@ -193,6 +213,12 @@ static int __init kpm_check_params(void)
 		       KPM_ENTRIES_MIN, KPM_ENTRIES_MAX);
 		return -EINVAL;
 	}
+	if (kpm_collect_ms < KPM_COLLECT_MS_MIN ||
+	    kpm_collect_ms > KPM_COLLECT_MS_MAX) {
+		pr_err("collect_ms=%u out of range %u..%u\n", kpm_collect_ms,
+		       KPM_COLLECT_MS_MIN, KPM_COLLECT_MS_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -224,14 +250,16 @@ static int __init kpm_init(void)
 	if (ret < 0)
 		goto out_free_cpus;
 	kpm.cpuhp_state = ret;
+	if (kpm_autostart)
+		kpm_agg_collect_start();
 
 	ret = kpm_proc_init();
 	if (ret)
 		goto out_remove_cpuhp;
 
-	pr_info("loaded: freq=%u max_depth=%u max_entries=%u%s%s\n", kpm_freq,
-		kpm_max_depth, kpm_max_entries, kpm_idle ? " idle" : "",
-		kpm_noop ? " noop" : "");
+	pr_info("loaded: freq=%u max_depth=%u max_entries=%u collect_ms=%u%s%s\n",
+		kpm_freq, kpm_max_depth, kpm_max_entries, kpm_collect_ms,
+		kpm_idle ? " idle" : "", kpm_noop ? " noop" : "");
 	return 0;
 
 out_remove_cpuhp:

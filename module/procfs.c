@@ -271,6 +271,8 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   sum->idle, sum->no_regs, sum->user_fault);
 	seq_printf(m, "entries %ld\nmax_entries %u\nchain_max %u\n",
 		   st.entries, kpm_max_entries, sum->chain_max);
+	seq_printf(m, "staged %lu\nstaged_max %lu\ncollections %llu\n",
+		   st.staged, st.staged_max, st.collections);
 	seq_printf(m, "bytes_entry %zu\n", st.bytes_entry);
 	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++)
 		seq_printf(m, "bytes_stk%u %zu\n", profmap_class_frames(cls),

@@ -139,7 +139,7 @@ static void profmap_reset_index(struct profmap *m)
 {
 	m->all = NULL;
 	m->last = NULL;
-	m->nr_entries = 0;
+	WRITE_ONCE(m->nr_entries, 0);
 	m->max_chain = 0;
 	m->lost_alloc = 0;
 	m->lost_cap = 0;
@@ -246,7 +246,8 @@ static void profmap_link(struct profmap *m, struct profmap_entry *e)
 	else
 		m->all = e;
 	m->last = e;
-	m->nr_entries++;
+	/* Read locklessly by the statistics (a hot map's size). */
+	WRITE_ONCE(m->nr_entries, m->nr_entries + 1);
 }
 
 /* Step 4 (miss): take a slot under the cap, then the entry and its stack

@@ -204,6 +204,8 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 		kpm_stat_add(&st->lost_alloc, 1);
 	if (hot->max_chain > st->chain_max)
 		WRITE_ONCE(st->chain_max, hot->max_chain);
+	if (unlikely(hot->nr_entries >= KPM_HOT_KICK))
+		kpm_agg_kick(c);
 }
 
 /* One sample of whatever @regs interrupted on this CPU. */

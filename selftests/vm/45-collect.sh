@@ -1,0 +1,71 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 45-collect.sh - background collection keeps the staged (hot) maps small
+# with no reader at all, so many unique stacks are neither duplicated
+# nor lost (issue 11):
+#  - with no reader, collections happen every collect_ms and no hot map
+#    is ever retired with more than 4 x its kick threshold (512) entries;
+#  - two pinned processes with thousands of unique stacks each, at 9999
+#    Hz, one read at the end: nothing lost, every stored sample in the
+#    records, the aggregate unique;
+#  - the default max_entries (32768) and ~25k unique stacks on one CPU:
+#    nothing lost to the cap (duplicates in the hot maps used to fill it).
+. "$(dirname "$0")/../lib/kpm.sh"
+kpm_require_root
+kpm_require_module
+kpm_require_cmd taskset
+ktap_header
+ktap_plan 11
+
+W=/kpm/selftests/workloads
+CHECK=/kpm/selftests/vm/kpm_check
+S=/tmp/collect.$$
+cpu1=1
+[ -d /sys/devices/system/cpu/cpu1 ] || cpu1=0
+
+# Bounded staging with no reader: stats only, never samples or drain.
+kpm_load freq=999 collect_ms=100 || ktap_bail "insmod failed"
+taskset 1 $W/kpm_keys 2000 1 >/dev/null
+c=$(kpm_stat collections)
+ktap_diag "no reader: collections $c staged_max $(kpm_stat staged_max) entries $(kpm_stat entries)"
+ktap_result "no reader: background collections ran (>= 5 in 1 s of CPU at collect_ms=100)" \
+	sh -c "[ $c -ge 5 ]"
+ktap_result "no reader: no hot map retired with more than 2048 entries" \
+	sh -c "[ $(kpm_stat staged_max) -le 2048 ]"
+sleep 0.3
+ktap_result "no reader: staged entries drop to a few after the workload" \
+	sh -c "[ $(kpm_stat staged) -le 64 ]"
+kpm_unload_check "unload, log clean"
+
+# Many unique stacks on two pinned CPUs at 9999 Hz, one read at the end.
+kpm_load freq=9999 max_entries=262144 autostart=0 || ktap_bail "insmod failed"
+echo start >/proc/kprofmap/control
+taskset 1 $W/kpm_keys 6000 ${KPM_COLLECT_SECS:-6} 1 >/dev/null & p0=$!
+taskset $((1 << cpu1)) $W/kpm_keys 6000 ${KPM_COLLECT_SECS:-6} 2 >/dev/null & p1=$!
+wait $p0 $p1
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/samples >$S
+keys=$(grep -c '^S ' $S)
+ktap_diag "two CPUs: $keys unique keys, stored $(kpm_stat stored) lost $(kpm_stat lost) (cap $(kpm_stat lost_cap) alloc $(kpm_stat lost_alloc)) staged_max $(kpm_stat staged_max) chain_max $(kpm_stat chain_max) collections $(kpm_stat collections) overruns $(kpm_stat overruns)"
+ktap_result "two CPUs: nothing lost" sh -c "[ $(kpm_stat lost) -eq 0 ]"
+ktap_result "two CPUs: samples total == stored" \
+	sh -c "[ $(kpm_stat stored) -eq $(kpm_sum_samples $S) ]"
+ktap_result "two CPUs: no hot map retired with more than 2048 entries" \
+	sh -c "[ $(kpm_stat staged_max) -le 2048 ]"
+ktap_result "two CPUs: records unique" $CHECK -f $S -C -m 0
+kpm_unload_check "unload, log clean"
+
+# The default cap and ~25k unique stacks on one CPU.
+kpm_load freq=9999 autostart=0 || ktap_bail "insmod failed"
+echo start >/proc/kprofmap/control
+taskset 1 $W/kpm_keys 11000 ${KPM_COLLECT_SECS1:-12} 3 >/dev/null
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/samples >$S
+keys=$(grep -c '^S ' $S)
+ktap_diag "one CPU, default max_entries: $keys unique keys, stored $(kpm_stat stored) lost_cap $(kpm_stat lost_cap) staged_max $(kpm_stat staged_max)"
+ktap_result "one CPU, default max_entries, $keys < 32768 unique keys: nothing lost to the cap" \
+	sh -c "[ $keys -lt 32768 ] && [ $(kpm_stat lost) -eq 0 ]"
+rm -f $S
+kpm_unload_check "unload, log clean"
+ktap_finished
