@@ -21,6 +21,9 @@ typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
 typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
 typedef int64_t s64;
 typedef unsigned int gfp_t;
 
@@ -31,10 +34,12 @@ typedef unsigned int gfp_t;
 
 #define ENOMEM		12
 #define ENOSPC		28
+#define ENOBUFS		105
 #define EINVAL		22
 
 #define likely(x)	__builtin_expect(!!(x), 1)
 #define unlikely(x)	__builtin_expect(!!(x), 0)
+#define min(a, b)	((a) < (b) ? (a) : (b))
 #define sizeof_field(T, m)	sizeof(((T *)0)->m)
 #define READ_ONCE(x)	(*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
