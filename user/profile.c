@@ -164,6 +164,14 @@ uint32_t prof_mapping(struct prof *p, uint64_t start, uint64_t limit,
 	return (uint32_t)++p->nmap;
 }
 
+/*
+ * has_functions when every location of the mapping got a function: pprof
+ * then keeps the names and does not look for the file (which is often on
+ * another machine). has_filenames, has_line_numbers and has_inline_frames
+ * (fields 8, 9, 10) stay unset because they would be false: a Function
+ * has no file name, a Line no line number, and a symbol table cannot
+ * tell which frames were inlined.
+ */
 static void prof_write_mapping(struct prof *p, uint32_t id)
 {
 	const struct prof_mapping *m = &p->map[id - 1];

@@ -19,6 +19,7 @@
 #include "output.h"
 #include "parse.h"
 #include "pb.h"
+#include "profile.h"
 #include "usym.h"
 #include "util.h"
 
@@ -575,6 +576,120 @@ static void test_output(void)
 	CHECK(rmdir(dir) == 0, "temporary file left in %s", dir);
 }
 
+/* --- profile --- */
+
+/* Read a varint at *@pos; false past @end or after ten bytes. */
+static bool wire_varint(const unsigned char **pos, const unsigned char *end,
+			uint64_t *v)
+{
+	unsigned int shift;
+
+	*v = 0;
+	for (shift = 0; *pos < end && shift < 70; shift += 7) {
+		unsigned char b = *(*pos)++;
+
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The next field of a message in [*@pos, @end): its number, wire type and
+ * varint value, or for a length-delimited field its bytes in @sub/@sublen.
+ * Return: false at the end or on a malformed field.
+ */
+static bool wire_field(const unsigned char **pos, const unsigned char *end,
+		       uint64_t *field, uint64_t *v, const unsigned char **sub,
+		       uint64_t *sublen)
+{
+	uint64_t key, skip;
+
+	*v = 0;
+	if (*pos >= end || !wire_varint(pos, end, &key))
+		return false;
+	*field = key >> 3;
+	switch (key & 7) {
+	case 0:
+		return wire_varint(pos, end, v);
+	case 2:
+		if (!wire_varint(pos, end, sublen) ||
+		    *sublen > (uint64_t)(end - *pos))
+			return false;
+		*sub = *pos;
+		*pos += *sublen;
+		return true;
+	case 1:
+	case 5:
+		skip = (key & 7) == 1 ? 8 : 4;
+		if (skip > (uint64_t)(end - *pos))
+			return false;
+		*pos += skip;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Bits 7-10 of profile.proto's Mapping, has_functions to
+ * has_inline_frames, as set in the Mapping with id @id of the encoded
+ * Profile @buf; bit 0 when that Mapping was found.
+ */
+static unsigned int wire_mapping_flags(const unsigned char *buf, size_t len,
+				       uint64_t id)
+{
+	const unsigned char *pos = buf, *end = buf + len, *sub = NULL, *mp, *msub;
+	uint64_t field, v = 0, sublen = 0, mfield, mv = 0, mid, mlen;
+	unsigned int flags;
+
+	while (wire_field(&pos, end, &field, &v, &sub, &sublen)) {
+		if (field != 3)		/* Profile.mapping */
+			continue;
+		mp = sub;
+		mid = 0;
+		flags = 1;
+		while (wire_field(&mp, sub + sublen, &mfield, &mv, &msub, &mlen)) {
+			if (mfield == 1)
+				mid = mv;
+			else if (mfield >= 7 && mfield <= 10 && mv)
+				flags |= 1u << mfield;
+		}
+		if (mid == id)
+			return flags;
+	}
+	return 0;
+}
+
+static void test_mapping_flags(void)
+{
+	struct sink_buf s = { 0 };
+	struct prof p;
+	uint32_t all, some, kern;
+	unsigned int f;
+
+	prof_init(&p, sink_collect, &s, 1000000);
+	all = prof_mapping(&p, 0x1000, 0x2000, 0, "/gone/all", "", false);
+	some = prof_mapping(&p, 0x3000, 0x4000, 0, "/gone/some", "", false);
+	kern = prof_mapping(&p, 0, 0, 0, "[kernel.kallsyms]", "", true);
+	prof_loc_add(&p, all, 0x1010, false, all, "leaf", false);
+	prof_loc_add(&p, all, 0x1020, true, all, "caller", false);
+	prof_loc_add(&p, some, 0x3010, false, some, "named", false);
+	prof_loc_add(&p, some, 0x3020, true, some, NULL, false);
+	prof_loc_add(&p, PROF_SPACE_KERNEL, 0xffffffff81000010ULL, false, kern,
+		     "vfs_read", true);
+	CHECK(prof_finish(&p, 0, 0, NULL) == 0, "prof_finish failed");
+	/* has_functions alone: kprof2pprof writes no file or line number */
+	f = wire_mapping_flags(s.data, s.len, all);
+	CHECK(f == (1u | 1u << 7), "all named: flags %#x, want has_functions only", f);
+	f = wire_mapping_flags(s.data, s.len, kern);
+	CHECK(f == (1u | 1u << 7), "kernel: flags %#x, want has_functions only", f);
+	f = wire_mapping_flags(s.data, s.len, some);
+	CHECK(f == 1u, "one unnamed location: flags %#x, want none", f);
+	prof_free(&p);
+	free(s.data);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -592,6 +707,8 @@ static const struct {
 	{ "ksym: build id notes", test_notes },
 	{ "usym: ELF address math", test_elf_vaddr },
 	{ "output: gzip, commit, abort", test_output },
+	{ "profile: has_functions only when every location is named",
+	  test_mapping_flags },
 };
 
 int main(void)
