@@ -492,6 +492,44 @@ test_pprof_symbolize_keeps_names() {
 }
 t "go tool pprof with its own symbolization keeps the names; -top works" test_pprof_symbolize_keeps_names
 
+# gone_top NAME RECORDS...: NAME.pb.gz from records of pid 1006, whose only
+# file ($T/gone/libgone.so, a stripped library) is deleted afterwards, as
+# on a machine other than the profiled one; `go tool pprof -top` of it,
+# stdout and stderr, in $T/NAME.top.
+gone_top() {
+	local name=$1
+	shift
+	printf '%s\n' "$HDR" "$@" > "$T/$name.txt"
+	mkdir -p "$T/gone" "$T/proc/1006"
+	cp "$B/libkpt_stripped.so" "$T/gone/libgone.so"
+	maps_of "$T/gone/libgone.so" "$GONE_BIAS" > "$T/proc/1006/maps"
+	k2p -o "$T/$name.pb.gz" "$T/$name.txt" || die "exit $?: $(cat "$T/err")"
+	rm "$T/gone/libgone.so"
+	go tool pprof -top "$T/$name.pb.gz" > "$T/$name.top" 2>&1 ||
+		die "pprof: $(cat "$T/$name.top")"
+}
+GONE_BIAS=$(( STRIP_BASE - $(first_vaddr "$B/libkpt_stripped.so") ))
+
+test_pprof_missing_binary() {
+	local alpha beta hidden
+	alpha=$(u $((GONE_BIAS + $(dsym "$B/libkpt_stripped.so" kpt_lib_alpha) + 2)))
+	beta=$(u $((GONE_BIAS + $(dsym "$B/libkpt_stripped.so" kpt_lib_beta) + 9)))
+	hidden=$(u $((GONE_BIAS + LIB_HIDDEN + 9)))	# not in .dynsym
+	# every location named: pprof leaves the mapping alone
+	gone_top named "S 91 1006 1006 gone - k=ffffffff81001010 u=$alpha,$beta"
+	! grep "Local symbolization" "$T/named.top" || die "$(cat "$T/named.top")"
+	grep -q " kpt_lib_alpha$" "$T/named.top" || die "$(cat "$T/named.top")"
+	# one unnamed: pprof looks for the file, and this check would see it
+	gone_top unnamed "S 92 1006 1006 gone - k= u=$alpha,$beta,$hidden"
+	grep -q "Local symbolization failed for libgone.so" "$T/unnamed.top" ||
+		die "no complaint about the unnamed location: $(cat "$T/unnamed.top")"
+}
+if command -v go >/dev/null; then
+	t "go tool pprof -top, binary gone: no symbolization error when every location is named" test_pprof_missing_binary
+else
+	skip "go tool pprof with the binary gone" "go not installed (apt-get install golang-go)"
+fi
+
 test_empty_and_stdin() {
 	echo "$HDR" | k2p -o "$T/empty.pb.gz" - || die "exit $?: $(cat "$T/err")"
 	raw "$T/empty.pb.gz" > "$T/empty.raw" || die "$(cat "$T/pprof.err")"
