@@ -190,46 +190,79 @@ static u64 ehf_ptr(struct ehf_cur *c, u8 enc, u64 datarel)
 	}
 }
 
-int ehf_find_fde(const struct ehf_buf *hdr, u64 pc, u64 *fde_vaddr)
+/* Reader of a struct ehf_buf: bounds-checked copy. */
+static bool ehf_buf_read(void *ctx, u64 addr, void *dst, size_t len)
 {
-	struct ehf_cur c = {
-		.base = hdr->data, .end = hdr->len, .vaddr = hdr->vaddr,
-	};
-	u8 version, ptr_enc, count_enc, table_enc;
-	u64 count, lo, hi;
-	size_t table;
+	const struct ehf_buf *b = ctx;
+	size_t i;
 
+	if (addr < b->vaddr || addr - b->vaddr > b->len ||
+	    len > b->len - (addr - b->vaddr))
+		return false;
+	for (i = 0; i < len; i++)
+		((u8 *)dst)[i] = b->data[addr - b->vaddr + i];
+	return true;
+}
+
+/* Little-endian s32 at @p. */
+static s32 ehf_s32(const u8 *p)
+{
+	return (s32)((u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 |
+		     (u32)p[3] << 24);
+}
+
+int ehf_find_fde_mem(ehf_read_t rd, void *ctx, u64 hdr, u64 hdr_len,
+		     u64 pc, u64 *fde_vaddr)
+{
+	u8 head[32], e[8];
+	struct ehf_cur c = { .base = head, .vaddr = hdr };
+	u8 version, ptr_enc, count_enc, table_enc;
+	u64 count, lo, hi, table;
+
+	c.end = hdr_len < sizeof(head) ? (size_t)hdr_len : sizeof(head);
+	if (c.end < 4)
+		return EHF_MALFORMED;
+	if (!rd(ctx, hdr, head, c.end))
+		return EHF_NOREAD;
 	version = ehf_u8(&c);
 	ptr_enc = ehf_u8(&c);
 	count_enc = ehf_u8(&c);
 	table_enc = ehf_u8(&c);
-	if (c.bad || version != 1 || table_enc != (PE_DATAREL | PE_SDATA4))
+	if (version != 1 || table_enc != (PE_DATAREL | PE_SDATA4))
 		return EHF_MALFORMED;
-	ehf_ptr(&c, ptr_enc, hdr->vaddr);	/* eh_frame_ptr: unused */
-	count = ehf_ptr(&c, count_enc, hdr->vaddr);
-	if (c.bad || count > (c.end - c.pos) / 8)
-		return EHF_MALFORMED;
+	ehf_ptr(&c, ptr_enc, hdr);	/* eh_frame_ptr: unused */
+	count = ehf_ptr(&c, count_enc, hdr);
 	table = c.pos;
+	if (c.bad || count > (hdr_len - table) / 8)
+		return EHF_MALFORMED;
 
 	/* The last entry whose initial location is <= pc. */
 	lo = 0;
 	hi = count;
 	while (lo < hi) {
 		u64 mid = lo + (hi - lo) / 2;
-		u64 loc;
 
-		c.pos = table + mid * 8;
-		loc = hdr->vaddr + (u64)(s64)(s32)ehf_le(&c, 4);
-		if (loc <= pc)
+		if (!rd(ctx, hdr + table + mid * 8, e, 4))
+			return EHF_NOREAD;
+		if (hdr + (u64)(s64)ehf_s32(e) <= pc)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	if (!lo)
 		return EHF_NO_FDE;
-	c.pos = table + (lo - 1) * 8 + 4;
-	*fde_vaddr = hdr->vaddr + (u64)(s64)(s32)ehf_le(&c, 4);
-	return c.bad ? EHF_MALFORMED : EHF_OK;
+	if (!rd(ctx, hdr + table + (lo - 1) * 8, e, 8))
+		return EHF_NOREAD;
+	*fde_vaddr = hdr + (u64)(s64)ehf_s32(e + 4);
+	return EHF_OK;
+}
+
+int ehf_find_fde(const struct ehf_buf *hdr, u64 pc, u64 *fde_vaddr)
+{
+	int ret = ehf_find_fde_mem(ehf_buf_read, (void *)hdr, hdr->vaddr,
+				   hdr->len, pc, fde_vaddr);
+
+	return ret == EHF_NOREAD ? EHF_MALFORMED : ret;
 }
 
 /* The rule of one register we track (BP and the return address). */
@@ -603,11 +636,11 @@ static int ehf_reduce(const struct ehf_run *r, struct ehf_rule *rule)
 	return EHF_OK;
 }
 
-int ehf_rule_at(const struct ehf_buf *eh, u64 fde_vaddr, u64 pc,
-		struct ehf_rule *rule)
+int ehf_rule_parts(const struct ehf_buf *fde, const struct ehf_buf *cie_buf,
+		   u64 pc, struct ehf_rule *rule)
 {
 	struct ehf_cur c = {
-		.base = eh->data, .end = eh->len, .vaddr = eh->vaddr,
+		.base = fde->data, .end = fde->len, .vaddr = fde->vaddr,
 	};
 	struct ehf_run r = { .pc = pc };
 	struct ehf_cie cie;
@@ -615,18 +648,16 @@ int ehf_rule_at(const struct ehf_buf *eh, u64 fde_vaddr, u64 pc,
 	u64 cie_ptr, start, range;
 	int ret;
 
-	if (fde_vaddr < eh->vaddr || fde_vaddr - eh->vaddr >= eh->len)
-		return EHF_MALFORMED;
-	c.pos = fde_vaddr - eh->vaddr;
 	end = ehf_entry(&c);
 	if (!end)
 		return EHF_MALFORMED;
 	c.end = end;
 	id_pos = c.pos;
 	cie_ptr = ehf_le(&c, 4);
-	if (c.bad || !cie_ptr || cie_ptr > id_pos)
+	if (c.bad || !cie_ptr ||
+	    fde->vaddr + id_pos - cie_ptr != cie_buf->vaddr)
 		return EHF_MALFORMED;
-	ret = ehf_parse_cie(eh, id_pos - cie_ptr, &cie);
+	ret = ehf_parse_cie(cie_buf, 0, &cie);
 	if (ret)
 		return ret;
 
@@ -660,6 +691,89 @@ int ehf_rule_at(const struct ehf_buf *eh, u64 fde_vaddr, u64 pc,
 	rule->row_start = r.loc;
 	rule->row_end = min(r.row_end, start + range);
 	return ehf_reduce(&r, rule);
+}
+
+int ehf_rule_at(const struct ehf_buf *eh, u64 fde_vaddr, u64 pc,
+		struct ehf_rule *rule)
+{
+	struct ehf_cur c = {
+		.base = eh->data, .end = eh->len, .vaddr = eh->vaddr,
+	};
+	struct ehf_buf fde, cie;
+	size_t off, id_pos, cie_off;
+	u64 cie_ptr;
+
+	if (fde_vaddr < eh->vaddr || fde_vaddr - eh->vaddr >= eh->len)
+		return EHF_MALFORMED;
+	off = fde_vaddr - eh->vaddr;
+	c.pos = off;
+	if (!ehf_entry(&c))
+		return EHF_MALFORMED;
+	id_pos = c.pos;
+	cie_ptr = ehf_le(&c, 4);
+	if (c.bad || !cie_ptr || cie_ptr > id_pos)
+		return EHF_MALFORMED;
+	cie_off = id_pos - cie_ptr;
+	fde = (struct ehf_buf){
+		.data = eh->data + off, .len = eh->len - off, .vaddr = fde_vaddr,
+	};
+	cie = (struct ehf_buf){
+		.data = eh->data + cie_off, .len = eh->len - cie_off,
+		.vaddr = eh->vaddr + cie_off,
+	};
+	return ehf_rule_parts(&fde, &cie, pc, rule);
+}
+
+/* Read the entry (CIE or FDE) at @addr into @buf (at most @max bytes);
+ * its bytes are then @out.
+ */
+static int ehf_read_entry(ehf_read_t rd, void *ctx, u64 addr, u8 *buf,
+			  size_t max, struct ehf_buf *out)
+{
+	u8 l[12];
+	u64 len, head = 4;
+
+	if (!rd(ctx, addr, l, 4))
+		return EHF_NOREAD;
+	len = (u32)ehf_s32(l);
+	if (len == 0xffffffffULL) {
+		if (!rd(ctx, addr + 4, l + 4, 8))
+			return EHF_NOREAD;
+		len = (u32)ehf_s32(l + 4) | (u64)(u32)ehf_s32(l + 8) << 32;
+		head = 12;
+	}
+	if (!len)
+		return EHF_MALFORMED;
+	if (len > max - head)
+		return EHF_BUDGET;
+	if (!rd(ctx, addr, buf, head + len))
+		return EHF_NOREAD;
+	*out = (struct ehf_buf){ .data = buf, .len = head + len, .vaddr = addr };
+	return EHF_OK;
+}
+
+int ehf_rule_mem(ehf_read_t rd, void *ctx, u64 fde_vaddr, u64 pc,
+		 u8 *scratch, size_t size, struct ehf_rule *rule)
+{
+	struct ehf_buf fde, cie;
+	struct ehf_cur c;
+	u64 cie_ptr, id;
+	int ret;
+
+	ret = ehf_read_entry(rd, ctx, fde_vaddr, scratch, size / 2, &fde);
+	if (ret)
+		return ret;
+	c = (struct ehf_cur){ .base = fde.data, .end = fde.len };
+	ehf_entry(&c);
+	id = fde_vaddr + c.pos;
+	cie_ptr = ehf_le(&c, 4);
+	if (c.bad || !cie_ptr || cie_ptr > id)
+		return EHF_MALFORMED;
+	ret = ehf_read_entry(rd, ctx, id - cie_ptr, scratch + size / 2,
+			     size - size / 2, &cie);
+	if (ret)
+		return ret;
+	return ehf_rule_parts(&fde, &cie, pc, rule);
 }
 
 int ehf_lookup(const struct ehf_buf *hdr, const struct ehf_buf *eh, u64 pc,

@@ -46,7 +46,10 @@
  * @EHF_MALFORMED:	the data is truncated or inconsistent
  * @EHF_UNSUPPORTED:	the row needs a rule this unwinder does not express
  *			(see @ehf_rule.cause)
- * @EHF_BUDGET:		EHF_MAX_STEPS or EHF_MAX_STATE was reached
+ * @EHF_BUDGET:		EHF_MAX_STEPS, EHF_MAX_STATE or the scratch size was
+ *			reached
+ * @EHF_NOREAD:		the reader could not read the bytes (a page that is
+ *			not present, for a reader that does not fault)
  */
 enum ehf_status {
 	EHF_OK = 0,
@@ -54,6 +57,7 @@ enum ehf_status {
 	EHF_MALFORMED,
 	EHF_UNSUPPORTED,
 	EHF_BUDGET,
+	EHF_NOREAD,
 };
 
 /**
@@ -127,6 +131,64 @@ struct ehf_buf {
 	size_t len;
 	u64 vaddr;
 };
+
+/**
+ * typedef ehf_read_t - copy @len bytes at @addr into @dst
+ * @ctx: the reader's own state
+ * @addr: address, in the same space as the PCs
+ * @dst: destination
+ * @len: bytes
+ *
+ * The module's reader copies from the task's memory with faults disabled;
+ * the tests' reads a buffer. Return: true when all @len bytes were read.
+ */
+typedef bool (*ehf_read_t)(void *ctx, u64 addr, void *dst, size_t len);
+
+/**
+ * ehf_find_fde_mem() - ehf_find_fde() through a reader
+ * @rd: reader
+ * @ctx: its state
+ * @hdr: address of .eh_frame_hdr
+ * @hdr_len: its size in bytes
+ * @pc: the address to look up
+ * @fde_vaddr: the FDE's address, when found
+ *
+ * Reads at most 32 bytes of header, then 4 bytes a probe and 8 at the end.
+ * Context: any the reader allows; bounded, no allocation.
+ * Return: EHF_OK, EHF_NO_FDE, EHF_MALFORMED or EHF_NOREAD.
+ */
+int ehf_find_fde_mem(ehf_read_t rd, void *ctx, u64 hdr, u64 hdr_len,
+		     u64 pc, u64 *fde_vaddr);
+
+/**
+ * ehf_rule_mem() - ehf_rule_at() through a reader
+ * @rd: reader
+ * @ctx: its state
+ * @fde_vaddr: address of the FDE
+ * @pc: the address, inside the FDE's range
+ * @scratch: room for the FDE (first half) and its CIE (second half)
+ * @size: bytes of @scratch; a longer entry is EHF_BUDGET
+ * @rule: as for ehf_rule_at()
+ *
+ * Context: any the reader allows; bounded, no allocation.
+ * Return: enum ehf_status.
+ */
+int ehf_rule_mem(ehf_read_t rd, void *ctx, u64 fde_vaddr, u64 pc,
+		 u8 *scratch, size_t size, struct ehf_rule *rule);
+
+/**
+ * ehf_rule_parts() - the rule at @pc of an FDE and its CIE, apart
+ * @fde: bytes starting at the FDE's length field
+ * @cie: bytes starting at its CIE's length field; must be where the
+ *	 FDE's CIE pointer says
+ * @pc: the address, inside the FDE's range
+ * @rule: as for ehf_rule_at()
+ *
+ * Context: any; bounded by EHF_MAX_STEPS, no allocation.
+ * Return: enum ehf_status.
+ */
+int ehf_rule_parts(const struct ehf_buf *fde, const struct ehf_buf *cie,
+		   u64 pc, struct ehf_rule *rule);
 
 /**
  * ehf_find_fde() - the FDE covering @pc, from .eh_frame_hdr's table

@@ -26,6 +26,18 @@ typedef int32_t s32;
 typedef int64_t s64;
 #include "../../module/ehframe.h"
 
+/* The tests' reader: a bounds-checked copy out of a struct ehf_buf. */
+static bool buf_read(void *ctx, u64 addr, void *dst, size_t len)
+{
+	const struct ehf_buf *b = ctx;
+
+	if (addr < b->vaddr || addr - b->vaddr > b->len ||
+	    len > b->len - (addr - b->vaddr))
+		return false;
+	memcpy(dst, b->data + (addr - b->vaddr), len);
+	return true;
+}
+
 /* --- building synthetic sections --- */
 
 struct sec {
@@ -333,6 +345,36 @@ TEST(budgets_and_hostile_lengths)
 	EXPECT_EQ(0x1100, r.row_end);		/* clipped to the FDE */
 }
 
+/* Through a reader: the same answers, NOREAD on a short read, BUDGET
+ * when the entry does not fit the scratch.
+ */
+TEST_F(eh, reader_path)
+{
+	struct ehf_buf half = self->ehb, short_hdr = self->hdrb;
+	struct ehf_rule a, b;
+	u8 scratch[256];
+	u64 fde;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	ASSERT_EQ(EHF_OK, ehf_find_fde_mem(buf_read, &self->hdrb, HDR_VADDR,
+					   self->hdr.n, 0x1020, &fde));
+	EXPECT_EQ(EH_VADDR + self->fde[0], fde);
+	ASSERT_EQ(EHF_OK, ehf_rule_mem(buf_read, &self->ehb, fde, 0x1020,
+				       scratch, sizeof(scratch), &a));
+	ASSERT_EQ(EHF_OK, ehf_rule_at(&self->ehb, fde, 0x1020, &b));
+	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
+	EXPECT_EQ(EHF_BUDGET, ehf_rule_mem(buf_read, &self->ehb, fde, 0x1020,
+					   scratch, 32, &a));
+	half.len = self->fde[0] + 8;
+	EXPECT_EQ(EHF_NOREAD, ehf_rule_mem(buf_read, &half, fde, 0x1020,
+					   scratch, sizeof(scratch), &a));
+	short_hdr.len = 16;	/* the table cannot be read */
+	EXPECT_EQ(EHF_NOREAD, ehf_find_fde_mem(buf_read, &short_hdr,
+					       HDR_VADDR, self->hdr.n,
+					       0x1250, &fde));
+}
+
 TEST(undefined_return_address_is_outermost)
 {
 	struct sec eh = { 0 };
@@ -386,11 +428,24 @@ static void check_row(const struct ehf_buf *eh, u64 fde, u64 loc,
 		      const char *cfa, const char *rbp, const char *ra,
 		      struct oracle_stats *st)
 {
-	struct ehf_rule want, got;
-	int w = expect_rule(cfa, rbp, ra, &want);
-	int g = ehf_rule_at(eh, fde, loc, &got);
+	static u8 scratch[4096];
+	struct ehf_rule want, got, viamem;
+	int w, g, m;
+
+	memset(&got, 0, sizeof(got));
+	memset(&viamem, 0, sizeof(viamem));
+	w = expect_rule(cfa, rbp, ra, &want);
+	g = ehf_rule_at(eh, fde, loc, &got);
+	m = ehf_rule_mem(buf_read, (void *)eh, fde, loc, scratch,
+			 sizeof(scratch), &viamem);
 
 	st->rows++;
+	/* The reader path (the module's) agrees with the buffer path. */
+	if (m != g || (g == EHF_OK && memcmp(&got, &viamem, sizeof(got)))) {
+		if (st->mismatches++ < 10)
+			fprintf(stderr, "# fde %#lx loc %#lx: buffer %d, reader %d\n",
+				(unsigned long)fde, (unsigned long)loc, g, m);
+	}
 	if (w != EHF_OK) {
 		st->unsupported++;
 		if (g == EHF_OK) {

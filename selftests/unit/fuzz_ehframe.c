@@ -19,6 +19,17 @@
 #define HDR_VADDR	0x200000ULL
 #define EH_VADDR	0x300000ULL
 
+static bool fuzz_read(void *ctx, u64 addr, void *dst, size_t len)
+{
+	const struct ehf_buf *b = ctx;
+
+	if (addr < b->vaddr || addr - b->vaddr > b->len ||
+	    len > b->len - (addr - b->vaddr))
+		return false;
+	memcpy(dst, b->data + (addr - b->vaddr), len);
+	return true;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ehf_buf hdr, eh;
@@ -45,14 +56,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* PCs near both sections and anywhere. */
 	ret = ehf_lookup(&hdr, &eh, pcoff, &r);
-	if (ret < EHF_OK || ret > EHF_BUDGET)
+	if (ret < EHF_OK || ret > EHF_NOREAD)
 		abort();
 	if (ret == EHF_OK && (r.row_start < r.fde_start ||
 			      r.row_end > r.fde_end || r.row_start > pcoff))
 		abort();
 	ret = ehf_rule_at(&eh, EH_VADDR + (pcoff & 0xff), pcoff >> 8, &r);
-	if (ret < EHF_OK || ret > EHF_BUDGET)
+	if (ret < EHF_OK || ret > EHF_NOREAD)
 		abort();
+	/* The module's path: a reader and a small scratch. */
+	{
+		static uint8_t scratch[512];
+		struct ehf_rule m;
+		uint64_t fde;
+
+		ret = ehf_find_fde_mem(fuzz_read, &hdr, HDR_VADDR, hlen,
+				       pcoff, &fde);
+		if (ret == EHF_OK)
+			ret = ehf_rule_mem(fuzz_read, &eh, fde, pcoff, scratch,
+					   sizeof(scratch), &m);
+		if (ret < EHF_OK || ret > EHF_NOREAD)
+			abort();
+	}
 	free(h);
 	free(e);
 	return 0;
