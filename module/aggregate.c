@@ -42,6 +42,9 @@
  *		(kpm_agg_kick()); cleared when a collection starts
  * @collections: collections done (statistic), under @lock
  * @staged_max:	most entries one hot map held when retired, under @lock
+ * @lost_alloc:	samples merges lost to failed slab copies, under @lock,
+ *		cumulative (statistic)
+ * @lost_cap:	samples merges lost to max_entries, likewise
  */
 static struct kpm_aggregate {
 	struct mutex lock;		/* @map, @window_start_ns */
@@ -51,6 +54,8 @@ static struct kpm_aggregate {
 	unsigned long kicked;
 	u64 collections;
 	unsigned long staged_max;
+	u64 lost_alloc;
+	u64 lost_cap;
 } kpm_agg = {
 	.lock = __MUTEX_INITIALIZER(kpm_agg.lock),
 };
@@ -74,6 +79,27 @@ int kpm_agg_init(void)
 void kpm_agg_destroy(void)
 {
 	profmap_destroy(&kpm_agg.map);
+}
+
+/* Merge a retired or offline CPU's hot map into the aggregate: its new
+ * entries are copied into the slab here, in process context, under the
+ * cap; the samples a copy loses are added to the cumulative counters.
+ * The hot map and its reserve are empty afterwards.
+ */
+static void kpm_agg_merge(struct profmap *hot)
+{
+	struct profmap *agg = &kpm_agg.map;
+	u64 alloc = agg->lost_alloc + hot->lost_alloc;
+	u64 cap = agg->lost_cap + hot->lost_cap;
+
+	lockdep_assert_held(&kpm_agg.lock);
+
+	if (hot->nr_entries > kpm_agg.staged_max)
+		WRITE_ONCE(kpm_agg.staged_max, hot->nr_entries);
+	profmap_merge(agg, hot, GFP_KERNEL | __GFP_NOWARN);
+	WRITE_ONCE(kpm_agg.lost_alloc,
+		   kpm_agg.lost_alloc + agg->lost_alloc - alloc);
+	WRITE_ONCE(kpm_agg.lost_cap, kpm_agg.lost_cap + agg->lost_cap - cap);
 }
 
 /* IPI handler, on the CPU owning @info: retire the hot map. */
@@ -103,9 +129,7 @@ static void kpm_agg_collect(void)
 		smp_call_function_single(cpu, kpm_agg_retire_local, c, 1);
 		retired = READ_ONCE(c->hot) == &c->maps[0] ?
 			  &c->maps[1] : &c->maps[0];
-		if (retired->nr_entries > kpm_agg.staged_max)
-			WRITE_ONCE(kpm_agg.staged_max, retired->nr_entries);
-		profmap_merge(&kpm_agg.map, retired);
+		kpm_agg_merge(retired);
 	}
 	WRITE_ONCE(kpm_agg.collections, kpm_agg.collections + 1);
 }
@@ -157,8 +181,8 @@ void kpm_agg_kick(struct kpm_cpu *c)
 void kpm_agg_absorb_cpu(struct kpm_cpu *c)
 {
 	mutex_lock(&kpm_agg.lock);
-	profmap_merge(&kpm_agg.map, &c->maps[0]);
-	profmap_merge(&kpm_agg.map, &c->maps[1]);
+	kpm_agg_merge(&c->maps[0]);
+	kpm_agg_merge(&c->maps[1]);
 	mutex_unlock(&kpm_agg.lock);
 }
 
@@ -212,7 +236,7 @@ static int kpm_snap_copy(struct kpm_snap *snap)
 		if (!(i & 255))
 			cond_resched();
 	}
-	snap->lost_alloc = kpm_agg.map.lost_alloc;
+	snap->lost_alloc = kpm_agg.map.lost_alloc + kpm_agg.map.lost_reserve;
 	snap->lost_cap = kpm_agg.map.lost_cap;
 	return 0;
 }
@@ -228,7 +252,7 @@ static void kpm_snap_move(struct kpm_snap *snap)
 	profmap_detach(&kpm_agg.map, &snap->moved);
 	for (e = snap->moved.first; e; e = e->next_all)
 		snap->ents[i++] = e;
-	snap->lost_alloc = snap->moved.lost_alloc;
+	snap->lost_alloc = snap->moved.lost_alloc + snap->moved.lost_reserve;
 	snap->lost_cap = snap->moved.lost_cap;
 	snap->drain = true;
 }
@@ -291,8 +315,7 @@ void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st)
 	st->overruns = READ_ONCE(src->overruns);
 	st->samples = READ_ONCE(src->samples);
 	st->stored = READ_ONCE(src->stored);
-	st->lost_alloc = READ_ONCE(src->lost_alloc);
-	st->lost_cap = READ_ONCE(src->lost_cap);
+	st->lost_reserve = READ_ONCE(src->lost_reserve);
 	st->idle = READ_ONCE(src->idle);
 	st->no_regs = READ_ONCE(src->no_regs);
 	st->user_fault = READ_ONCE(src->user_fault);
@@ -313,8 +336,7 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->overruns += c.overruns;
 		sum->samples += c.samples;
 		sum->stored += c.stored;
-		sum->lost_alloc += c.lost_alloc;
-		sum->lost_cap += c.lost_cap;
+		sum->lost_reserve += c.lost_reserve;
 		sum->idle += c.idle;
 		sum->no_regs += c.no_regs;
 		sum->user_fault += c.user_fault;
@@ -322,6 +344,11 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->ns_max = max(sum->ns_max, c.ns_max);
 		sum->chain_max = max(sum->chain_max, c.chain_max);
 	}
+	/* Samples a merge lost were counted as stored by their CPU. */
+	st->lost_alloc = READ_ONCE(kpm_agg.lost_alloc);
+	st->lost_cap = READ_ONCE(kpm_agg.lost_cap);
+	sum->stored -= min(sum->stored, st->lost_alloc + st->lost_cap);
+	st->alloc_failures = atomic_long_read(&kpm.pool.alloc_failures);
 	st->sampling = READ_ONCE(kpm.sampling);
 	st->collections = READ_ONCE(kpm_agg.collections);
 	st->staged_max = READ_ONCE(kpm_agg.staged_max);
@@ -333,7 +360,10 @@ void kpm_stats_sum(struct kpm_stats *st)
 	}
 	st->entries = atomic_long_read(&kpm.pool.nr_entries);
 	st->bytes_entry = st->entries * sizeof(struct profmap_entry);
-	st->bytes_total = st->bytes_entry;
+	st->bytes_reserve = num_possible_cpus() * 2 *
+			   (KPM_HOT_ENTRIES * sizeof(struct profmap_entry) +
+			    kpm_hot_frames() * sizeof(u64));
+	st->bytes_total = st->bytes_entry + st->bytes_reserve;
 	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++) {
 		st->bytes_stk[cls] = atomic_long_read(&kpm.pool.nr_stk[cls]) *
 				     profmap_class_frames(cls) * sizeof(u64);

@@ -39,8 +39,7 @@
  * @overruns:	periods skipped because a callback ran late
  * @samples:	samples taken (idle ticks only with idle=1)
  * @stored:	samples counted in the hot map
- * @lost_alloc:	samples lost: slab allocation failed
- * @lost_cap:	samples lost: max_entries reached
+ * @lost_reserve: samples lost: the hot map's reserve was exhausted
  * @idle:	ticks that interrupted the idle task
  * @no_regs:	ticks without interrupted registers
  * @user_fault:	user walks ended by an unreadable frame
@@ -57,8 +56,7 @@ struct kpm_cpu_stats {
 	u64 overruns;
 	u64 samples;
 	u64 stored;
-	u64 lost_alloc;
-	u64 lost_cap;
+	u64 lost_reserve;
 	u64 idle;
 	u64 no_regs;
 	u64 user_fault;
@@ -76,13 +74,15 @@ static inline void kpm_stat_add(u64 *counter, u64 n)
 /**
  * struct kpm_cpu - per-CPU sampler state
  * @timer:	pinned hrtimer, hard irq mode
- * @maps:	two profmaps: @hot is one of them, the other is empty or
- *		being merged by aggregate.c (under its lock)
+ * @maps:	two staging profmaps, each with its own reserve (never the
+ *		slab in hard irq): @hot is one of them, the other is empty
+ *		or being merged by aggregate.c (under its lock), which
+ *		empties its reserve for the next turn
  * @hot:	the map the timer writes; switched only on this CPU (by the
  *		aggregate's IPI), so the timer and the switch never overlap
  * @stats:	counters, written by the timer only
  * @pcs:	capture scratch, 2 * max_depth frames, timer only
- * @kick:	queued by the timer when @hot passes KPM_HOT_KICK entries,
+ * @kick:	queued by the timer when @hot has used half of its reserve,
  *		to start a background collection early (kpm_agg_kick())
  * @cpu:	the CPU this belongs to
  */
@@ -96,11 +96,16 @@ struct kpm_cpu {
 	unsigned int cpu;
 };
 
-/* Hash chains of a hot map, and the entries at which its timer asks for
- * an early collection (half of them: chains stay short).
+/* A hot map: its hash chains, and its reserve: entry slots, and frame
+ * slots (8 bytes each) for their stacks, at least KPM_HOT_FRAMES_MIN and
+ * room for KPM_HOT_DEEP stacks of 2 * max_depth frames. The timer asks
+ * for an early collection when half of either is used
+ * (profmap_reserve_low()).
  */
 #define KPM_HOT_BUCKETS		1024
-#define KPM_HOT_KICK		(KPM_HOT_BUCKETS / 2)
+#define KPM_HOT_ENTRIES		1024
+#define KPM_HOT_FRAMES_MIN	16384
+#define KPM_HOT_DEEP		64
 
 /**
  * struct kpm_state - the module's global state (main.c)
@@ -151,6 +156,14 @@ enum hrtimer_restart sampler_tick(struct hrtimer *timer);
 /* --- main.c --- */
 
 /**
+ * kpm_hot_frames() - frame slots in each hot map's reserve
+ *
+ * Context: any. Return: max(KPM_HOT_FRAMES_MIN, KPM_HOT_DEEP stacks of
+ * 2 * max_depth frames).
+ */
+unsigned int kpm_hot_frames(void);
+
+/**
  * kpm_start() - arm every online CPU's timer (no-op when sampling)
  *
  * Also starts the background collection.
@@ -178,7 +191,8 @@ void kpm_stop(void);
  * @start_ns:	window start, CLOCK_REALTIME ns
  * @end_ns:	window end (the snapshot), CLOCK_REALTIME ns
  * @cpus:	online CPUs at the snapshot
- * @lost_alloc:	samples lost in the window to failed allocations
+ * @lost_alloc:	samples lost in the window to failed allocations and
+ *		exhausted hot-map reserves (the L record's alloc=)
  * @lost_cap:	samples lost in the window to max_entries
  * @drain:	the records were moved out of the aggregate (a drain), not
  *		copied
@@ -204,7 +218,13 @@ struct kpm_snap {
 /**
  * struct kpm_stats - the module's counters, summed, and memory held
  * @sum:	every CPU's struct kpm_cpu_stats added up; ns_max and
- *		chain_max are maxima
+ *		chain_max are maxima; @sum.stored less what merges lost
+ * @lost_alloc:	samples lost when a merge could not copy a staged entry
+ *		into the slab
+ * @lost_cap:	samples lost when a merge found the aggregate at
+ *		max_entries
+ * @alloc_failures: failed slab allocations (each loses one staged entry,
+ *		whatever its count)
  * @sampling:	timers armed
  * @collections: collections done (background, snapshots, reset)
  * @staged:	entries in the hot maps now (a racy sum)
@@ -212,10 +232,14 @@ struct kpm_snap {
  * @entries:	live entries in all maps
  * @bytes_entry: bytes of those entries
  * @bytes_stk:	bytes of the stack arrays, per size class
- * @bytes_total: @bytes_entry plus every @bytes_stk
+ * @bytes_reserve: bytes of the hot maps' reserves (fixed at load)
+ * @bytes_total: @bytes_entry plus every @bytes_stk plus @bytes_reserve
  */
 struct kpm_stats {
 	struct kpm_cpu_stats sum;
+	u64 lost_alloc;
+	u64 lost_cap;
+	long alloc_failures;
 	bool sampling;
 	u64 collections;
 	unsigned long staged;
@@ -223,6 +247,7 @@ struct kpm_stats {
 	long entries;
 	size_t bytes_entry;
 	size_t bytes_stk[PROFMAP_NR_CLASSES];
+	size_t bytes_reserve;
 	size_t bytes_total;
 };
 

@@ -146,10 +146,17 @@ static void kpm_free_cpu(struct kpm_cpu *c)
 	kfree(c);
 }
 
+unsigned int kpm_hot_frames(void)
+{
+	return max_t(unsigned int, KPM_HOT_FRAMES_MIN,
+		     KPM_HOT_DEEP * 2 * kpm_max_depth);
+}
+
 static int kpm_alloc_cpu(unsigned int cpu)
 {
 	int node = cpu_to_node(cpu);
 	struct kpm_cpu *c;
+	unsigned int i;
 
 	c = kzalloc_node(sizeof(*c), GFP_KERNEL, node);
 	if (!c)
@@ -159,11 +166,12 @@ static int kpm_alloc_cpu(unsigned int cpu)
 	c->pcs = kcalloc_node(2 * kpm_max_depth, sizeof(u64), GFP_KERNEL, node);
 	if (!c->pcs)
 		return -ENOMEM;
-	if (profmap_init(&c->maps[0], &kpm.pool, KPM_HOT_BUCKETS,
-			 PROFMAP_HOT_CHAIN_LIMIT) ||
-	    profmap_init(&c->maps[1], &kpm.pool, KPM_HOT_BUCKETS,
-			 PROFMAP_HOT_CHAIN_LIMIT))
-		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(c->maps); i++)
+		if (profmap_init(&c->maps[i], &kpm.pool, KPM_HOT_BUCKETS,
+				 PROFMAP_HOT_CHAIN_LIMIT) ||
+		    profmap_init_reserve(&c->maps[i], KPM_HOT_ENTRIES,
+					 kpm_hot_frames()))
+			return -ENOMEM;
 	c->hot = &c->maps[0];
 	hrtimer_init(&c->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
 	c->timer.function = sampler_tick;

@@ -264,9 +264,11 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	kpm_stats_sum(&st);
 	seq_printf(m, "sampling %d\nfreq %u\nticks %llu\noverruns %llu\n",
 		   st.sampling, kpm_freq, sum->ticks, sum->overruns);
-	seq_printf(m, "samples %llu\nstored %llu\nlost %llu\nlost_alloc %llu\nlost_cap %llu\n",
-		   sum->samples, sum->stored, sum->lost_alloc + sum->lost_cap,
-		   sum->lost_alloc, sum->lost_cap);
+	seq_printf(m, "samples %llu\nstored %llu\nlost %llu\nlost_alloc %llu\nlost_cap %llu\nlost_reserve %llu\n",
+		   sum->samples, sum->stored,
+		   st.lost_alloc + st.lost_cap + sum->lost_reserve,
+		   st.lost_alloc, st.lost_cap, sum->lost_reserve);
+	seq_printf(m, "alloc_failures %ld\n", st.alloc_failures);
 	seq_printf(m, "idle %llu\nno_regs %llu\nuser_fault %llu\n",
 		   sum->idle, sum->no_regs, sum->user_fault);
 	seq_printf(m, "entries %ld\nmax_entries %u\nchain_max %u\n",
@@ -277,7 +279,8 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++)
 		seq_printf(m, "bytes_stk%u %zu\n", profmap_class_frames(cls),
 			   st.bytes_stk[cls]);
-	seq_printf(m, "bytes_total %zu\n", st.bytes_total);
+	seq_printf(m, "bytes_reserve %zu\nbytes_total %zu\n", st.bytes_reserve,
+		   st.bytes_total);
 	seq_printf(m, "callback_ns_mean %llu\ncallback_ns_max %llu\n",
 		   sum->ticks ? div64_u64(sum->ns_total, sum->ticks) : 0,
 		   sum->ns_max);

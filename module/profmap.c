@@ -113,6 +113,23 @@ int profmap_init(struct profmap *m, struct profmap_pool *pool,
 	return 0;
 }
 
+int profmap_init_reserve(struct profmap *m, u32 nr_ents, u32 nr_frames)
+{
+	struct profmap_reserve *r = &m->res;
+
+	r->ents = kvcalloc(nr_ents, sizeof(*r->ents), GFP_KERNEL);
+	r->frames = kvcalloc(nr_frames ?: 1, sizeof(*r->frames), GFP_KERNEL);
+	if (!r->ents || !r->frames) {
+		kvfree(r->ents);
+		kvfree(r->frames);
+		memset(r, 0, sizeof(*r));
+		return -ENOMEM;
+	}
+	r->nr_ents = nr_ents;
+	r->nr_frames = nr_frames;
+	return 0;
+}
+
 /* Called from profmap_clear(), profmap_merge_list() and
  * profmap_free_list() for entries leaving the pool.
  */
@@ -143,6 +160,9 @@ static void profmap_reset_index(struct profmap *m)
 	m->max_chain = 0;
 	m->lost_alloc = 0;
 	m->lost_cap = 0;
+	m->lost_reserve = 0;
+	m->res.used_ents = 0;
+	m->res.used_frames = 0;
 }
 
 void profmap_clear(struct profmap *m)
@@ -153,7 +173,8 @@ void profmap_clear(struct profmap *m)
 	for (e = m->all; e; e = next) {
 		next = e->next_all;
 		m->buckets[e->key.hash & m->mask] = NULL;
-		profmap_free_entry(m->pool, e);
+		if (!m->res.ents)
+			profmap_free_entry(m->pool, e);
 		if (!(++done & 255))
 			cond_resched();
 	}
@@ -167,6 +188,9 @@ void profmap_destroy(struct profmap *m)
 	profmap_clear(m);
 	kvfree(m->buckets);
 	m->buckets = NULL;
+	kvfree(m->res.ents);
+	kvfree(m->res.frames);
+	memset(&m->res, 0, sizeof(m->res));
 }
 
 size_t profmap_entry_bytes(const struct profmap_entry *e)
@@ -287,8 +311,32 @@ static struct profmap_entry *profmap_alloc(struct profmap *m,
 out_free_entry:
 	kmem_cache_free(pool->entry_cache, e);
 out_put_slot:
+	if (*err == -ENOMEM)
+		atomic_long_inc(&pool->alloc_failures);
 	atomic_long_dec(&pool->nr_entries);
 	return NULL;
+}
+
+/* Step 4 (miss in a staging map): an entry slot and the stack's frame
+ * slots from the reserve, by bumping its indexes; no allocator, no cap.
+ */
+static struct profmap_entry *profmap_take(struct profmap *m,
+					  const struct profmap_sample *s)
+{
+	struct profmap_reserve *r = &m->res;
+	unsigned int n = s->key.nk + s->key.nu;
+	struct profmap_entry *e;
+
+	if (r->used_ents >= r->nr_ents || n > r->nr_frames - r->used_frames)
+		return NULL;
+	e = &r->ents[r->used_ents++];
+	e->stk = NULL;
+	if (n) {
+		e->stk = r->frames + r->used_frames;
+		r->used_frames += n;
+		memcpy(e->stk, s->pcs, n * sizeof(u64));
+	}
+	return e;
 }
 
 /* Copy a comm of at most 15 bytes, which may be unterminated at 16. */
@@ -302,21 +350,23 @@ static void profmap_copy_comm(char *dst, const char *src)
 	memset(dst + i, 0, sizeof_field(struct profmap_entry, comm) - i);
 }
 
-int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
-		gfp_t gfp)
+/* A miss: a new entry for @count samples of @s, from the reserve of a
+ * staging map or the slab; a failure is counted by cause.
+ */
+static int profmap_insert(struct profmap *m, const struct profmap_sample *s,
+			  u64 count, gfp_t gfp)
 {
 	struct profmap_entry *e;
-	int err = 0;
+	int err = -ENOBUFS;
 
-	e = profmap_find(m, s);
-	if (e) {
-		e->count += count;
-		return 0;
-	}
-
-	e = profmap_alloc(m, s, gfp, &err);
+	if (m->res.ents)
+		e = profmap_take(m, s);
+	else
+		e = profmap_alloc(m, s, gfp, &err);
 	if (!e) {
-		if (err == -ENOSPC)
+		if (err == -ENOBUFS)
+			m->lost_reserve += count;
+		else if (err == -ENOSPC)
 			m->lost_cap += count;
 		else
 			m->lost_alloc += count;
@@ -327,6 +377,28 @@ int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 	profmap_copy_comm(e->comm, s->comm);
 	profmap_link(m, e);
 	return 0;
+}
+
+int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
+		gfp_t gfp)
+{
+	struct profmap_entry *e;
+
+	e = profmap_find(m, s);
+	if (e) {
+		e->count += count;
+		return 0;
+	}
+	return profmap_insert(m, s, count, gfp);
+}
+
+/* Add the lost counters of a map or list to @dst. */
+static void profmap_add_lost(struct profmap *dst, u64 alloc, u64 cap,
+			     u64 reserve)
+{
+	dst->lost_alloc += alloc;
+	dst->lost_cap += cap;
+	dst->lost_reserve += reserve;
 }
 
 void profmap_merge_list(struct profmap *dst, struct profmap_list *list)
@@ -350,15 +422,47 @@ void profmap_merge_list(struct profmap *dst, struct profmap_list *list)
 		if (!(++done & 255))
 			cond_resched();
 	}
-	dst->lost_alloc += list->lost_alloc;
-	dst->lost_cap += list->lost_cap;
+	profmap_add_lost(dst, list->lost_alloc, list->lost_cap,
+			 list->lost_reserve);
 	memset(list, 0, sizeof(*list));
 }
 
-void profmap_merge(struct profmap *dst, struct profmap *src)
+/* profmap_merge() of a staging map: copy what @dst lacks into the slab,
+ * then empty @src and its reserve.
+ */
+static void profmap_merge_staged(struct profmap *dst, struct profmap *src,
+				 gfp_t gfp)
+{
+	struct profmap_entry *e, *old;
+	struct profmap_sample s;
+	unsigned int done = 0;
+
+	for (e = src->all; e; e = e->next_all) {
+		src->buckets[e->key.hash & src->mask] = NULL;
+		s.pcs = e->stk;
+		s.key = e->key;
+		s.comm = e->comm;
+		old = profmap_find(dst, &s);
+		if (old)
+			old->count += e->count;
+		else
+			profmap_insert(dst, &s, e->count, gfp);
+		if (!(++done & 255))
+			cond_resched();
+	}
+	profmap_add_lost(dst, src->lost_alloc, src->lost_cap,
+			 src->lost_reserve);
+	profmap_reset_index(src);
+}
+
+void profmap_merge(struct profmap *dst, struct profmap *src, gfp_t gfp)
 {
 	struct profmap_list list;
 
+	if (src->res.ents) {
+		profmap_merge_staged(dst, src, gfp);
+		return;
+	}
 	profmap_detach(src, &list);
 	profmap_merge_list(dst, &list);
 }
@@ -377,6 +481,7 @@ void profmap_detach(struct profmap *m, struct profmap_list *list)
 	list->nr = m->nr_entries;
 	list->lost_alloc = m->lost_alloc;
 	list->lost_cap = m->lost_cap;
+	list->lost_reserve = m->lost_reserve;
 	profmap_reset_index(m);
 }
 

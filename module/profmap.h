@@ -6,15 +6,23 @@
  * The profmap is the staging table of kprofmap, after Go's runtime/pprof
  * profMap: a sample is hashed while its stack is captured, looked up in a
  * chained hash table, and on a hit only its count changes (the entry also
- * moves to the front of its chain). On a miss an entry is carved from a
- * kmem_cache and its stack array from a kmem_cache of the right size
- * class. All entries of a map are also linked in insertion order for
- * export.
+ * moves to the front of its chain). All entries of a map are also linked
+ * in insertion order for export.
+ *
+ * A map gets its entries in one of two ways:
+ *  - a slab map (the aggregate) carves each entry from a kmem_cache and
+ *    its stack array from a kmem_cache of the right size class, under the
+ *    pool's cap;
+ *  - a staging map (a CPU's hot map, written in hard irq) has a
+ *    preallocated reserve (profmap_init_reserve()) and takes entries and
+ *    frames from it by bumping two indexes: no allocator, no cap. Merging
+ *    it into a slab map copies its new entries into slab memory (process
+ *    context, under the cap) and empties the reserve for reuse.
  *
  * Every map draws from one struct profmap_pool, which owns the caches,
- * the hash key and the memory cap (max_entries live entries across all
- * maps of the pool). A sample that cannot be stored is counted as lost in
- * the map, by cause, never dropped silently.
+ * the hash key and the memory cap (max_entries live slab entries across
+ * all maps of the pool). A sample that cannot be stored is counted as
+ * lost in the map, by cause, never dropped silently.
  *
  * The hash is keyed with a random 128-bit seed chosen by the caller, so
  * user-chosen stacks cannot be arranged into long chains; lookups in maps
@@ -113,6 +121,7 @@ struct profmap_sample {
  * @stk_cache:		stack arrays, one cache per size class
  * @nr_entries:		live entries in all maps of the pool
  * @nr_stk:		live stack arrays per size class
+ * @alloc_failures:	slab allocations that failed, ever (statistic)
  * @max_entries:	cap on @nr_entries; an insertion beyond it is lost
  * @key:		random hash seed, fixed for the pool's lifetime
  */
@@ -121,8 +130,30 @@ struct profmap_pool {
 	struct kmem_cache *stk_cache[PROFMAP_NR_CLASSES];
 	atomic_long_t nr_entries;
 	atomic_long_t nr_stk[PROFMAP_NR_CLASSES];
+	atomic_long_t alloc_failures;
 	long max_entries;
 	u64 key[2];
+};
+
+/**
+ * struct profmap_reserve - the preallocated memory of a staging map
+ * @ents:	entry slots, @nr_ents of them; NULL for a slab map
+ * @frames:	frame slots for the stacks, @nr_frames of them
+ * @nr_ents:	entry slots in all
+ * @nr_frames:	frame slots in all
+ * @used_ents:	entry slots taken since the last merge or clear
+ * @used_frames: frame slots taken since the last merge or clear
+ *
+ * Written by the map's one writer; @used_* return to 0 when the map is
+ * emptied by profmap_merge() or profmap_clear().
+ */
+struct profmap_reserve {
+	struct profmap_entry *ents;
+	u64 *frames;
+	u32 nr_ents;
+	u32 nr_frames;
+	u32 used_ents;
+	u32 used_frames;
 };
 
 /**
@@ -136,7 +167,9 @@ struct profmap_pool {
  * @max_chain:	longest chain position reached by a lookup (statistic)
  * @lost_alloc:	samples lost to failed slab allocations
  * @lost_cap:	samples lost to pool->max_entries
+ * @lost_reserve: samples lost to an exhausted reserve (staging maps)
  * @pool:	where entries come from and return to
+ * @res:	the reserve of a staging map (@res.ents NULL for a slab map)
  *
  * A map has one writer at a time; the caller provides the exclusion
  * (a hot map is written only by its CPU's hrtimer, the aggregate only
@@ -152,7 +185,9 @@ struct profmap {
 	u32 max_chain;
 	u64 lost_alloc;
 	u64 lost_cap;
+	u64 lost_reserve;
 	struct profmap_pool *pool;
+	struct profmap_reserve res;
 };
 
 /**
@@ -260,6 +295,34 @@ int profmap_init(struct profmap *m, struct profmap_pool *pool,
 		 u32 nbuckets, u32 chain_limit);
 
 /**
+ * profmap_init_reserve() - make an empty map a staging map
+ * @m: map from profmap_init(), empty
+ * @nr_ents: entry slots, >= 1
+ * @nr_frames: frame slots (8 bytes each) shared by the entries' stacks
+ *
+ * From now on profmap_add() on @m never allocates: a miss takes one
+ * entry slot and nk + nu frame slots, or fails with -ENOBUFS, counted in
+ * @m->lost_reserve. The cap does not apply to staged entries; it applies
+ * when profmap_merge() copies them into a slab map.
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM (@m unchanged).
+ */
+int profmap_init_reserve(struct profmap *m, u32 nr_ents, u32 nr_frames);
+
+/**
+ * profmap_reserve_low() - has a staging map used half of either reserve?
+ * @m: a staging map
+ *
+ * Context: the map's writer.
+ * Return: true when it is time to merge @m.
+ */
+static inline bool profmap_reserve_low(const struct profmap *m)
+{
+	return 2 * m->res.used_ents >= m->res.nr_ents ||
+	       2 * m->res.used_frames >= m->res.nr_frames;
+}
+
+/**
  * profmap_destroy() - free every entry and the buckets of a map
  * @m: map, no longer written by anyone
  *
@@ -283,30 +346,39 @@ void profmap_clear(struct profmap *m);
  * @gfp: allocation flags on a miss (GFP_NOWAIT | __GFP_NOWARN in hardirq)
  *
  * On a hit the entry moves to the front of its chain and nothing is
- * allocated. On a miss a new entry is inserted; if the pool is at its cap
- * or an allocation fails, @count is added to @m->lost_cap or
- * @m->lost_alloc instead.
+ * allocated. On a miss a new entry is inserted: from the reserve of a
+ * staging map (@gfp unused; when it is exhausted @count is added to
+ * @m->lost_reserve), else from the slab (when the pool is at its cap or
+ * an allocation fails, @count is added to @m->lost_cap or @m->lost_alloc).
  *
  * Context: any, with @gfp suited to it; never sleeps with GFP_NOWAIT.
- * Return: 0, -ENOSPC (cap reached) or -ENOMEM (allocation failed).
+ * A staging map never enters the allocator: fine in hard irq on any
+ * kernel, PREEMPT_RT included.
+ * Return: 0, -ENOSPC (cap reached), -ENOMEM (allocation failed) or
+ * -ENOBUFS (reserve exhausted).
  */
 int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 		gfp_t gfp);
 
 /**
  * profmap_merge() - move every entry of @src into @dst
- * @dst: destination map
- * @src: source map, emptied (its buckets are kept for reuse)
+ * @dst: destination map, a slab map
+ * @src: source map, emptied (its buckets and reserve are kept for reuse)
+ * @gfp: allocation flags for copying a staging map's new entries
  *
- * Entries already in @dst absorb the counts of their duplicates, which
- * are freed; new ones are relinked without allocating, so a merge never
- * fails and never loses a sample. Lost counters are added to @dst. The
- * insertion order of @dst is kept, followed by @src's new entries.
+ * Entries already in @dst absorb the counts of their duplicates. New
+ * entries of a slab map are relinked without allocating, so such a merge
+ * never fails and never loses a sample. New entries of a staging map are
+ * copied into slab memory under the pool's cap; a copy that fails adds
+ * the entry's count to @dst->lost_cap or @dst->lost_alloc. Lost counters
+ * of @src are added to @dst. The insertion order of @dst is kept,
+ * followed by @src's new entries.
  *
- * Context: process context (may cond_resched()), owning both maps
- * exclusively; walks whole chains of @dst (up to its chain limit).
+ * Context: process context (may cond_resched(); may sleep with
+ * GFP_KERNEL), owning both maps exclusively; walks whole chains of @dst
+ * (up to its chain limit).
  */
-void profmap_merge(struct profmap *dst, struct profmap *src);
+void profmap_merge(struct profmap *dst, struct profmap *src, gfp_t gfp);
 
 /**
  * struct profmap_list - entries taken out of a map by profmap_detach()
@@ -314,6 +386,7 @@ void profmap_merge(struct profmap *dst, struct profmap *src);
  * @nr:		entries on the list
  * @lost_alloc:	the map's lost_alloc at the detach
  * @lost_cap:	the map's lost_cap at the detach
+ * @lost_reserve: the map's lost_reserve at the detach
  *
  * The entries still count against their pool's cap until
  * profmap_free_list() returns them.
@@ -323,11 +396,12 @@ struct profmap_list {
 	unsigned long nr;
 	u64 lost_alloc;
 	u64 lost_cap;
+	u64 lost_reserve;
 };
 
 /**
  * profmap_detach() - move every entry and lost count of @m to @list
- * @m: map, exclusively owned by the caller; left empty
+ * @m: slab map, exclusively owned by the caller; left empty
  * @list: receives the entries in insertion order
  *
  * O(entries), no allocation: a drain hands the whole aggregate to a

@@ -8,15 +8,13 @@
  *   of current (frame pointers, one user-access window, faults disabled)
  *   -> tag with tgid/tid -> profmap_add() into this CPU's hot map.
  * The hash is computed while frames are captured. Nothing here sleeps,
- * takes a lock shared with another CPU, or allocates except on a profmap
- * miss: GFP_NOWAIT | __GFP_NOWARN, failures counted. Not GFP_ATOMIC: a
- * profile sample is optional and must not drain the atomic reserves that
- * networking and block I/O depend on.
+ * takes a lock, or allocates: a miss takes an entry and its frames from
+ * the hot map's preallocated reserve, which aggregate.c empties at every
+ * collection; an exhausted reserve is counted (lost_reserve), and half a
+ * reserve used queues an irq_work asking for an early collection. So the
+ * path is the same on PREEMPT_RT, where hard-irq timers still run in
+ * hard irq and the slab allocator may not be entered there.
  */
-
-#ifdef CONFIG_PREEMPT_RT
-#error "kprofmap allocates in a hard-irq hrtimer, which PREEMPT_RT forbids"
-#endif
 #include <linux/kernel.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -195,16 +193,15 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 	int err;
 
 	s.key.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
-	err = profmap_add(hot, &s, 1, GFP_NOWAIT | __GFP_NOWARN);
+	/* A staging map: its reserve, never the allocator (no gfp). */
+	err = profmap_add(hot, &s, 1, 0);
 	if (!err)
 		kpm_stat_add(&st->stored, 1);
-	else if (err == -ENOSPC)
-		kpm_stat_add(&st->lost_cap, 1);
 	else
-		kpm_stat_add(&st->lost_alloc, 1);
+		kpm_stat_add(&st->lost_reserve, 1);
 	if (hot->max_chain > st->chain_max)
 		WRITE_ONCE(st->chain_max, hot->max_chain);
-	if (unlikely(hot->nr_entries >= KPM_HOT_KICK))
+	if (unlikely(profmap_reserve_low(hot)))
 		kpm_agg_kick(c);
 }
 

@@ -245,7 +245,7 @@ static void test_chain_limit_and_fold(void)
 	CHECK_EQ(profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC), 0);
 	CHECK_EQ(f.hot.nr_entries, 41);		/* t[0] was too deep */
 	CHECK_EQ(f.hot.max_chain, PROFMAP_HOT_CHAIN_LIMIT);
-	profmap_merge(&f.agg, &f.hot);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
 	CHECK_EQ(f.hot.nr_entries, 0);
 	CHECK(f.hot.all == NULL);
 	CHECK_EQ(f.agg.nr_entries, 40);
@@ -311,6 +311,7 @@ static void test_alloc_failure_sites(void)
 		shim_fail.nth = 1;
 		CHECK_EQ(profmap_add(&f.hot, &t.s, 5, GFP_ATOMIC), -ENOMEM);
 		CHECK_EQ(shim_fail.failed, 1);
+		CHECK_EQ(atomic_long_read(&f.pool.alloc_failures), 1);
 		CHECK_EQ(f.hot.lost_alloc, 5);
 		CHECK_EQ(f.hot.nr_entries, 0);
 		CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 0);
@@ -318,7 +319,7 @@ static void test_alloc_failure_sites(void)
 		/* The next attempt succeeds and the loss stays counted. */
 		CHECK_EQ(profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC), 0);
 		CHECK_EQ(f.hot.nr_entries, 1);
-		profmap_merge(&f.agg, &f.hot);
+		profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
 		CHECK_EQ(f.agg.lost_alloc, 5);
 		CHECK_EQ(f.hot.lost_alloc, 0);
 		fx_fini(&f);
@@ -357,7 +358,7 @@ static void test_cap(void)
 	/* Hits still count at the cap. */
 	CHECK_EQ(profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC), 0);
 	/* The cap covers all maps of the pool. */
-	profmap_merge(&f.agg, &f.hot);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
 	CHECK_EQ(profmap_add(&f.hot, &t[5].s, 1, GFP_ATOMIC), -ENOSPC);
 	CHECK_EQ(f.hot.lost_cap, 1);
 	profmap_clear(&f.agg);
@@ -384,8 +385,8 @@ static void test_merge(void)
 		profmap_add(&hot2, &t[i].s, 10, GFP_ATOMIC);
 	f.hot.lost_cap = 3;
 	hot2.lost_alloc = 4;
-	profmap_merge(&f.agg, &f.hot);
-	profmap_merge(&f.agg, &hot2);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
+	profmap_merge(&f.agg, &hot2, GFP_KERNEL);
 	CHECK_EQ(f.agg.nr_entries, 8);
 	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 8);
 	CHECK_EQ(f.agg.lost_cap, 3);
@@ -408,7 +409,8 @@ static void test_merge(void)
 
 /*
  * Random workload against a reference model: two hot maps (two "CPUs"),
- * random failure injection, a small cap, periodic merges, drains and
+ * a slab map and a staging map with a small reserve, random failure
+ * injection, a small cap, periodic merges, drains and
  * drains handed back unread (profmap_merge_list()). Invariant, key by
  * key: every sample added is either counted in exactly one entry of its
  * own key or counted as lost.
@@ -454,6 +456,17 @@ static unsigned int ref_collect(const struct profmap_entry *first,
 	return bad;
 }
 
+/* Merge a staging map; return the samples the merge itself lost (its
+ * copies into the slab failed or hit the cap).
+ */
+static u64 merge_staged(struct profmap *agg, struct profmap *st)
+{
+	u64 before = agg->lost_cap + agg->lost_alloc;
+
+	profmap_merge(agg, st, GFP_KERNEL);
+	return agg->lost_cap + agg->lost_alloc - before;
+}
+
 static void test_random_model(void)
 {
 	struct fixture f;
@@ -461,12 +474,14 @@ static void test_random_model(void)
 	struct profmap_list list;
 	static struct tsample ts[REF_KEYS];
 	static u64 ref[REF_KEYS], got[REF_KEYS];
-	u64 added = 0, lost = 0, stored = 0;
+	u64 added = 0, lost = 0, stored = 0, reserve_lost = 0, merge_lost = 0;
+	u64 short_by = 0;
 	unsigned int i, k, bad = 0, mismatched = 0, handed_back = 0;
 
 	srand(12345);
 	fx_init(&f, 200, PROFMAP_HOT_CHAIN_LIMIT);
 	CHECK_EQ(profmap_init(&hot2, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
+	CHECK_EQ(profmap_init_reserve(&hot2, 64, 1024), 0);
 	for (k = 0; k < REF_KEYS; k++) {
 		unsigned int nk = k % 20, nu = (k * 7) % 70;
 
@@ -487,12 +502,12 @@ static void test_random_model(void)
 		if (!profmap_add(m, &ts[k].s, 1, GFP_ATOMIC))
 			ref[k]++;
 		if (i % 997 == 0) {
-			profmap_merge(&f.agg, &f.hot);
-			profmap_merge(&f.agg, &hot2);
+			profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
+			merge_lost += merge_staged(&f.agg, &hot2);
 		}
 		if (i % 7019 == 0) {	/* a drain nobody read: handed back */
 			profmap_detach(&f.agg, &list);
-			profmap_merge(&f.agg, &f.hot);
+			profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
 			profmap_merge_list(&f.agg, &list);
 			CHECK(list.first == NULL && list.nr == 0);
 			handed_back++;
@@ -500,26 +515,36 @@ static void test_random_model(void)
 		if (i % 20011 == 0) {	/* drain */
 			profmap_detach(&f.agg, &list);
 			bad += ref_collect(list.first, ts, got);
-			lost += list.lost_alloc + list.lost_cap;
+			lost += list.lost_alloc + list.lost_cap +
+				list.lost_reserve;
+			reserve_lost += list.lost_reserve;
 			profmap_free_list(&f.pool, &list);
 		}
 	}
 	shim_fail.rate = 0;
-	profmap_merge(&f.agg, &f.hot);
-	profmap_merge(&f.agg, &hot2);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
+	merge_lost += merge_staged(&f.agg, &hot2);
 	bad += ref_collect(f.agg.all, ts, got);
-	lost += f.agg.lost_alloc + f.agg.lost_cap;
+	lost += f.agg.lost_alloc + f.agg.lost_cap + f.agg.lost_reserve;
+	reserve_lost += f.agg.lost_reserve;
 	CHECK_EQ(bad, 0);
+	CHECK(reserve_lost > 0);
+	CHECK(merge_lost > 0);
 	CHECK(shim_fail.failed > 0);
 	CHECK(lost > 0);
 	CHECK(handed_back > 0);
-	/* Key by key: what the maps counted is what the model stored. */
+	/* Key by key: what the maps counted is what the model stored, less
+	 * what merges of the staging map lost (counted in lost).
+	 */
 	for (k = 0; k < REF_KEYS; k++) {
 		stored += got[k];
-		if (got[k] != ref[k])
+		if (got[k] > ref[k])
 			mismatched++;
+		else
+			short_by += ref[k] - got[k];
 	}
 	CHECK_EQ(mismatched, 0);
+	CHECK_EQ(short_by, merge_lost);
 	CHECK_EQ(stored + lost, added);
 	profmap_destroy(&hot2);
 	fx_fini(&f);
@@ -566,6 +591,156 @@ static void test_detach(void)
 	fx_fini(&f);
 }
 
+/* A staging map takes entries and frames from its reserve: nothing from
+ * the slab, nothing against the cap, until a merge copies the new
+ * entries into the slab map and empties the reserve for reuse.
+ */
+static void test_reserve_no_slab(void)
+{
+	struct fixture f;
+	struct profmap st;
+	struct tsample t[3];
+	struct profmap_entry *e;
+	unsigned int i, round;
+
+	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	CHECK_EQ(profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
+	CHECK_EQ(profmap_init_reserve(&st, 8, 64), 0);
+	for (i = 0; i < 3; i++)
+		mk_sample(&t[i], &f.pool, i, 2, i * 3, 7);
+	t[0].s.key.nk = 0;		/* no frames at all: no frame slots */
+	t[0].s.key.nu = 0;
+	t[0].s.key.hash = profmap_hash_sample(&f.pool, &t[0].s);
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 3; i++) {
+			CHECK_EQ(profmap_add(&st, &t[i].s, i + 1, GFP_ATOMIC), 0);
+			CHECK_EQ(profmap_add(&st, &t[i].s, 1, GFP_ATOMIC), 0);
+		}
+		CHECK_EQ(cache_allocs(&f.pool), round ? 5 : 0);
+		CHECK_EQ(atomic_long_read(&f.pool.nr_entries), round ? 3 : 0);
+		CHECK_EQ(st.nr_entries, 3);
+		CHECK_EQ(st.res.used_ents, 3);
+		CHECK_EQ(st.res.used_frames, 0 + 5 + 8);
+		CHECK(st.all->stk == NULL);
+		CHECK(st.last->stk >= st.res.frames &&
+		      st.last->stk + 8 <= st.res.frames + 64);
+		CHECK(!profmap_reserve_low(&st));
+		profmap_merge(&f.agg, &st, GFP_KERNEL);
+		CHECK_EQ(st.nr_entries, 0);
+		CHECK_EQ(st.res.used_ents, 0);
+		CHECK_EQ(st.res.used_frames, 0);
+		CHECK(st.all == NULL);
+		for (i = 0; i < 64; i++)
+			CHECK(st.buckets[i] == NULL);
+	}
+	/* Three merges of the same keys: copied once, counts added. */
+	CHECK_EQ(f.agg.nr_entries, 3);
+	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 3);
+	CHECK_EQ(cache_allocs(&f.pool), 5);	/* 3 entries + 2 stacks */
+	for (i = 0, e = f.agg.all; e; e = e->next_all, i++) {
+		CHECK(e < st.res.ents || e >= st.res.ents + 8);
+		CHECK_EQ(e->count, 3 * (i + 2));
+		CHECK_EQ(e->key.nu, t[i].s.key.nu);
+		CHECK(!strcmp(e->comm, "worker"));
+		if (i)
+			CHECK(!memcmp(e->stk, t[i].pcs,
+				      (2 + i * 3) * sizeof(u64)));
+	}
+	CHECK_EQ(i, 3);
+	profmap_destroy(&st);
+	fx_fini(&f);
+}
+
+/* An exhausted reserve (entry slots or frame slots) loses the sample,
+ * counted in lost_reserve; the merge carries the count and frees the
+ * reserve again. profmap_reserve_low() says when half is used.
+ */
+static void test_reserve_exhaustion(void)
+{
+	struct fixture f;
+	struct profmap st;
+	struct tsample t[6], big;
+	unsigned int i;
+
+	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	CHECK_EQ(profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
+	CHECK_EQ(profmap_init_reserve(&st, 4, 40), 0);
+	for (i = 0; i < 6; i++)
+		mk_sample(&t[i], &f.pool, i, 1, 1, 3);
+	mk_sample(&big, &f.pool, 99, 20, 19, 3);
+	for (i = 0; i < 6; i++) {
+		CHECK_EQ(profmap_add(&st, &t[i].s, 2, GFP_ATOMIC),
+			 i < 4 ? 0 : -ENOBUFS);
+		CHECK_EQ(profmap_reserve_low(&st), i >= 1);
+	}
+	CHECK_EQ(st.lost_reserve, 4);
+	CHECK_EQ(profmap_add(&st, &t[3].s, 1, GFP_ATOMIC), 0);	/* a hit */
+	CHECK_EQ(cache_allocs(&f.pool), 0);
+	profmap_merge(&f.agg, &st, GFP_KERNEL);
+	CHECK_EQ(f.agg.lost_reserve, 4);
+	CHECK_EQ(st.lost_reserve, 0);
+	/* Frame slots: 39 frames fit in 40, the next 2 do not. */
+	CHECK_EQ(profmap_add(&st, &big.s, 1, GFP_ATOMIC), 0);
+	CHECK(profmap_reserve_low(&st));
+	CHECK_EQ(profmap_add(&st, &t[0].s, 5, GFP_ATOMIC), -ENOBUFS);
+	CHECK_EQ(st.lost_reserve, 5);
+	CHECK_EQ(st.nr_entries, 1);
+	profmap_clear(&st);	/* clear empties the reserve too */
+	CHECK_EQ(st.res.used_frames, 0);
+	CHECK_EQ(st.lost_reserve, 0);
+	CHECK_EQ(profmap_add(&st, &t[0].s, 1, GFP_ATOMIC), 0);
+	CHECK_EQ(profmap_add(&st, &big.s, 1, GFP_ATOMIC), -ENOBUFS);
+	profmap_destroy(&st);
+	CHECK(st.res.ents == NULL);
+	fx_fini(&f);
+}
+
+/* The cap applies to the copies a merge makes, and a failed copy is
+ * counted, never dropped: the same key staged on two "CPUs" takes one
+ * slot.
+ */
+static void test_reserve_merge_cap_failure(void)
+{
+	struct fixture f;
+	struct profmap st[2];
+	struct tsample t[6];
+	unsigned int i, j;
+	u64 total = 0;
+	struct profmap_entry *e;
+
+	fx_init(&f, 4, PROFMAP_HOT_CHAIN_LIMIT);
+	for (j = 0; j < 2; j++) {
+		CHECK_EQ(profmap_init(&st[j], &f.pool, 64,
+				      PROFMAP_HOT_CHAIN_LIMIT), 0);
+		CHECK_EQ(profmap_init_reserve(&st[j], 16, 256), 0);
+	}
+	for (i = 0; i < 6; i++) {
+		mk_sample(&t[i], &f.pool, i, 3, 3, 1);
+		for (j = 0; j < 2; j++)	/* every key on both */
+			CHECK_EQ(profmap_add(&st[j], &t[i].s, 1, GFP_ATOMIC), 0);
+	}
+	/* Cap 4: the 12 staged entries are 6 keys, and the 2nd copy fails:
+	 * st[0] gives t0, t2, t3, t4 (t1 failed, t5 over the cap); st[1]
+	 * adds to those and loses t1 and t5 to the cap.
+	 */
+	shim_fail.match = "t_entry";
+	shim_fail.nth = 2;
+	profmap_merge(&f.agg, &st[0], GFP_KERNEL);
+	profmap_merge(&f.agg, &st[1], GFP_KERNEL);
+	CHECK_EQ(shim_fail.failed, 1);
+	CHECK_EQ(f.agg.nr_entries, 4);
+	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 4);
+	CHECK_EQ(f.pool.entry_cache->live, 4);
+	CHECK_EQ(f.agg.lost_alloc, 1);
+	CHECK_EQ(f.agg.lost_cap, 3);
+	for (e = f.agg.all; e; e = e->next_all)
+		total += e->count;
+	CHECK_EQ(total + f.agg.lost_alloc + f.agg.lost_cap, 12);
+	for (j = 0; j < 2; j++)
+		profmap_destroy(&st[j]);
+	fx_fini(&f);
+}
+
 /* The memory target: entry + array <= 1.5x raw stack bytes + 64. */
 static void test_memory_bound(void)
 {
@@ -598,6 +773,9 @@ static const struct test tests[] = {
 	{ "random workload matches a model, nothing lost uncounted", test_random_model },
 	{ "detach moves a map out, free_list returns the slots", test_detach },
 	{ "memory per unique stack bound", test_memory_bound },
+	{ "staging map: reserve, no slab, merge copies once", test_reserve_no_slab },
+	{ "staging map: exhausted reserve is counted and refilled", test_reserve_exhaustion },
+	{ "staging map: cap and failures at merge are counted", test_reserve_merge_cap_failure },
 };
 
 int main(void)

@@ -10,19 +10,32 @@
 #    Hz, one read at the end: nothing lost, every stored sample in the
 #    records, the aggregate unique;
 #  - the default max_entries (32768) and ~25k unique stacks on one CPU:
-#    nothing lost to the cap (duplicates in the hot maps used to fill it).
+#    nothing lost to the cap (duplicates in the hot maps used to fill it);
+#  - staged samples take no slab entry (the hot maps' reserves): before
+#    the first collection, entries stay 0 while staged grows.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 kpm_require_cmd taskset
 ktap_header
-ktap_plan 11
+ktap_plan 14
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
 S=/tmp/collect.$$
 cpu1=1
 [ -d /sys/devices/system/cpu/cpu1 ] || cpu1=0
+
+# Staging takes nothing from the slab: no collection for 10 s.
+kpm_load freq=999 collect_ms=10000 || ktap_bail "insmod failed"
+taskset 1 $W/kpm_keys 50 0.3 >/dev/null
+ktap_diag "before any collection: staged $(kpm_stat staged) entries $(kpm_stat entries) collections $(kpm_stat collections)"
+ktap_result "staged samples hold no slab entry (staged > 0, entries == 0)" \
+	sh -c "[ $(kpm_stat collections) -eq 0 ] && [ $(kpm_stat staged) -gt 0 ] && [ $(kpm_stat entries) -eq 0 ]"
+cat /proc/kprofmap/samples >/dev/null
+ktap_result "a read collects them into the aggregate (entries > 0)" \
+	sh -c "[ $(kpm_stat collections) -ge 1 ] && [ $(kpm_stat entries) -gt 0 ]"
+kpm_unload_check "unload, log clean"
 
 # Bounded staging with no reader: stats only, never samples or drain.
 kpm_load freq=999 collect_ms=100 || ktap_bail "insmod failed"

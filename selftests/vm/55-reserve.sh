@@ -1,0 +1,49 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 55-reserve.sh - the hard-irq path never enters the slab allocator: with
+# failslab failing every allocation from kprofmap's caches, the timers
+# still stage every sample (from the hot maps' reserves, no allocation
+# fails); the failures appear only when a collection copies the staged
+# entries into the aggregate, in process context, and each is counted.
+. "$(dirname "$0")/../lib/kpm.sh"
+kpm_require_root
+kpm_require_module
+
+FS=/sys/kernel/debug/failslab
+kpm_require_kernel $FS CONFIG_FAILSLAB CONFIG_FAULT_INJECTION_DEBUG_FS
+kpm_require_cmd taskset
+ktap_header
+ktap_plan 5
+
+W=/kpm/selftests/workloads
+
+kpm_load freq=999 collect_ms=10000 autostart=0 || ktap_bail "insmod failed"
+grep -q 1 /sys/kernel/slab/kprofmap_entry/failslab 2>/dev/null ||
+	ktap_bail "kprofmap_entry is not marked for failslab (boot with slub_debug=A,kprofmap_*)"
+echo 0 >$FS/verbose
+echo N >$FS/task-filter
+echo Y >$FS/cache-filter
+echo N >$FS/ignore-gfp-wait
+echo 0 >$FS/space
+echo 1 >$FS/interval
+echo 1000000 >$FS/times
+echo 100 >$FS/probability
+echo start >/proc/kprofmap/control
+taskset 1 $W/kpm_keys 50 0.3 >/dev/null
+staged=$(kpm_stat staged)
+ktap_diag "every slab allocation fails: staged $staged stored $(kpm_stat stored) lost $(kpm_stat lost) alloc_failures $(kpm_stat alloc_failures) collections $(kpm_stat collections)"
+ktap_result "the timers staged samples with every slab allocation failing (staged > 0)" \
+	sh -c "[ $(kpm_stat collections) -eq 0 ] && [ $staged -gt 0 ]"
+ktap_result "no allocation was tried in the timers (alloc_failures == 0, lost == 0)" \
+	sh -c "[ $(kpm_stat alloc_failures) -eq 0 ] && [ $(kpm_stat lost) -eq 0 ]"
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/samples >/tmp/reserve.txt
+echo 0 >$FS/probability
+ktap_diag "after a collection: alloc_failures $(kpm_stat alloc_failures) lost_alloc $(kpm_stat lost_alloc) stored $(kpm_stat stored) entries $(kpm_stat entries)"
+ktap_result "the collection's copies failed and were counted (alloc_failures > 0, lost == lost_alloc)" \
+	sh -c "[ $(kpm_stat alloc_failures) -gt 0 ] && [ $(kpm_stat lost) -eq $(kpm_stat lost_alloc) ]"
+ktap_result "stored == sum of S records" \
+	sh -c "[ $(kpm_stat stored) -eq $(kpm_sum_samples /tmp/reserve.txt) ]"
+kpm_unload_check "unload, log clean"
+ktap_finished
