@@ -15,6 +15,7 @@
 #include <linux/irq_work.h>
 
 #include "internal.h"
+#include "uwind.h"
 
 unsigned int kpm_freq = 99;
 module_param_named(freq, kpm_freq, uint, 0444);
@@ -250,6 +251,9 @@ static int __init kpm_init(void)
 	ret = kpm_alloc_cpus();
 	if (ret)
 		goto out_free_cpus;
+	ret = uwind_init();
+	if (ret)
+		goto out_free_cpus;
 
 	/* Nothing runs yet: the online callbacks below arm the timers. */
 	kpm.sampling = kpm_autostart;
@@ -265,9 +269,12 @@ static int __init kpm_init(void)
 	if (ret)
 		goto out_remove_cpuhp;
 
-	pr_info("loaded: freq=%u max_depth=%u max_entries=%u collect_ms=%u%s%s\n",
+	/* Last: a failed init must leave no task_work behind. */
+	uwind_enable();
+	pr_info("loaded: freq=%u max_depth=%u max_entries=%u collect_ms=%u%s%s%s\n",
 		kpm_freq, kpm_max_depth, kpm_max_entries, kpm_collect_ms,
-		kpm_idle ? " idle" : "", kpm_noop ? " noop" : "");
+		kpm_idle ? " idle" : "", kpm_noop ? " noop" : "",
+		kpm_unwind ? " unwind" : "");
 	return 0;
 
 out_remove_cpuhp:
@@ -275,6 +282,7 @@ out_remove_cpuhp:
 	cpuhp_remove_state(kpm.cpuhp_state);
 out_free_cpus:
 	kpm_free_cpus();
+	uwind_exit();
 	kpm_agg_destroy();
 out_destroy_pool:
 	profmap_pool_destroy(&kpm.pool);
@@ -289,6 +297,7 @@ static void __exit kpm_exit(void)
 	kpm_stop();
 	cpuhp_remove_state(kpm.cpuhp_state);
 	kpm_free_cpus();
+	uwind_exit();		/* no work pending: each held a reference */
 	kpm_agg_destroy();
 	profmap_pool_destroy(&kpm.pool);
 	pr_info("unloaded\n");

@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "uwind.h"
 
 /**
  * struct kpm_reader - one open of samples or drain
@@ -253,6 +254,18 @@ static const struct proc_ops kpm_control_ops = {
 	.proc_lseek = noop_llseek,
 };
 
+/* stats: the user unwinder's counters, "unwind_NAME value". */
+static void kpm_show_unwind_stats(struct seq_file *m)
+{
+	struct uwind_stats u;
+
+	uwind_stats_sum(&u);
+	seq_printf(m, "unwind %d\n", kpm_unwind);
+#define KPM_SHOW_UWIND(name) seq_printf(m, "unwind_" #name " %llu\n", u.name);
+	UWIND_STATS(KPM_SHOW_UWIND)
+#undef KPM_SHOW_UWIND
+}
+
 /* stats: sums of the per-CPU counters plus memory held. */
 static int kpm_stats_show(struct seq_file *m, void *v)
 {
@@ -284,6 +297,7 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "callback_ns_mean %llu\ncallback_ns_max %llu\n",
 		   sum->ticks ? div64_u64(sum->ns_total, sum->ticks) : 0,
 		   sum->ns_max);
+	kpm_show_unwind_stats(m);
 	/* Per CPU: a timer that fell behind on one CPU shows there. */
 	for_each_possible_cpu(cpu) {
 		kpm_stats_cpu(cpu, &c);

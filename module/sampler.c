@@ -27,6 +27,7 @@
 #include <asm/ptrace.h>
 
 #include "internal.h"
+#include "uwind.h"
 
 /**
  * struct sampler_capture - a sample being captured
@@ -230,9 +231,29 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 		sampler_kernel_stack(&cap, regs);
 	nk = cap.n;
 	uregs = sampler_user_regs(regs);
+	/* The user part in the task's own context, where rules can be read. */
+	if (uregs && kpm_unwind &&
+	    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
+		return;
 	if (uregs && !sampler_user_stack(&cap, uregs))
 		kpm_stat_add(&c->stats.user_fault, 1);
 	sampler_account(c, &cap, nk);
+}
+
+void sampler_account_deferred(const u64 *pcs, unsigned int nk,
+			      unsigned int n, u8 flags, u64 h)
+{
+	struct sampler_capture cap = {
+		.pcs = (u64 *)pcs,
+		.n = n,
+		.h = h,
+		.flags = flags,
+	};
+	unsigned long irqflags;
+
+	local_irq_save(irqflags);
+	sampler_account(kpm.cpus[smp_processor_id()], &cap, nk);
+	local_irq_restore(irqflags);
 }
 
 enum hrtimer_restart sampler_tick(struct hrtimer *timer)

@@ -1,0 +1,581 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * uwind.c - user stacks without frame pointers: deferred to task context
+ *
+ * The hrtimer (sampler.c) captures the kernel stack and, instead of
+ * walking the user stack in hard irq, hands the sample to uwind_queue():
+ * a slot from this CPU's preallocated pool, a module reference, and a
+ * task_work (TWA_RESUME) on the sampled task. The work runs in that
+ * task's own context on its way back to user mode, before any user
+ * instruction: the user registers and stack are still those of the
+ * sample. uwind_run() then walks the user stack with the call-frame rules
+ * of each frame's file (.eh_frame_hdr/.eh_frame, module/ehframe.c), read
+ * from the task's own mapping with faults disabled, falling back to the
+ * frame pointer where no rule applies, and counts the completed sample
+ * in the current CPU's hot map.
+ *
+ * Rules are cached per CPU by (file, PC range). A rule is cached only
+ * when every byte it came from was read from an unmodified file mapping
+ * (not writable, no private anonymous pages: vma->anon_vma == NULL), so a
+ * process that rewrites its own copy of a library's unwind data changes
+ * only its own stacks. Everything read from user memory is bounded and
+ * checked: frames, rule-program steps, entry sizes.
+ *
+ * Unload: each queued work holds a module reference. The callback's last
+ * act is a tail call to module_put(), so no instruction of this module
+ * runs after the reference is dropped (selftests check the disassembly).
+ * rmmod fails with EBUSY while works are pending; they run at the latest
+ * when their tasks return to user mode or exit.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/elf.h>
+#include <linux/fs.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/ptrace.h>
+
+#include "internal.h"
+#include "ehframe.h"
+#include "uwind.h"
+
+/**
+ * struct uwind_slot - one sample waiting for its user stack
+ * @work:	the task_work; queued on the sampled task
+ * @node:	on its pool's free list while unused
+ * @pool:	the pool it returns to
+ * @h:		hash of the kernel frames (profmap_hash_step() so far)
+ * @nk:		kernel frames in @pcs
+ * @flags:	PROFMAP_F_* of the kernel part
+ * @pcs:	kernel frames, then room for max_depth user frames
+ */
+struct uwind_slot {
+	struct callback_head work;
+	struct llist_node node;
+	struct uwind_pool *pool;
+	u64 h;
+	unsigned int nk;
+	u8 flags;
+	u64 pcs[];
+};
+
+/**
+ * struct uwind_pool - one CPU's slots
+ * @free:	unused slots; taken only by this CPU's timer (the one
+ *		llist_del_first() consumer), returned from any CPU
+ * @mem:	the slots, vmalloc memory (task_work_add() on KASAN records a
+ *		stack for slab-backed heads, which may allocate)
+ */
+struct uwind_pool {
+	struct llist_head free;
+	void *mem;
+};
+
+/* A cached rule, in link-time (file-relative) addresses. */
+struct uwind_centry {
+	const struct inode *inode;
+	unsigned long ino;
+	u64 start;
+	u64 end;
+	struct ehf_rule rule;
+	int status;
+};
+
+/* A cached file: where its .eh_frame_hdr is, relative to its load base. */
+struct uwind_fentry {
+	const struct inode *inode;
+	unsigned long ino;
+	u64 load_vaddr;		/* p_vaddr of the PT_LOAD at file offset 0 */
+	u64 hdr_vaddr;		/* p_vaddr of PT_GNU_EH_FRAME, 0 if none */
+	u64 hdr_len;
+};
+
+#define UWIND_CACHE_RULES	1024	/* per CPU, direct-mapped */
+#define UWIND_CACHE_FILES	64	/* per CPU, direct-mapped */
+#define UWIND_SCRATCH		2048	/* an FDE and its CIE, 1 KiB each */
+
+/**
+ * struct uwind_cpu - per-CPU unwinder state, used with preemption off
+ * @rules:	rule cache
+ * @files:	file cache
+ * @scratch:	FDE and CIE bytes of a rule being computed
+ * @stats:	counters (each written by its CPU only)
+ */
+struct uwind_cpu {
+	struct uwind_centry rules[UWIND_CACHE_RULES];
+	struct uwind_fentry files[UWIND_CACHE_FILES];
+	u8 scratch[UWIND_SCRATCH];
+	struct uwind_stats stats;
+};
+
+static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
+static struct uwind_cpu **uwind_cpus;		/* nr_cpu_ids of them */
+static size_t uwind_slot_size;
+static bool uwind_ready;	/* set once init has succeeded */
+static DEFINE_PER_CPU(struct uwind_fentry, uwind_fonce);
+
+bool kpm_unwind = true;
+module_param_named(unwind, kpm_unwind, bool, 0444);
+MODULE_PARM_DESC(unwind,
+		 "User stacks from .eh_frame in task context, frame pointers as fallback (default 1)");
+
+static unsigned int kpm_unwind_slots = 32;
+module_param_named(unwind_slots, kpm_unwind_slots, uint, 0444);
+MODULE_PARM_DESC(unwind_slots,
+		 "Samples per CPU waiting for their user stack, 1..1024 (default 32)");
+
+static void uwind_stat(u64 *counter)
+{
+	kpm_stat_add(counter, 1);
+}
+
+/* --- hard irq: queue --- */
+
+static void uwind_run(struct callback_head *work);
+
+bool uwind_queue(unsigned int cpu, const u64 *pcs, unsigned int nk,
+		 u8 flags, u64 h)
+{
+	struct uwind_pool *pool = &uwind_pools[cpu];
+	struct uwind_stats *st = &uwind_cpus[cpu]->stats;
+	struct llist_node *node;
+	struct uwind_slot *s;
+
+	if (!READ_ONCE(uwind_ready))
+		return false;
+	node = llist_del_first(&pool->free);
+	if (!node) {
+		uwind_stat(&st->no_slot);
+		return false;
+	}
+	s = container_of(node, struct uwind_slot, node);
+	/* Fails once rmmod has begun: then no work may be queued. */
+	if (!try_module_get(THIS_MODULE))
+		goto out_free;
+	memcpy(s->pcs, pcs, nk * sizeof(u64));
+	s->nk = nk;
+	s->flags = flags;
+	s->h = h;
+	init_task_work(&s->work, uwind_run);
+	if (task_work_add(current, &s->work, TWA_RESUME))
+		goto out_put;		/* exiting */
+	uwind_stat(&st->queued);
+	return true;
+
+out_put:
+	module_put(THIS_MODULE);
+out_free:
+	llist_add(&s->node, &pool->free);
+	uwind_stat(&st->no_slot);
+	return false;
+}
+
+/* --- task context: reading the task's memory --- */
+
+static bool uwind_read(void *ctx, u64 addr, void *dst, size_t len)
+{
+	return !copy_from_user_nofault(dst, (const void __user *)addr, len);
+}
+
+static bool uwind_read_u64(u64 addr, u64 *v)
+{
+	return uwind_read(NULL, addr, v, sizeof(*v));
+}
+
+/* A file mapping whose pages are the file's: cacheable data. */
+static bool uwind_pristine(const struct vm_area_struct *vma)
+{
+	return vma->vm_file && !vma->anon_vma && !(vma->vm_flags & VM_WRITE);
+}
+
+/*
+ * The file facts of @vma's object: the PT_LOAD at offset 0 and the
+ * PT_GNU_EH_FRAME segment, from the ELF header at the address where
+ * file offset 0 would be mapped (the usual layout: every segment mapped
+ * with the same bias). @cacheable is cleared when the header page came
+ * from a modified mapping.
+ */
+static bool uwind_file_facts(struct mm_struct *mm, struct vm_area_struct *vma,
+			     struct uwind_fentry *f, bool *cacheable)
+{
+	u64 base = vma->vm_start - ((u64)vma->vm_pgoff << PAGE_SHIFT);
+	struct vm_area_struct *hv;
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	bool have_load = false;
+	unsigned int i;
+
+	hv = find_vma(mm, base);
+	if (!hv || hv->vm_start > base || hv->vm_file != vma->vm_file)
+		return false;
+	if (!uwind_pristine(hv))
+		*cacheable = false;
+	if (!uwind_read(NULL, base, &eh, sizeof(eh)) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(ph) || eh.e_phnum > 64)
+		return false;
+	f->hdr_vaddr = 0;
+	f->hdr_len = 0;
+	for (i = 0; i < eh.e_phnum; i++) {
+		if (!uwind_read(NULL, base + eh.e_phoff + i * sizeof(ph), &ph,
+				sizeof(ph)))
+			return false;
+		if (ph.p_type == PT_LOAD && ph.p_offset == 0) {
+			f->load_vaddr = ph.p_vaddr;
+			have_load = true;
+		} else if (ph.p_type == PT_GNU_EH_FRAME) {
+			f->hdr_vaddr = ph.p_vaddr;
+			f->hdr_len = ph.p_memsz;
+		}
+	}
+	return have_load;
+}
+
+static struct uwind_fentry *uwind_file(struct uwind_cpu *u,
+				       struct mm_struct *mm,
+				       struct vm_area_struct *vma)
+{
+	const struct inode *inode = file_inode(vma->vm_file);
+	struct uwind_fentry *f;
+	bool cacheable = true;
+
+	f = &u->files[hash_ptr((void *)inode, 6) % UWIND_CACHE_FILES];
+	if (f->inode == inode && f->ino == inode->i_ino)
+		return f;
+	if (!uwind_file_facts(mm, vma, this_cpu_ptr(&uwind_fonce), &cacheable))
+		return NULL;
+	if (!cacheable) {
+		uwind_stat(&u->stats.uncached);
+		return this_cpu_ptr(&uwind_fonce);
+	}
+	*f = *this_cpu_ptr(&uwind_fonce);
+	f->inode = inode;
+	f->ino = inode->i_ino;
+	return f;
+}
+
+/* Not an ehf_status: the PC is in no file-backed executable mapping, or
+ * its file is not an ELF object we can read.
+ */
+#define UWIND_NOFILE	(-1)
+#define UWIND_NOELF	(-2)
+
+/* Does @addr lie in a pristine mapping of @mm? */
+static bool uwind_addr_pristine(struct mm_struct *mm, u64 addr)
+{
+	struct vm_area_struct *vma = find_vma(mm, addr);
+
+	return vma && vma->vm_start <= addr && uwind_pristine(vma);
+}
+
+/* The rule for runtime address @pc in @vma: cached, or from the file. */
+static int uwind_rule(struct uwind_cpu *u, struct mm_struct *mm,
+		      struct vm_area_struct *vma, u64 pc,
+		      struct ehf_rule *rule)
+{
+	const struct inode *inode = file_inode(vma->vm_file);
+	u64 base = vma->vm_start - ((u64)vma->vm_pgoff << PAGE_SHIFT);
+	struct uwind_fentry *f = uwind_file(u, mm, vma);
+	struct uwind_centry *c;
+	u64 bias, lpc, fde;
+	int ret;
+
+	if (!f)
+		return UWIND_NOELF;
+	if (!f->hdr_len)
+		return EHF_NO_FDE;
+	bias = base - f->load_vaddr;
+	lpc = pc - bias;
+	c = &u->rules[hash_64((u64)(uintptr_t)inode ^ (lpc >> 6), 10)];
+	if (c->inode == inode && c->ino == inode->i_ino && c->start <= lpc &&
+	    lpc < c->end) {
+		uwind_stat(&u->stats.cache_hit);
+		*rule = c->rule;
+		return c->status;
+	}
+	uwind_stat(&u->stats.cache_miss);
+	ret = ehf_find_fde_mem(uwind_read, NULL, bias + f->hdr_vaddr,
+			       f->hdr_len, pc, &fde);
+	if (!ret)
+		ret = ehf_rule_mem(uwind_read, NULL, fde, pc, u->scratch,
+				   sizeof(u->scratch), rule);
+	if (ret != EHF_OK && ret != EHF_UNSUPPORTED)
+		return ret;
+	/* Shared only if the header and the FDE came from file pages. */
+	if (!uwind_addr_pristine(mm, bias + f->hdr_vaddr) ||
+	    !uwind_addr_pristine(mm, fde)) {
+		uwind_stat(&u->stats.uncached);
+		return ret;
+	}
+	c->inode = inode;
+	c->ino = inode->i_ino;
+	c->start = rule->row_start - bias;
+	c->end = rule->row_end - bias;
+	c->rule = *rule;
+	c->status = ret;
+	return ret;
+}
+
+/* Count why a frame fell back to its frame pointer. */
+static void uwind_fallback(struct uwind_stats *st, int why)
+{
+	switch (why) {
+	case UWIND_NOFILE:
+		uwind_stat(&st->fp_nofile);
+		break;
+	case UWIND_NOELF:
+		uwind_stat(&st->fp_noelf);
+		break;
+	case EHF_NO_FDE:
+		uwind_stat(&st->fp_nofde);
+		break;
+	case EHF_UNSUPPORTED:
+		uwind_stat(&st->fp_unsupported);
+		break;
+	case EHF_NOREAD:
+		uwind_stat(&st->fp_noread);
+		break;
+	case EHF_BUDGET:
+		uwind_stat(&st->fp_budget);
+		break;
+	default:
+		uwind_stat(&st->fp_malformed);
+		break;
+	}
+}
+
+/**
+ * struct uwind_frame - the registers an unwinder needs, one frame
+ * @pc:	the frame's PC (exact for the first, a return address after)
+ * @sp:	its stack pointer
+ * @bp:	its frame pointer (or whatever the register holds)
+ */
+struct uwind_frame {
+	u64 pc;
+	u64 sp;
+	u64 bp;
+};
+
+/* One step with a rule; false when the walk ends (counted). */
+static bool uwind_step_rule(struct uwind_stats *st, const struct ehf_rule *r,
+			    struct uwind_frame *f)
+{
+	u64 cfa = (r->cfa_base == EHF_CFA_SP ? f->sp : f->bp) + (s64)r->cfa_off;
+	u64 ra, bp = f->bp;
+
+	if (r->outermost) {
+		uwind_stat(&st->end_outermost);
+		return false;
+	}
+	/* The caller's frame lies above this one. */
+	if (cfa <= f->sp || (cfa & 7)) {
+		uwind_stat(&st->end_bad);
+		return false;
+	}
+	if (!uwind_read_u64(cfa + (s64)r->ra_off, &ra) ||
+	    (r->bp_rule == EHF_BP_OFFSET &&
+	     !uwind_read_u64(cfa + (s64)r->bp_off, &bp))) {
+		uwind_stat(&st->end_fault);
+		return false;
+	}
+	uwind_stat(&st->frames_eh);
+	f->pc = ra;
+	f->sp = cfa;
+	f->bp = bp;
+	return true;
+}
+
+/* One step by the frame pointer; false when the walk ends (counted). */
+static bool uwind_step_fp(struct uwind_stats *st, struct uwind_frame *f)
+{
+	u64 next, ra;
+
+	if (f->bp < f->sp || (f->bp & 7) || f->bp >= TASK_SIZE_MAX - 16) {
+		uwind_stat(&st->end_bad);
+		return false;
+	}
+	if (!uwind_read_u64(f->bp, &next) || !uwind_read_u64(f->bp + 8, &ra)) {
+		uwind_stat(&st->end_fault);
+		return false;
+	}
+	uwind_stat(&st->frames_fp);
+	f->sp = f->bp + 16;
+	f->pc = ra;
+	f->bp = next;
+	return true;
+}
+
+/*
+ * Walk the user stack of current from @regs into @out (at most @max
+ * frames), hashing as it goes. With @mm (its mmap lock held) each frame
+ * uses its file's rule where one applies; without, frame pointers only.
+ * Called with preemption disabled (per-CPU caches and scratch).
+ */
+static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
+			       const struct pt_regs *regs, u64 *out,
+			       unsigned int max, u64 *h, u8 *flags)
+{
+	struct uwind_frame f = { .pc = regs->ip, .sp = regs->sp, .bp = regs->bp };
+	struct vm_area_struct *vma = NULL;
+	struct uwind_stats *st = &u->stats;
+	struct ehf_rule rule;
+	unsigned int n = 0;
+	u64 look;
+	int ret;
+
+	while (f.pc) {
+		if (n == max) {
+			*flags |= PROFMAP_F_UTRUNC;
+			uwind_stat(&st->truncated);
+			break;
+		}
+		out[n++] = f.pc;
+		*h = profmap_hash_step(&kpm.pool, *h, f.pc);
+		/* A return address points after its call: look up the call. */
+		look = n == 1 ? f.pc : f.pc - 1;
+		ret = UWIND_NOFILE;
+		if (mm) {
+			if (!vma || look < vma->vm_start || look >= vma->vm_end)
+				vma = find_vma(mm, look);
+			if (vma && vma->vm_start <= look && vma->vm_file &&
+			    (vma->vm_flags & VM_EXEC))
+				ret = uwind_rule(u, mm, vma, look, &rule);
+		}
+		if (ret == EHF_OK) {
+			if (!uwind_step_rule(st, &rule, &f))
+				break;
+			continue;
+		}
+		uwind_fallback(st, ret);
+		if (!uwind_step_fp(st, &f))
+			break;
+	}
+	return n;
+}
+
+/* Complete the sample of @s in current's context and free the slot. */
+static noinline void uwind_complete(struct uwind_slot *s)
+{
+	struct task_struct *task = current;
+	struct mm_struct *mm = task->mm;
+	struct pt_regs *regs = task_pt_regs(task);
+	struct uwind_cpu *u;
+	unsigned int nu = 0;
+	u8 flags = s->flags;
+	u64 h = s->h;
+
+	preempt_disable();
+	u = uwind_cpus[smp_processor_id()];
+	if (!mm || (task->flags & (PF_EXITING | PF_KTHREAD)) ||
+	    !user_64bit_mode(regs) || !regs->ip) {
+		uwind_stat(&u->stats.no_mm);
+	} else if (mmap_read_trylock(mm)) {
+		nu = uwind_walk(u, mm, regs, s->pcs + s->nk, kpm_max_depth,
+				&h, &flags);
+		mmap_read_unlock(mm);
+	} else {
+		uwind_stat(&u->stats.lock_busy);
+		nu = uwind_walk(u, NULL, regs, s->pcs + s->nk, kpm_max_depth,
+				&h, &flags);
+	}
+	preempt_enable();
+	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h);
+	llist_add(&s->node, &s->pool->free);
+}
+
+/*
+ * The task_work callback. Its last act is a tail call to module_put():
+ * once the reference is dropped, nothing of this module runs (and rmmod
+ * may free it).
+ */
+static void uwind_run(struct callback_head *work)
+{
+	uwind_complete(container_of(work, struct uwind_slot, work));
+	module_put(THIS_MODULE);
+}
+
+void uwind_stats_sum(struct uwind_stats *sum)
+{
+	const u64 *src;
+	u64 *dst = (u64 *)sum;
+	unsigned int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!uwind_cpus)
+		return;
+	for_each_possible_cpu(cpu) {
+		src = (const u64 *)&uwind_cpus[cpu]->stats;
+		for (i = 0; i < sizeof(*sum) / sizeof(u64); i++)
+			dst[i] += READ_ONCE(src[i]);
+	}
+}
+
+void uwind_enable(void)
+{
+	WRITE_ONCE(uwind_ready, true);
+}
+
+void uwind_exit(void)
+{
+	unsigned int cpu;
+
+	if (uwind_pools)
+		for_each_possible_cpu(cpu)
+			vfree(uwind_pools[cpu].mem);
+	if (uwind_cpus)
+		for_each_possible_cpu(cpu)
+			vfree(uwind_cpus[cpu]);
+	kfree(uwind_pools);
+	kfree(uwind_cpus);
+	uwind_pools = NULL;
+	uwind_cpus = NULL;
+}
+
+int uwind_init(void)
+{
+	unsigned int cpu, i;
+
+	if (kpm_unwind_slots < 1 || kpm_unwind_slots > 1024) {
+		pr_err("unwind_slots=%u out of range 1..1024\n",
+		       kpm_unwind_slots);
+		return -EINVAL;
+	}
+	uwind_slot_size = ALIGN(struct_size((struct uwind_slot *)NULL, pcs,
+					    2 * kpm_max_depth), 64);
+	uwind_pools = kcalloc(nr_cpu_ids, sizeof(*uwind_pools), GFP_KERNEL);
+	uwind_cpus = kcalloc(nr_cpu_ids, sizeof(*uwind_cpus), GFP_KERNEL);
+	if (!uwind_pools || !uwind_cpus)
+		goto out_free;
+	for_each_possible_cpu(cpu) {
+		struct uwind_pool *pool = &uwind_pools[cpu];
+
+		uwind_cpus[cpu] = vzalloc_node(sizeof(struct uwind_cpu),
+					       cpu_to_node(cpu));
+		pool->mem = vzalloc_node(kpm_unwind_slots * uwind_slot_size,
+					 cpu_to_node(cpu));
+		if (!uwind_cpus[cpu] || !pool->mem)
+			goto out_free;
+		init_llist_head(&pool->free);
+		for (i = 0; i < kpm_unwind_slots; i++) {
+			struct uwind_slot *s = pool->mem + i * uwind_slot_size;
+
+			s->pool = pool;
+			llist_add(&s->node, &pool->free);
+		}
+	}
+	return 0;
+
+out_free:
+	uwind_exit();
+	return -ENOMEM;
+}

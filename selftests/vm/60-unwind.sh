@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 60-unwind.sh - user stacks without frame pointers (module/uwind.c):
+#  - uw_chain (gcc -O2, no frame pointers anywhere, static glibc):
+#    main -> uw_a -> uw_b -> uw_leaf, whole, in >= 95% of its user-mode
+#    samples; the frame-pointer walk (unwind=0) finds it in almost none,
+#    so the check tells the two apart;
+#  - uw_readzero: libc's frameless read() wrapper under the kernel read
+#    path, with its caller: read <- zero_read <- zero_loop <- main;
+#  - the unwinder's counters move, and rmmod succeeds once the works
+#    queued before "stop" have run.
+. "$(dirname "$0")/../lib/kpm.sh"
+kpm_require_root
+kpm_require_module
+ktap_header
+ktap_plan 8
+
+U=/kpm/selftests/unwind
+CHECK=/kpm/selftests/vm/kpm_check
+S=/tmp/unwind.$$
+
+chain_check() {
+	$CHECK -f $S -p $1 -s $U/uw_chain.syms -K -u uw_leaf,uw_b,uw_a,main \
+		-m "$2" -n 1
+}
+
+# At most @2 of the user-mode samples of pid @1 have the chain.
+chain_rare() {
+	! $CHECK -f $S -p $1 -s $U/uw_chain.syms -K \
+		-u uw_leaf,uw_b,uw_a,main -m "$2" -n 1
+}
+
+kpm_load freq=999 || ktap_bail "insmod failed"
+$U/uw_chain 1.5 & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+ktap_result "uw_chain: uw_leaf <- uw_b <- uw_a <- main in >= 95% of user-mode samples" \
+	chain_check $pid 0.95
+
+$U/uw_readzero 2 & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+ktap_result "uw_readzero: read <- zero_read <- zero_loop <- main over ksys_read (>= 80%)" \
+	$CHECK -f $S -p $pid -s $U/uw_readzero.syms \
+		-u "read|__libc_read,zero_read,zero_loop,main" -k ksys_read -m 0.8 -n 1
+
+ktap_result "unwind_queued and unwind_frames_eh counted" \
+	sh -c '[ "$(sed -n "s/^unwind_queued //p" /proc/kprofmap/stats)" -gt 0 ] &&
+	       [ "$(sed -n "s/^unwind_frames_eh //p" /proc/kprofmap/stats)" -gt 0 ]'
+ktap_result "the rule cache serves repeated frames (unwind_cache_hit > unwind_cache_miss)" \
+	sh -c '[ "$(sed -n "s/^unwind_cache_hit //p" /proc/kprofmap/stats)" -gt \
+		 "$(sed -n "s/^unwind_cache_miss //p" /proc/kprofmap/stats)" ]'
+ktap_diag "$(grep '^unwind' /proc/kprofmap/stats | tr '\n' ' ')"
+ktap_result "rmmod after stop (pending works have run)" kpm_unload
+kpm_check_dmesg "kernel log clean after the unwinder ran"
+
+# The same workload walked by frame pointers only: the chain is lost.
+kpm_load freq=999 unwind=0 || ktap_bail "insmod unwind=0 failed"
+$U/uw_chain 1 & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+ktap_result "unwind=0: the frame-pointer walk finds the chain in < 20% (the check can fail)" \
+	chain_rare $pid 0.2
+kpm_unload_check "unload unwind=0, log clean"
+rm -f $S
+ktap_finished
