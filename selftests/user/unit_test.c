@@ -2,18 +2,20 @@
 /*
  * unit_test.c - unit tests of kprof2pprof's pieces, built with ASan+UBSan
  *
- * Each test prints one line, "PASS name" or "FAIL name: why"; run.sh turns
- * them into numbered TAP lines. Expected bytes come from the protobuf
- * and ELF specifications, not from running the code under test.
+ * kselftest harness, TAP; run.sh relays its results into its own. Expected
+ * bytes come from the protobuf and ELF specifications, not from running
+ * the code under test.
  */
 #include <elf.h>
-#include <stdarg.h>
+#include <sanitizer/lsan_interface.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "kselftest_harness.h"
 
 #include "ksym.h"
 #include "output.h"
@@ -23,40 +25,44 @@
 #include "usym.h"
 #include "util.h"
 
-static int failed;		/* the current test failed */
-static char why[512];
-static int total_failed;
+/*
+ * One fixture per piece: pb, util, parse, ksym, usym, output, profile. Its
+ * teardown fails a test that leaked: the harness runs each test in a child
+ * that ends with _exit(), where LeakSanitizer's check at exit never runs.
+ */
+#define PIECE(name)							\
+	FIXTURE(name) {};						\
+	FIXTURE_SETUP(name);						\
+	FIXTURE_TEARDOWN(name);						\
+	FIXTURE_SETUP(name) {}						\
+	FIXTURE_TEARDOWN(name)						\
+	{								\
+		EXPECT_EQ(0, __lsan_do_recoverable_leak_check());	\
+	}
 
-static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (failed++)
-		return;		/* keep the first reason */
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-}
-
-#define CHECK(cond, ...) do { if (!(cond)) fail(__VA_ARGS__); } while (0)
+PIECE(pb)
+PIECE(util)
+PIECE(parse)
+PIECE(ksym)
+PIECE(usym)
+PIECE(output)
+PIECE(profile)
 
 /* --- pb --- */
 
-static int pb_bytes_eq(const struct pb *b, const char *hex)
+/* @b holds the bytes @hex spells. */
+static void pb_bytes_eq(struct __test_metadata *_metadata,
+			const struct pb *b, const char *hex)
 {
 	char got[2048] = "";
 	size_t i;
 
 	for (i = 0; i < b->len && 2 * i + 2 < sizeof(got); i++)
 		sprintf(got + 2 * i, "%02x", b->data[i]);
-	if (strcmp(got, hex)) {
-		fail("encoded %s, expected %s", got, hex);
-		return 0;
-	}
-	return 1;
+	EXPECT_STREQ(hex, got);
 }
 
-static void test_pb_varint(void)
+TEST_F(pb, varints)
 {
 	static const struct { uint64_t v; const char *hex; } cases[] = {
 		{ 0, "00" }, { 1, "01" }, { 127, "7f" }, { 128, "8001" },
@@ -70,12 +76,12 @@ static void test_pb_varint(void)
 
 		pb_init(&b, NULL, NULL);
 		pb_varint(&b, cases[i].v);
-		pb_bytes_eq(&b, cases[i].hex);
+		pb_bytes_eq(_metadata, &b, cases[i].hex);
 		pb_free(&b);
 	}
 }
 
-static void test_pb_fields(void)
+TEST_F(pb, fields_packed_nested)
 {
 	struct pb b;
 	uint64_t three[3] = { 1, 2, 300 }, two[2] = { 5, 6 };
@@ -85,34 +91,34 @@ static void test_pb_fields(void)
 	pb_init(&b, NULL, NULL);
 	/* field 1 varint 150: the protobuf documentation's example */
 	pb_uint64(&b, 1, 150);
-	pb_bytes_eq(&b, "089601");
+	pb_bytes_eq(_metadata, &b, "089601");
 	b.len = 0;
 	pb_uint64_opt(&b, 2, 0);
 	pb_int64_opt(&b, 2, 0);
 	pb_bool_opt(&b, 2, false);
-	CHECK(b.len == 0, "_opt wrote a default value");
+	EXPECT_EQ(0, b.len) TH_LOG("_opt wrote a default value");
 	/* string "testing" as field 2: 12 07 74 65 73 74 69 6e 67 */
 	pb_bytes(&b, 2, "testing", 7);
-	pb_bytes_eq(&b, "120774657374696e67");
+	pb_bytes_eq(_metadata, &b, "120774657374696e67");
 	b.len = 0;
 	/* packed field 4 [1, 2, 300]: 22 04 01 02 ac 02 */
 	pb_uint64s(&b, 4, three, 3);
-	pb_bytes_eq(&b, "22040102ac02");
+	pb_bytes_eq(_metadata, &b, "22040102ac02");
 	b.len = 0;
 	/* two elements are written unpacked: 20 05 20 06 */
 	pb_uint64s(&b, 4, two, 2);
-	pb_bytes_eq(&b, "20052006");
+	pb_bytes_eq(_metadata, &b, "20052006");
 	b.len = 0;
 	/* negative int64 is ten bytes */
 	pb_int64s(&b, 1, neg, 1);
-	pb_bytes_eq(&b, "08ffffffffffffffffff01");
+	pb_bytes_eq(_metadata, &b, "08ffffffffffffffffff01");
 	b.len = 0;
 	/* nested: field 3 { field 1 = 150 } -> 1a 03 08 96 01 */
 	m = pb_start_message(&b);
 	pb_uint64(&b, 1, 150);
 	pb_end_message(&b, 3, m);
-	pb_bytes_eq(&b, "1a03089601");
-	CHECK(b.nest == 0, "nest %d after end", b.nest);
+	pb_bytes_eq(_metadata, &b, "1a03089601");
+	EXPECT_EQ(0, b.nest);
 	b.len = 0;
 	/* two levels: 2 { 1 { 1 = 1 } } -> 12 04 0a 02 08 01 */
 	m = pb_start_message(&b);
@@ -120,7 +126,7 @@ static void test_pb_fields(void)
 	pb_uint64(&b, 1, 1);
 	pb_end_message(&b, 1, inner);
 	pb_end_message(&b, 2, m);
-	pb_bytes_eq(&b, "12040a020801");
+	pb_bytes_eq(_metadata, &b, "12040a020801");
 	pb_free(&b);
 }
 
@@ -141,7 +147,7 @@ static int sink_collect(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
-static void test_pb_streaming(void)
+TEST_F(pb, streaming_flush)
 {
 	struct sink_buf s = { 0 };
 	struct pb b;
@@ -156,13 +162,13 @@ static void test_pb_streaming(void)
 		pb_end_message(&b, 2, m);
 		pb_flush_maybe(&b);
 	}
-	CHECK(s.calls > 1, "no streaming: %d sink calls", s.calls);
-	CHECK(b.len < PB_FLUSH_BYTES + 16, "buffer holds %zu bytes", b.len);
+	EXPECT_GT(s.calls, 1) TH_LOG("no streaming");
+	EXPECT_LT(b.len, PB_FLUSH_BYTES + 16) TH_LOG("the buffer was not flushed");
 	/* a message larger than the flush size, with a 3-byte length */
 	m = pb_start_message(&b);
 	pb_bytes(&b, 1, payload, big);
 	pb_end_message(&b, 2, m);
-	CHECK(pb_flush(&b) == 0, "flush failed");
+	EXPECT_EQ(0, pb_flush(&b)) TH_LOG("flush failed");
 	/* 10000 x "12 0x 08 <varint i>" then 12 <len> 0a <len> xxx */
 	{
 		size_t off = 0, expect_len = 0;
@@ -171,23 +177,24 @@ static void test_pb_streaming(void)
 			expect_len += 3 + (i >= 128 ? 2 : 1);
 		for (i = 0; i < 10000 && off + 3 < s.len; i++) {
 			size_t vlen = i >= 128 ? 2 : 1;
+			bool good = s.data[off] == 0x12 &&
+				    s.data[off + 1] == 1 + vlen &&
+				    s.data[off + 2] == 0x08;
 
-			if (s.data[off] != 0x12 || s.data[off + 1] != 1 + vlen ||
-			    s.data[off + 2] != 0x08) {
-				fail("message %zu malformed at %zu", i, off);
-				break;
+			EXPECT_TRUE(good) {
+				TH_LOG("message %zu malformed at %zu", i, off);
 			}
+			if (!good)
+				break;
 			off += 3 + vlen;
 		}
-		CHECK(off == expect_len, "messages span %zu, expected %zu",
-		      off, expect_len);
+		EXPECT_EQ(expect_len, off);
 		/* outer length: 1 (key) + 3 (len of 204800) + 204800 */
-		CHECK(s.len == off + 1 + 3 + 1 + 3 + big,
-		      "total %zu bytes, expected %zu", s.len,
-		      off + 1 + 3 + 1 + 3 + big);
-		CHECK(off + 4 <= s.len && s.data[off] == 0x12 &&
-		      s.data[off + 1] == (((big + 4) & 0x7f) | 0x80),
-		      "big message prefix wrong");
+		EXPECT_EQ(off + 1 + 3 + 1 + 3 + big, s.len);
+		EXPECT_TRUE(off + 4 <= s.len && s.data[off] == 0x12 &&
+			    s.data[off + 1] == (((big + 4) & 0x7f) | 0x80)) {
+			TH_LOG("big message prefix wrong");
+		}
 	}
 	pb_free(&b);
 	free(s.data);
@@ -196,7 +203,7 @@ static void test_pb_streaming(void)
 
 /* --- util --- */
 
-static void test_numbers(void)
+TEST_F(util, strict_numbers)
 {
 	static const struct { const char *s; bool ok; uint64_t v; } dec[] = {
 		{ "0", true, 0 }, { "7", true, 7 }, { "18446744073709551615", true, UINT64_MAX },
@@ -216,18 +223,20 @@ static void test_numbers(void)
 	for (i = 0; i < KP_ARRAY_SIZE(dec); i++) {
 		bool ok = kp_parse_dec(dec[i].s, strlen(dec[i].s), &v);
 
-		CHECK(ok == dec[i].ok && (!ok || v == dec[i].v),
-		      "kp_parse_dec(\"%s\")", dec[i].s);
+		EXPECT_TRUE(ok == dec[i].ok && (!ok || v == dec[i].v)) {
+			TH_LOG("kp_parse_dec(\"%s\")", dec[i].s);
+		}
 	}
 	for (i = 0; i < KP_ARRAY_SIZE(hex); i++) {
 		bool ok = kp_parse_hex(hex[i].s, strlen(hex[i].s), &v);
 
-		CHECK(ok == hex[i].ok && (!ok || v == hex[i].v),
-		      "kp_parse_hex(\"%s\")", hex[i].s);
+		EXPECT_TRUE(ok == hex[i].ok && (!ok || v == hex[i].v)) {
+			TH_LOG("kp_parse_hex(\"%s\")", hex[i].s);
+		}
 	}
 }
 
-static void test_utf8(void)
+TEST_F(util, utf8_check_and_repair)
 {
 	static const struct { const char *s; size_t len; bool ok; } c[] = {
 		{ "abc", 3, true },
@@ -245,17 +254,19 @@ static void test_utf8(void)
 	size_t i, olen;
 	char *s;
 
-	for (i = 0; i < KP_ARRAY_SIZE(c); i++)
-		CHECK(kp_utf8_valid(c[i].s, c[i].len) == c[i].ok,
-		      "kp_utf8_valid case %zu", i);
+	for (i = 0; i < KP_ARRAY_SIZE(c); i++) {
+		EXPECT_EQ(c[i].ok, kp_utf8_valid(c[i].s, c[i].len)) {
+			TH_LOG("kp_utf8_valid case %zu", i);
+		}
+	}
 	s = kp_utf8_sanitize("a\xff" "b\xc3", 4, &olen);
-	CHECK(olen == 8 && !strcmp(s, "a\xef\xbf\xbd" "b\xef\xbf\xbd"),
-	      "sanitize gave \"%s\"", s);
-	CHECK(kp_utf8_valid(s, olen), "sanitized string not valid");
+	EXPECT_EQ(8, olen);
+	EXPECT_STREQ("a\xef\xbf\xbd" "b\xef\xbf\xbd", s);
+	EXPECT_TRUE(kp_utf8_valid(s, olen)) TH_LOG("sanitized string not valid");
 	free(s);
 }
 
-static void test_strpool(void)
+TEST_F(util, string_pool)
 {
 	struct kp_strpool sp = { 0 };
 	const char *first;
@@ -266,22 +277,24 @@ static void test_strpool(void)
 	a = kp_strpool_intern(&sp, "", 0);
 	b = kp_strpool_intern(&sp, "hello", 5);
 	first = kp_strpool_get(&sp, b);
-	CHECK(a == 0 && b == 1, "numbers %u %u", a, b);
+	EXPECT_EQ(0, a);
+	EXPECT_EQ(1, b);
 	for (i = 0; i < 100000; i++) {
 		int n = snprintf(buf, sizeof(buf), "s%d", i);
 
-		CHECK(kp_strpool_intern(&sp, buf, n) == (uint32_t)i + 2,
-		      "number of s%d", i);
+		EXPECT_EQ((uint32_t)i + 2, kp_strpool_intern(&sp, buf, n)) {
+			TH_LOG("number of s%d", i);
+		}
 	}
-	CHECK(kp_strpool_intern(&sp, "hello", 5) == 1, "hello not deduplicated");
-	CHECK(kp_strpool_get(&sp, 1) == first, "string moved");
-	CHECK(!strcmp(kp_strpool_get(&sp, 50002), "s50000"), "lookup by number");
+	EXPECT_EQ(1, kp_strpool_intern(&sp, "hello", 5)) TH_LOG("hello not deduplicated");
+	EXPECT_TRUE(kp_strpool_get(&sp, 1) == first) TH_LOG("string moved");
+	EXPECT_STREQ("s50000", kp_strpool_get(&sp, 50002)) TH_LOG("lookup by number");
 	kp_strpool_free(&sp);
 }
 
 /* --- parse --- */
 
-static void test_comm(void)
+TEST_F(parse, comm_escapes)
 {
 	static const struct { const char *in; bool ok; const char *out; } c[] = {
 		{ "bash", true, "bash" },
@@ -308,15 +321,18 @@ static void test_comm(void)
 		bool ok = kpm_parse_comm(c[i].in, strlen(c[i].in), out, &olen,
 					 &reason);
 
-		CHECK(ok == c[i].ok, "comm \"%s\": %s", c[i].in,
-		      ok ? "accepted" : reason);
-		if (ok && c[i].ok)
-			CHECK(!strcmp(out, c[i].out) && olen == strlen(c[i].out),
-			      "comm \"%s\" -> \"%s\"", c[i].in, out);
+		EXPECT_EQ(c[i].ok, ok) {
+			TH_LOG("comm \"%s\": %s", c[i].in,
+			       ok ? "accepted" : reason);
+		}
+		if (ok && c[i].ok) {
+			EXPECT_STREQ(c[i].out, out) TH_LOG("comm \"%s\"", c[i].in);
+			EXPECT_EQ(strlen(c[i].out), olen) TH_LOG("comm \"%s\"", c[i].in);
+		}
 	}
 }
 
-static void test_reader(void)
+TEST_F(parse, reader)
 {
 	static const char text[] =
 		"kprofmap-samples 1 freq=100 cpus=4 start_ns=5 end_ns=9 future=x max_depth=3\n"
@@ -327,28 +343,33 @@ static void test_reader(void)
 	struct kpm_reader r;
 	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
 
-	CHECK(kpm_reader_open(&r, f, "t") == 0, "open: %s", r.err);
-	CHECK(r.hdr.freq == 100 && r.hdr.cpus == 4 && r.hdr.start_ns == 5 &&
-	      r.hdr.end_ns == 9 && r.hdr.max_depth == 3, "header values");
-	CHECK(kpm_reader_next(&r, &rec) == 1 && rec.type == KPM_REC_SAMPLE_LINE,
-	      "first record: %s", r.err);
-	CHECK(rec.s.count == 7 && rec.s.tgid == 10 && rec.s.tid == 11 &&
-	      !strcmp(rec.s.comm, "a b") && rec.s.ktrunc && rec.s.utrunc &&
-	      rec.s.nk == 3 && rec.s.kpc[0] == 0xffffffff81000000ULL &&
-	      rec.s.kpc[2] == 2 && rec.s.nu == 3 && rec.s.upc[2] == 0xc,
-	      "first record values");
-	CHECK(kpm_reader_next(&r, &rec) == 1 && rec.s.nu == 0 &&
-	      rec.s.tgid == 0, "idle record: %s", r.err);
-	CHECK(kpm_reader_next(&r, &rec) == 1 && rec.type == KPM_REC_LOST_LINE &&
-	      rec.l.count == 3 && rec.l.alloc == 1 && rec.l.cap == 2,
-	      "lost record: %s", r.err);
-	CHECK(kpm_reader_next(&r, &rec) == 0, "end: %s", r.err);
+	ASSERT_EQ(0, kpm_reader_open(&r, f, "t")) TH_LOG("open: %s", r.err);
+	EXPECT_TRUE(r.hdr.freq == 100 && r.hdr.cpus == 4 && r.hdr.start_ns == 5 &&
+		    r.hdr.end_ns == 9 && r.hdr.max_depth == 3) {
+		TH_LOG("header values");
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("first record: %s", r.err);
+	EXPECT_EQ(KPM_REC_SAMPLE_LINE, rec.type);
+	EXPECT_TRUE(rec.s.count == 7 && rec.s.tgid == 10 && rec.s.tid == 11 &&
+		    !strcmp(rec.s.comm, "a b") && rec.s.ktrunc && rec.s.utrunc &&
+		    rec.s.nk == 3 && rec.s.kpc[0] == 0xffffffff81000000ULL &&
+		    rec.s.kpc[2] == 2 && rec.s.nu == 3 && rec.s.upc[2] == 0xc) {
+		TH_LOG("first record values");
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("idle record: %s", r.err);
+	EXPECT_TRUE(rec.s.nu == 0 && rec.s.tgid == 0) TH_LOG("idle record values");
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("lost record: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_LOST_LINE && rec.l.count == 3 &&
+		    rec.l.alloc == 1 && rec.l.cap == 2) {
+		TH_LOG("lost record values");
+	}
+	EXPECT_EQ(0, kpm_reader_next(&r, &rec)) TH_LOG("end: %s", r.err);
 	kpm_reader_close(&r);
 	fclose(f);
 }
 
 /* A line of exactly KPM_READ_LINE_MAX bytes is read; one more is refused. */
-static void test_reader_long_line(void)
+TEST_F(parse, line_length_limit)
 {
 	static const char hdr[] =
 		"kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0 ";
@@ -371,11 +392,16 @@ static void test_reader_long_line(void)
 		text[total] = '\n';
 		f = fmemopen(text, total + 1, "r");
 		ret = kpm_reader_open(&r, f, "t");
-		if (extra == 0)
-			CHECK(ret == 0, "line of %zu bytes refused: %s", total, r.err);
-		else
-			CHECK(ret < 0 && strstr(r.err, "t:1: line longer than"),
-			      "line of %zu bytes: \"%s\"", total, r.err);
+		if (extra == 0) {
+			EXPECT_EQ(0, ret) {
+				TH_LOG("line of %zu bytes refused: %s", total, r.err);
+			}
+		} else {
+			EXPECT_LT(ret, 0) TH_LOG("line of %zu bytes accepted", total);
+			EXPECT_NE(NULL, strstr(r.err, "t:1: line longer than")) {
+				TH_LOG("line of %zu bytes: \"%s\"", total, r.err);
+			}
+		}
 		kpm_reader_close(&r);
 		fclose(f);
 		free(text);
@@ -395,7 +421,7 @@ static char *write_temp(const char *content, size_t len)
 	return path;
 }
 
-static void test_ksym(void)
+TEST_F(ksym, kallsyms_lookup)
 {
 	static const char text[] =
 		"ffffffff81000000 T _stext\n"
@@ -429,30 +455,37 @@ static void test_ksym(void)
 	const struct ksym *s;
 	size_t i;
 
-	CHECK(ksym_load(&t, path, err, sizeof(err)) == 0, "load: %s", err);
+	EXPECT_EQ(0, ksym_load(&t, path, err, sizeof(err))) TH_LOG("load: %s", err);
 	for (i = 0; i < KP_ARRAY_SIZE(c); i++) {
 		s = ksym_lookup(&t, c[i].addr);
-		if (!c[i].name)
-			CHECK(!s, "%#llx -> %s, expected none",
-			      (unsigned long long)c[i].addr, s ? s->name : "");
-		else
-			CHECK(s && !strcmp(s->name, c[i].name),
-			      "%#llx -> %s, expected %s",
-			      (unsigned long long)c[i].addr,
-			      s ? s->name : "(none)", c[i].name);
+		if (!c[i].name) {
+			EXPECT_NULL(s) {
+				TH_LOG("%#llx -> %s, expected none",
+				       (unsigned long long)c[i].addr, s->name);
+			}
+		} else {
+			EXPECT_TRUE(s && !strcmp(s->name, c[i].name)) {
+				TH_LOG("%#llx -> %s, expected %s",
+				       (unsigned long long)c[i].addr,
+				       s ? s->name : "(none)", c[i].name);
+			}
+		}
 	}
 	s = ksym_lookup(&t, 0xffffffffc0001010ULL);
-	CHECK(s && s->mod && !strcmp(ksym_mod_name(&t, s->mod), "kpmtest"),
-	      "module of mod_a");
+	EXPECT_TRUE(s && s->mod && !strcmp(ksym_mod_name(&t, s->mod), "kpmtest")) {
+		TH_LOG("module of mod_a");
+	}
 	s = ksym_lookup(&t, 0xffffffff81003000ULL);
-	CHECK(s && s->mod == 0, "core symbol has a module");
+	EXPECT_TRUE(s && s->mod == 0) TH_LOG("core symbol has a module");
 	ksym_free(&t);
 	unlink(path);
 	free(path);
 
 	path = write_temp("0000000000000000 T a\n0000000000000000 t b\n", 42);
-	CHECK(ksym_load(&t, path, err, sizeof(err)) < 0 &&
-	      strstr(err, "kptr_restrict"), "zeroed kallsyms accepted: %s", err);
+	EXPECT_TRUE(ksym_load(&t, path, err, sizeof(err)) < 0 &&
+		    strstr(err, "kptr_restrict")) {
+		TH_LOG("zeroed kallsyms accepted: %s", err);
+	}
 	ksym_free(&t);
 	unlink(path);
 	free(path);
@@ -474,7 +507,7 @@ static void put_note(unsigned char *buf, size_t *off, uint32_t type,
 	*off += (descsz + 3) & ~3u;
 }
 
-static void test_notes(void)
+TEST_F(ksym, build_id_notes)
 {
 	unsigned char buf[256] = { 0 }, id[20];
 	char hex[KP_BUILD_ID_HEX_MAX];
@@ -484,18 +517,21 @@ static void test_notes(void)
 		id[i] = (unsigned char)(0xa0 + i);
 	put_note(buf, &off, 1, "Xen", "abcd", 4);	/* another note first */
 	put_note(buf, &off, NT_GNU_BUILD_ID, "GNU", id, 20);
-	CHECK(kp_notes_build_id(buf, off, hex) &&
-	      !strcmp(hex, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3"),
-	      "build id");
-	CHECK(!kp_notes_build_id(buf, off - 4, hex), "truncated note accepted");
+	EXPECT_TRUE(kp_notes_build_id(buf, off, hex) &&
+		    !strcmp(hex, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3")) {
+		TH_LOG("build id");
+	}
+	EXPECT_FALSE(kp_notes_build_id(buf, off - 4, hex)) {
+		TH_LOG("truncated note accepted");
+	}
 	off = 0;
 	put_note(buf, &off, NT_GNU_BUILD_ID, "GNX", id, 20);
-	CHECK(!kp_notes_build_id(buf, off, hex), "wrong owner accepted");
+	EXPECT_FALSE(kp_notes_build_id(buf, off, hex)) TH_LOG("wrong owner accepted");
 }
 
 /* --- ELF address math --- */
 
-static void test_elf_vaddr(void)
+TEST_F(usym, elf_address_math)
 {
 	/* Segments as ld lays out a PIE with -z separate-code, and a
 	 * library linked with a 2 MiB max page size (vaddr != offset). */
@@ -521,25 +557,27 @@ static void test_elf_vaddr(void)
 	const char *n;
 	uint64_t v;
 
-	CHECK(elfobj_vaddr(&o, 0x1100, &v) && v == 0x201100, "vaddr of 0x1100");
-	CHECK(!elfobj_vaddr(&o, 0x11c5, &v), "offset past filesz mapped");
+	EXPECT_TRUE(elfobj_vaddr(&o, 0x1100, &v) && v == 0x201100) {
+		TH_LOG("vaddr of 0x1100");
+	}
+	EXPECT_FALSE(elfobj_vaddr(&o, 0x11c5, &v)) TH_LOG("offset past filesz mapped");
 	n = elfobj_func(&o, &r, 0x7f0000201100ULL);
-	CHECK(n && !strcmp(n, "f"), "f start: %s", n ? n : "(none)");
+	EXPECT_TRUE(n && !strcmp(n, "f")) TH_LOG("f start: %s", n ? n : "(none)");
 	n = elfobj_func(&o, &r, 0x7f000020111fULL);
-	CHECK(n && !strcmp(n, "f"), "f end: %s", n ? n : "(none)");
+	EXPECT_TRUE(n && !strcmp(n, "f")) TH_LOG("f end: %s", n ? n : "(none)");
 	n = elfobj_func(&o, &r, 0x7f0000201120ULL);
-	CHECK(n && !strcmp(n, "g"), "g: %s", n ? n : "(none)");
+	EXPECT_TRUE(n && !strcmp(n, "g")) TH_LOG("g: %s", n ? n : "(none)");
 	n = elfobj_func(&o, &r, 0x7f0000201130ULL);
-	CHECK(!n, "past g's size: %s", n);
+	EXPECT_NULL(n) TH_LOG("past g's size: %s", n);
 	n = elfobj_func(&o, &r, 0x7f00002010ffULL);
-	CHECK(!n, "below f: %s", n);
+	EXPECT_NULL(n) TH_LOG("below f: %s", n);
 	n = elfobj_func(&o, &r, 0x7f0000202000ULL);
-	CHECK(!n, "outside the region: %s", n);
+	EXPECT_NULL(n) TH_LOG("outside the region: %s", n);
 }
 
 /* --- output --- */
 
-static void test_output(void)
+TEST_F(output, gzip_commit_abort)
 {
 	char dir[] = "/tmp/kp_out.XXXXXX", path[256], err[256];
 	static const char msg[] = "hello, pprof";
@@ -552,28 +590,29 @@ static void test_output(void)
 	if (!mkdtemp(dir))
 		abort();
 	snprintf(path, sizeof(path), "%s/out.pb.gz", dir);
-	CHECK(kp_out_open(&o, path, true, err, sizeof(err)) == 0, "open: %s", err);
-	CHECK(kp_out_write(&o, msg, sizeof(msg) - 1) == 0, "write");
-	CHECK(stat(path, &st) < 0, "destination exists before commit");
-	CHECK(kp_out_commit(&o, err, sizeof(err)) == 0, "commit: %s", err);
+	EXPECT_EQ(0, kp_out_open(&o, path, true, err, sizeof(err))) TH_LOG("open: %s", err);
+	EXPECT_EQ(0, kp_out_write(&o, msg, sizeof(msg) - 1)) TH_LOG("write");
+	EXPECT_LT(stat(path, &st), 0) TH_LOG("destination exists before commit");
+	EXPECT_EQ(0, kp_out_commit(&o, err, sizeof(err))) TH_LOG("commit: %s", err);
 	gz = gzopen(path, "rb");
 	n = gz ? gzread(gz, back, sizeof(back)) : -1;
-	CHECK(n == (int)sizeof(msg) - 1 && !memcmp(back, msg, n),
-	      "gunzip gave %d bytes", n);
+	EXPECT_TRUE(n == (int)sizeof(msg) - 1 && !memcmp(back, msg, n)) {
+		TH_LOG("gunzip gave %d bytes", n);
+	}
 	if (gz)
 		gzclose(gz);
 
 	/* An aborted write leaves the old file and no temporary file. */
-	CHECK(kp_out_open(&o, path, true, err, sizeof(err)) == 0, "reopen: %s", err);
+	EXPECT_EQ(0, kp_out_open(&o, path, true, err, sizeof(err))) TH_LOG("reopen: %s", err);
 	kp_out_write(&o, "junk", 4);
 	kp_out_abort(&o);
 	gz = gzopen(path, "rb");
 	n = gz ? gzread(gz, back, sizeof(back)) : -1;
-	CHECK(n == (int)sizeof(msg) - 1, "old file changed by an abort");
+	EXPECT_EQ((int)sizeof(msg) - 1, n) TH_LOG("old file changed by an abort");
 	if (gz)
 		gzclose(gz);
 	unlink(path);
-	CHECK(rmdir(dir) == 0, "temporary file left in %s", dir);
+	EXPECT_EQ(0, rmdir(dir)) TH_LOG("temporary file left in %s", dir);
 }
 
 /* --- profile --- */
@@ -661,7 +700,7 @@ static unsigned int wire_mapping_flags(const unsigned char *buf, size_t len,
 	return 0;
 }
 
-static void test_mapping_flags(void)
+TEST_F(profile, has_functions_only_when_every_location_is_named)
 {
 	struct sink_buf s = { 0 };
 	struct prof p;
@@ -678,54 +717,16 @@ static void test_mapping_flags(void)
 	prof_loc_add(&p, some, 0x3020, true, some, NULL, false);
 	prof_loc_add(&p, PROF_SPACE_KERNEL, 0xffffffff81000010ULL, false, kern,
 		     "vfs_read", true);
-	CHECK(prof_finish(&p, 0, 0, NULL) == 0, "prof_finish failed");
+	EXPECT_EQ(0, prof_finish(&p, 0, 0, NULL)) TH_LOG("prof_finish failed");
 	/* has_functions alone: kprof2pprof writes no file or line number */
 	f = wire_mapping_flags(s.data, s.len, all);
-	CHECK(f == (1u | 1u << 7), "all named: flags %#x, want has_functions only", f);
+	EXPECT_EQ(1u | 1u << 7, f) TH_LOG("all named: want has_functions only");
 	f = wire_mapping_flags(s.data, s.len, kern);
-	CHECK(f == (1u | 1u << 7), "kernel: flags %#x, want has_functions only", f);
+	EXPECT_EQ(1u | 1u << 7, f) TH_LOG("kernel: want has_functions only");
 	f = wire_mapping_flags(s.data, s.len, some);
-	CHECK(f == 1u, "one unnamed location: flags %#x, want none", f);
+	EXPECT_EQ(1u, f) TH_LOG("one unnamed location: want no flags");
 	prof_free(&p);
 	free(s.data);
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} tests[] = {
-	{ "pb: varints", test_pb_varint },
-	{ "pb: fields, packed, nested", test_pb_fields },
-	{ "pb: streaming flush", test_pb_streaming },
-	{ "util: strict numbers", test_numbers },
-	{ "util: UTF-8 check and repair", test_utf8 },
-	{ "util: string pool", test_strpool },
-	{ "parse: comm escapes", test_comm },
-	{ "parse: reader", test_reader },
-	{ "parse: line length limit", test_reader_long_line },
-	{ "ksym: kallsyms lookup", test_ksym },
-	{ "ksym: build id notes", test_notes },
-	{ "usym: ELF address math", test_elf_vaddr },
-	{ "output: gzip, commit, abort", test_output },
-	{ "profile: has_functions only when every location is named",
-	  test_mapping_flags },
-};
-
-int main(void)
-{
-	size_t i;
-
-	for (i = 0; i < KP_ARRAY_SIZE(tests); i++) {
-		failed = 0;
-		why[0] = '\0';
-		tests[i].fn();
-		if (failed) {
-			printf("FAIL %s: %s\n", tests[i].name, why);
-			total_failed++;
-		} else {
-			printf("PASS %s\n", tests[i].name);
-		}
-		fflush(stdout);
-	}
-	return total_failed ? 1 : 0;
-}
+TEST_HARNESS_MAIN
