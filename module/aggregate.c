@@ -45,6 +45,7 @@
  * @lost_alloc:	samples merges lost to failed slab copies, under @lock,
  *		cumulative (statistic)
  * @lost_cap:	samples merges lost to max_entries, likewise
+ * @lost_share:	samples merges lost to the fair share, likewise
  */
 static struct kpm_aggregate {
 	struct mutex lock;		/* @map, @window_start_ns */
@@ -56,6 +57,7 @@ static struct kpm_aggregate {
 	unsigned long staged_max;
 	u64 lost_alloc;
 	u64 lost_cap;
+	u64 lost_share;
 } kpm_agg = {
 	.lock = __MUTEX_INITIALIZER(kpm_agg.lock),
 };
@@ -71,6 +73,17 @@ int kpm_agg_init(void)
 			   PROFMAP_NO_CHAIN_LIMIT);
 	if (ret)
 		return ret;
+	/* The fair share: from 7/8 of the cap, kpm_share % per process. */
+	if (kpm_share < 100) {
+		ret = profmap_init_share(&kpm_agg.map,
+					 kpm_max_entries - kpm_max_entries / 8,
+					 max(1U, kpm_max_entries * kpm_share /
+						 100));
+		if (ret) {
+			profmap_destroy(&kpm_agg.map);
+			return ret;
+		}
+	}
 	kpm_agg.window_start_ns = ktime_get_real_ns();
 	INIT_DELAYED_WORK(&kpm_agg.collect_work, kpm_agg_collect_work);
 	return 0;
@@ -91,6 +104,7 @@ static void kpm_agg_merge(struct profmap *hot)
 	struct profmap *agg = &kpm_agg.map;
 	u64 alloc = agg->lost_alloc + hot->lost_alloc;
 	u64 cap = agg->lost_cap + hot->lost_cap;
+	u64 share = agg->lost_share + hot->lost_share;
 
 	lockdep_assert_held(&kpm_agg.lock);
 
@@ -100,6 +114,8 @@ static void kpm_agg_merge(struct profmap *hot)
 	WRITE_ONCE(kpm_agg.lost_alloc,
 		   kpm_agg.lost_alloc + agg->lost_alloc - alloc);
 	WRITE_ONCE(kpm_agg.lost_cap, kpm_agg.lost_cap + agg->lost_cap - cap);
+	WRITE_ONCE(kpm_agg.lost_share,
+		   kpm_agg.lost_share + agg->lost_share - share);
 }
 
 /* IPI handler, on the CPU owning @info: retire the hot map. */
@@ -146,13 +162,13 @@ static void kpm_agg_collect_work(struct work_struct *work)
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
 	if (READ_ONCE(kpm.sampling))
-		queue_delayed_work(system_unbound_wq, &kpm_agg.collect_work,
+		queue_delayed_work(system_highpri_wq, &kpm_agg.collect_work,
 				   msecs_to_jiffies(kpm_collect_ms));
 }
 
 void kpm_agg_collect_start(void)
 {
-	queue_delayed_work(system_unbound_wq, &kpm_agg.collect_work,
+	queue_delayed_work(system_highpri_wq, &kpm_agg.collect_work,
 			   msecs_to_jiffies(kpm_collect_ms));
 }
 
@@ -169,7 +185,7 @@ void kpm_agg_collect_stop(void)
 void kpm_agg_kick_work(struct irq_work *work)
 {
 	if (READ_ONCE(kpm.sampling))
-		mod_delayed_work(system_unbound_wq, &kpm_agg.collect_work, 0);
+		mod_delayed_work(system_highpri_wq, &kpm_agg.collect_work, 0);
 }
 
 void kpm_agg_kick(struct kpm_cpu *c)
@@ -237,7 +253,7 @@ static int kpm_snap_copy(struct kpm_snap *snap)
 			cond_resched();
 	}
 	snap->lost_alloc = kpm_agg.map.lost_alloc + kpm_agg.map.lost_reserve;
-	snap->lost_cap = kpm_agg.map.lost_cap;
+	snap->lost_cap = kpm_agg.map.lost_cap + kpm_agg.map.lost_share;
 	return 0;
 }
 
@@ -253,7 +269,7 @@ static void kpm_snap_move(struct kpm_snap *snap)
 	for (e = snap->moved.first; e; e = e->next_all)
 		snap->ents[i++] = e;
 	snap->lost_alloc = snap->moved.lost_alloc + snap->moved.lost_reserve;
-	snap->lost_cap = snap->moved.lost_cap;
+	snap->lost_cap = snap->moved.lost_cap + snap->moved.lost_share;
 	snap->drain = true;
 }
 
@@ -347,7 +363,9 @@ void kpm_stats_sum(struct kpm_stats *st)
 	/* Samples a merge lost were counted as stored by their CPU. */
 	st->lost_alloc = READ_ONCE(kpm_agg.lost_alloc);
 	st->lost_cap = READ_ONCE(kpm_agg.lost_cap);
-	sum->stored -= min(sum->stored, st->lost_alloc + st->lost_cap);
+	st->lost_share = READ_ONCE(kpm_agg.lost_share);
+	sum->stored -= min(sum->stored,
+			   st->lost_alloc + st->lost_cap + st->lost_share);
 	st->alloc_failures = atomic_long_read(&kpm.pool.alloc_failures);
 	st->sampling = READ_ONCE(kpm.sampling);
 	st->collections = READ_ONCE(kpm_agg.collections);

@@ -141,6 +141,7 @@ extern unsigned int kpm_max_entries;	/* unique stacks held, whole module */
 extern bool kpm_idle;			/* store idle ticks as swapper */
 extern bool kpm_noop;			/* benchmark floor: timer does nothing */
 extern unsigned int kpm_collect_ms;	/* background collection period, ms */
+extern unsigned int kpm_share;		/* % of max_entries per tgid near the cap */
 
 /* --- sampler.c --- */
 
@@ -193,7 +194,8 @@ void kpm_stop(void);
  * @cpus:	online CPUs at the snapshot
  * @lost_alloc:	samples lost in the window to failed allocations and
  *		exhausted hot-map reserves (the L record's alloc=)
- * @lost_cap:	samples lost in the window to max_entries
+ * @lost_cap:	samples lost in the window to max_entries and to the fair
+ *		share (the L record's cap=)
  * @drain:	the records were moved out of the aggregate (a drain), not
  *		copied
  * @copy:	copy: the buffer holding copies of the entries and their
@@ -223,6 +225,8 @@ struct kpm_snap {
  *		into the slab
  * @lost_cap:	samples lost when a merge found the aggregate at
  *		max_entries
+ * @lost_share:	samples lost when a merge found their process at its fair
+ *		share (kpm_share) of a 7/8-full aggregate
  * @alloc_failures: failed slab allocations (each loses one staged entry,
  *		whatever its count)
  * @sampling:	timers armed
@@ -239,6 +243,7 @@ struct kpm_stats {
 	struct kpm_cpu_stats sum;
 	u64 lost_alloc;
 	u64 lost_cap;
+	u64 lost_share;
 	long alloc_failures;
 	bool sampling;
 	u64 collections;

@@ -49,6 +49,11 @@ module_param_named(collect_ms, kpm_collect_ms, uint, 0444);
 MODULE_PARM_DESC(collect_ms,
 		 "Background collection period while sampling, ms, 10..10000 (default 200)");
 
+unsigned int kpm_share = 25;
+module_param_named(share, kpm_share, uint, 0444);
+MODULE_PARM_DESC(share,
+		 "Percent of max_entries one process may hold once the aggregate is 7/8 full, 1..100 (default 25; 100: no limit)");
+
 #define KPM_FREQ_MAX		10000
 #define KPM_ENTRIES_MIN		16
 #define KPM_ENTRIES_MAX		(1U << 20)
@@ -220,6 +225,10 @@ static int __init kpm_check_params(void)
 	    kpm_max_entries > KPM_ENTRIES_MAX) {
 		pr_err("max_entries=%u out of range %u..%u\n", kpm_max_entries,
 		       KPM_ENTRIES_MIN, KPM_ENTRIES_MAX);
+		return -EINVAL;
+	}
+	if (kpm_share < 1 || kpm_share > 100) {
+		pr_err("share=%u out of range 1..100\n", kpm_share);
 		return -EINVAL;
 	}
 	if (kpm_collect_ms < KPM_COLLECT_MS_MIN ||

@@ -87,8 +87,9 @@ static void kpm_show_rec(struct seq_file *m, const struct profmap_entry *e)
 {
 	const struct profmap_key *k = &e->key;
 
+	/* An idle task's key holds its CPU as tid; its pid is 0. */
 	seq_printf(m, "%c %llu %u %u ", KPM_REC_SAMPLE, e->count, k->tgid,
-		   k->tid);
+		   k->tgid ? k->tid : 0);
 	kpm_put_comm(m, e->comm);
 	seq_putc(m, ' ');
 	if (!k->flags)
@@ -277,10 +278,12 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	kpm_stats_sum(&st);
 	seq_printf(m, "sampling %d\nfreq %u\nticks %llu\noverruns %llu\n",
 		   st.sampling, kpm_freq, sum->ticks, sum->overruns);
-	seq_printf(m, "samples %llu\nstored %llu\nlost %llu\nlost_alloc %llu\nlost_cap %llu\nlost_reserve %llu\n",
+	seq_printf(m, "samples %llu\nstored %llu\nlost %llu\nlost_alloc %llu\nlost_cap %llu\nlost_reserve %llu\nlost_share %llu\n",
 		   sum->samples, sum->stored,
-		   st.lost_alloc + st.lost_cap + sum->lost_reserve,
-		   st.lost_alloc, st.lost_cap, sum->lost_reserve);
+		   st.lost_alloc + st.lost_cap + sum->lost_reserve +
+		   st.lost_share,
+		   st.lost_alloc, st.lost_cap, sum->lost_reserve,
+		   st.lost_share);
 	seq_printf(m, "alloc_failures %ld\n", st.alloc_failures);
 	seq_printf(m, "idle %llu\nno_regs %llu\nuser_fault %llu\n",
 		   sum->idle, sum->no_regs, sum->user_fault);

@@ -130,6 +130,24 @@ int profmap_init_reserve(struct profmap *m, u32 nr_ents, u32 nr_frames)
 	return 0;
 }
 
+int profmap_init_share(struct profmap *m, u32 from, u32 max)
+{
+	m->share.owners = kvcalloc(PROFMAP_OWNER_SLOTS,
+				   sizeof(*m->share.owners), GFP_KERNEL);
+	if (!m->share.owners)
+		return -ENOMEM;
+	m->share.from = from;
+	m->share.max = max;
+	return 0;
+}
+
+/* The owner count slot of @tgid (Fibonacci hashing). */
+static inline u32 *profmap_owner(struct profmap *m, u32 tgid)
+{
+	return &m->share.owners[(tgid * 0x9e3779b9U) >>
+				(32 - PROFMAP_OWNER_SHIFT)];
+}
+
 /* Called from profmap_clear(), profmap_merge_list() and
  * profmap_free_list() for entries leaving the pool.
  */
@@ -161,8 +179,12 @@ static void profmap_reset_index(struct profmap *m)
 	m->lost_alloc = 0;
 	m->lost_cap = 0;
 	m->lost_reserve = 0;
+	m->lost_share = 0;
 	m->res.used_ents = 0;
 	m->res.used_frames = 0;
+	if (m->share.owners)
+		memset(m->share.owners, 0,
+		       PROFMAP_OWNER_SLOTS * sizeof(*m->share.owners));
 }
 
 void profmap_clear(struct profmap *m)
@@ -191,6 +213,8 @@ void profmap_destroy(struct profmap *m)
 	kvfree(m->res.ents);
 	kvfree(m->res.frames);
 	memset(&m->res, 0, sizeof(m->res));
+	kvfree(m->share.owners);
+	m->share.owners = NULL;
 }
 
 size_t profmap_entry_bytes(const struct profmap_entry *e)
@@ -270,6 +294,8 @@ static void profmap_link(struct profmap *m, struct profmap_entry *e)
 	else
 		m->all = e;
 	m->last = e;
+	if (m->share.owners)
+		(*profmap_owner(m, e->key.tgid))++;
 	/* Read locklessly by the statistics (a hot map's size). */
 	WRITE_ONCE(m->nr_entries, m->nr_entries + 1);
 }
@@ -350,6 +376,16 @@ static void profmap_copy_comm(char *dst, const char *src)
 	memset(dst + i, 0, sizeof_field(struct profmap_entry, comm) - i);
 }
 
+/* The fair share: is the map past share.from entries and @s's owner at
+ * share.max?
+ */
+static inline bool profmap_over_share(struct profmap *m,
+				      const struct profmap_sample *s)
+{
+	return m->share.owners && m->nr_entries >= m->share.from &&
+	       *profmap_owner(m, s->key.tgid) >= m->share.max;
+}
+
 /* A miss: a new entry for @count samples of @s, from the reserve of a
  * staging map or the slab; a failure is counted by cause.
  */
@@ -359,13 +395,19 @@ static int profmap_insert(struct profmap *m, const struct profmap_sample *s,
 	struct profmap_entry *e;
 	int err = -ENOBUFS;
 
-	if (m->res.ents)
+	if (m->res.ents) {
 		e = profmap_take(m, s);
-	else
+	} else if (profmap_over_share(m, s)) {
+		e = NULL;
+		err = -EDQUOT;
+	} else {
 		e = profmap_alloc(m, s, gfp, &err);
+	}
 	if (!e) {
 		if (err == -ENOBUFS)
 			m->lost_reserve += count;
+		else if (err == -EDQUOT)
+			m->lost_share += count;
 		else if (err == -ENOSPC)
 			m->lost_cap += count;
 		else
@@ -394,11 +436,12 @@ int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 
 /* Add the lost counters of a map or list to @dst. */
 static void profmap_add_lost(struct profmap *dst, u64 alloc, u64 cap,
-			     u64 reserve)
+			     u64 reserve, u64 share)
 {
 	dst->lost_alloc += alloc;
 	dst->lost_cap += cap;
 	dst->lost_reserve += reserve;
+	dst->lost_share += share;
 }
 
 void profmap_merge_list(struct profmap *dst, struct profmap_list *list)
@@ -423,7 +466,7 @@ void profmap_merge_list(struct profmap *dst, struct profmap_list *list)
 			cond_resched();
 	}
 	profmap_add_lost(dst, list->lost_alloc, list->lost_cap,
-			 list->lost_reserve);
+			 list->lost_reserve, list->lost_share);
 	memset(list, 0, sizeof(*list));
 }
 
@@ -451,7 +494,7 @@ static void profmap_merge_staged(struct profmap *dst, struct profmap *src,
 			cond_resched();
 	}
 	profmap_add_lost(dst, src->lost_alloc, src->lost_cap,
-			 src->lost_reserve);
+			 src->lost_reserve, src->lost_share);
 	profmap_reset_index(src);
 }
 
@@ -482,6 +525,7 @@ void profmap_detach(struct profmap *m, struct profmap_list *list)
 	list->lost_alloc = m->lost_alloc;
 	list->lost_cap = m->lost_cap;
 	list->lost_reserve = m->lost_reserve;
+	list->lost_share = m->lost_share;
 	profmap_reset_index(m);
 }
 

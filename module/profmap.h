@@ -58,7 +58,9 @@
  *			stack frames
  * @hash:	the sample hash (see profmap_hash_*), chain = hash & mask
  * @tgid:	process id of the sampled task
- * @tid:	thread id of the sampled task
+ * @tid:	thread id of the sampled task; for an idle task (tgid 0,
+ *		pid 0 on every CPU) the CPU number, so each CPU's idle
+ *		samples stay apart
  * @nk:		kernel frames, <= 255
  * @nu:		user frames, <= 255
  * @flags:	PROFMAP_F_* (truncation marks)
@@ -156,6 +158,26 @@ struct profmap_reserve {
 	u32 used_frames;
 };
 
+/* Owner (tgid) count slots of a map with a fair share. */
+#define PROFMAP_OWNER_SHIFT	12
+#define PROFMAP_OWNER_SLOTS	(1U << PROFMAP_OWNER_SHIFT)
+
+/**
+ * struct profmap_share - a soft per-owner limit on a slab map's entries
+ * @from:	entries in the map from which the limit applies
+ * @max:	entries one owner slot may hold then
+ * @owners:	entries per owner slot (tgid hashed), PROFMAP_OWNER_SLOTS;
+ *		NULL when the map has no share
+ *
+ * Owners that hash to one slot share its count: conservative, a task can
+ * be limited early, never late.
+ */
+struct profmap_share {
+	u32 from;
+	u32 max;
+	u32 *owners;
+};
+
 /**
  * struct profmap - one hash table of entries
  * @buckets:	chain heads, @mask + 1 of them (a power of two)
@@ -168,8 +190,10 @@ struct profmap_reserve {
  * @lost_alloc:	samples lost to failed slab allocations
  * @lost_cap:	samples lost to pool->max_entries
  * @lost_reserve: samples lost to an exhausted reserve (staging maps)
+ * @lost_share:	samples lost to the fair share (slab maps with one)
  * @pool:	where entries come from and return to
  * @res:	the reserve of a staging map (@res.ents NULL for a slab map)
+ * @share:	the fair share of a slab map (@share.owners NULL: none)
  *
  * A map has one writer at a time; the caller provides the exclusion
  * (a hot map is written only by its CPU's hrtimer, the aggregate only
@@ -186,8 +210,10 @@ struct profmap {
 	u64 lost_alloc;
 	u64 lost_cap;
 	u64 lost_reserve;
+	u64 lost_share;
 	struct profmap_pool *pool;
 	struct profmap_reserve res;
+	struct profmap_share share;
 };
 
 /**
@@ -310,6 +336,21 @@ int profmap_init(struct profmap *m, struct profmap_pool *pool,
 int profmap_init_reserve(struct profmap *m, u32 nr_ents, u32 nr_frames);
 
 /**
+ * profmap_init_share() - give an empty slab map a fair share
+ * @m: slab map from profmap_init(), empty
+ * @from: entries in @m from which the share applies
+ * @max: entries one owner (tgid) may hold in @m then
+ *
+ * Once @m holds @from entries, a new entry for an owner that already
+ * holds @max is refused: its samples are added to @m->lost_share and
+ * profmap_add() returns -EDQUOT. Entries handed back by
+ * profmap_merge_list() are never refused.
+ * Context: process context, may sleep.
+ * Return: 0 or -ENOMEM.
+ */
+int profmap_init_share(struct profmap *m, u32 from, u32 max);
+
+/**
  * profmap_reserve_low() - has a staging map used half of either reserve?
  * @m: a staging map
  *
@@ -354,8 +395,9 @@ void profmap_clear(struct profmap *m);
  * Context: any, with @gfp suited to it; never sleeps with GFP_NOWAIT.
  * A staging map never enters the allocator: fine in hard irq on any
  * kernel, PREEMPT_RT included.
- * Return: 0, -ENOSPC (cap reached), -ENOMEM (allocation failed) or
- * -ENOBUFS (reserve exhausted).
+ * Return: 0, -ENOSPC (cap reached), -ENOMEM (allocation failed),
+ * -ENOBUFS (reserve exhausted) or -EDQUOT (fair share, see
+ * profmap_init_share()).
  */
 int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
 		gfp_t gfp);
@@ -369,8 +411,9 @@ int profmap_add(struct profmap *m, const struct profmap_sample *s, u64 count,
  * Entries already in @dst absorb the counts of their duplicates. New
  * entries of a slab map are relinked without allocating, so such a merge
  * never fails and never loses a sample. New entries of a staging map are
- * copied into slab memory under the pool's cap; a copy that fails adds
- * the entry's count to @dst->lost_cap or @dst->lost_alloc. Lost counters
+ * copied into slab memory under the pool's cap and @dst's share; a copy
+ * that fails adds the entry's count to @dst->lost_cap, @dst->lost_share
+ * or @dst->lost_alloc. Lost counters
  * of @src are added to @dst. The insertion order of @dst is kept,
  * followed by @src's new entries.
  *
@@ -387,6 +430,7 @@ void profmap_merge(struct profmap *dst, struct profmap *src, gfp_t gfp);
  * @lost_alloc:	the map's lost_alloc at the detach
  * @lost_cap:	the map's lost_cap at the detach
  * @lost_reserve: the map's lost_reserve at the detach
+ * @lost_share:	the map's lost_share at the detach
  *
  * The entries still count against their pool's cap until
  * profmap_free_list() returns them.
@@ -397,6 +441,7 @@ struct profmap_list {
 	u64 lost_alloc;
 	u64 lost_cap;
 	u64 lost_reserve;
+	u64 lost_share;
 };
 
 /**

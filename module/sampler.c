@@ -184,7 +184,8 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 		.pcs = cap->pcs,
 		.key = {
 			.tgid = task->tgid,
-			.tid = task->pid,
+			/* Every CPU's idle task has pid 0: key it by CPU. */
+			.tid = task->pid ?: c->cpu,
 			.nk = nk,
 			.nu = cap->n - nk,
 			.flags = cap->flags,

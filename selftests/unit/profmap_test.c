@@ -741,6 +741,58 @@ static void test_reserve_merge_cap_failure(void)
 	fx_fini(&f);
 }
 
+/* The fair share: past 75 entries, an owner (tgid) holding 25 gets no
+ * new entry (lost_share), others still do up to the cap; a merge applies
+ * it to staged copies, a hand-back never; clear and detach reset it.
+ */
+static void test_share(void)
+{
+	struct fixture f;
+	struct profmap st;
+	struct profmap_list list;
+	struct tsample t;
+	unsigned int i;
+
+	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	CHECK_EQ(profmap_init_share(&f.agg, 75, 25), 0);
+	for (i = 0; i < 80; i++) {		/* tgid 1 floods */
+		mk_sample(&t, &f.pool, i, 2, 2, 1);
+		CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC),
+			 i < 75 ? 0 : -EDQUOT);
+	}
+	CHECK_EQ(f.agg.lost_share, 5);
+	mk_sample(&t, &f.pool, 3, 2, 2, 1);	/* a hit is never refused */
+	CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC), 0);
+	CHECK_EQ(profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
+	CHECK_EQ(profmap_init_reserve(&st, 64, 1024), 0);
+	for (i = 0; i < 30; i++) {		/* tgid 2 is below its share */
+		mk_sample(&t, &f.pool, 1000 + i, 2, 2, 2);
+		CHECK_EQ(profmap_add(&st, &t.s, 1, GFP_ATOMIC), 0);
+	}
+	mk_sample(&t, &f.pool, 2000, 2, 2, 1);	/* tgid 1 again, staged */
+	CHECK_EQ(profmap_add(&st, &t.s, 7, GFP_ATOMIC), 0);
+	profmap_merge(&f.agg, &st, GFP_KERNEL);
+	CHECK_EQ(f.agg.nr_entries, 100);	/* 75 + 25 of tgid 2 */
+	/* tgid 2 at its share too (25 of 30), and tgid 1's 7. */
+	CHECK_EQ(f.agg.lost_share, 5 + 5 + 7);
+	CHECK_EQ(f.agg.lost_cap, 0);
+	/* A drain handed back is relinked, never refused. */
+	profmap_detach(&f.agg, &list);
+	mk_sample(&t, &f.pool, 3000, 2, 2, 1);
+	CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC), -ENOSPC);
+	profmap_merge_list(&f.agg, &list);
+	CHECK_EQ(f.agg.nr_entries, 100);
+	CHECK_EQ(f.agg.lost_share, 17);
+	profmap_clear(&f.agg);
+	for (i = 0; i < 80; i++) {		/* counts restart with the map */
+		mk_sample(&t, &f.pool, i, 2, 2, 1);
+		CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC),
+			 i < 75 ? 0 : -EDQUOT);
+	}
+	profmap_destroy(&st);
+	fx_fini(&f);
+}
+
 /* The memory target: entry + array <= 1.5x raw stack bytes + 64. */
 static void test_memory_bound(void)
 {
@@ -776,6 +828,7 @@ static const struct test tests[] = {
 	{ "staging map: reserve, no slab, merge copies once", test_reserve_no_slab },
 	{ "staging map: exhausted reserve is counted and refilled", test_reserve_exhaustion },
 	{ "staging map: cap and failures at merge are counted", test_reserve_merge_cap_failure },
+	{ "fair share: a flooding tgid cannot take the rest", test_share },
 };
 
 int main(void)

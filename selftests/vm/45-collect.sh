@@ -12,13 +12,17 @@
 #  - the default max_entries (32768) and ~25k unique stacks on one CPU:
 #    nothing lost to the cap (duplicates in the hot maps used to fill it);
 #  - staged samples take no slab entry (the hot maps' reserves): before
-#    the first collection, entries stay 0 while staged grows.
+#    the first collection, entries stay 0 while staged grows;
+#  - idle=1: each CPU's idle samples are their own records (swapper/N),
+#    so one idle stack seen on two CPUs is two records;
+#  - the fair share: a process flooding new stacks into a small
+#    max_entries cannot keep a later process's stacks out.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 kpm_require_cmd taskset
 ktap_header
-ktap_plan 14
+ktap_plan 19
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
@@ -79,6 +83,39 @@ keys=$(grep -c '^S ' $S)
 ktap_diag "one CPU, default max_entries: $keys unique keys, stored $(kpm_stat stored) lost_cap $(kpm_stat lost_cap) staged_max $(kpm_stat staged_max)"
 ktap_result "one CPU, default max_entries, $keys < 32768 unique keys: nothing lost to the cap" \
 	sh -c "[ $keys -lt 32768 ] && [ $(kpm_stat lost) -eq 0 ]"
-rm -f $S
 kpm_unload_check "unload, log clean"
+
+# Idle samples per CPU: the same idle stack on both CPUs, two records.
+# Cut to 3 frames, the idle stacks of both CPUs are the same (whole, they
+# differ at the bottom: rest_init on CPU 0, start_secondary elsewhere).
+if [ $cpu1 -eq 1 ]; then
+	kpm_load freq=999 idle=1 max_depth=3 || ktap_bail "insmod idle=1 failed"
+	sleep 1
+	cat /proc/kprofmap/samples >$S
+	ktap_result "idle=1: an idle stack seen on two CPUs is one record per CPU (swapper/0, swapper/1)" \
+		awk '$1 == "S" && $3 == 0 { if (!($7 in c)) c[$7] = $5; else if (c[$7] != $5) two++ }
+		     END { print "# idle stacks under two comms:", two + 0; exit !(two > 0) }' $S
+	kpm_unload_check "unload (idle=1), log clean"
+else
+	ktap_skip "idle=1: one record per CPU" "one CPU"
+	ktap_skip "unload (idle=1), log clean" "one CPU"
+fi
+
+# Fair share: kpm_keys floods max_entries=4096 with new stacks; kpm_chain,
+# started once the aggregate is full, is still sampled.
+kpm_load freq=9999 max_entries=4096 autostart=0 || ktap_bail "insmod failed"
+echo start >/proc/kprofmap/control
+taskset 1 $W/kpm_keys 1000000 6 4 >/dev/null & flood=$!
+sleep 2
+taskset $((1 << cpu1)) $W/kpm_chain 1 >/dev/null & pid=$!
+wait $pid $flood
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/samples >$S
+ktap_diag "fair share: entries $(kpm_stat entries) lost_share $(kpm_stat lost_share) lost_cap $(kpm_stat lost_cap) records of kpm_chain: $(grep -c "^S [0-9]* $pid " $S)"
+ktap_result "fair share: the flood was limited (lost_share > 0)" \
+	sh -c "[ $(kpm_stat lost_share) -gt 0 ]"
+ktap_result "fair share: a process started after the flood is sampled (>= 200 samples)" \
+	$CHECK -f $S -p $pid -n 200 -m 0
+kpm_unload_check "unload (fair share), log clean"
+rm -f $S
 ktap_finished

@@ -35,6 +35,7 @@ typedef unsigned int gfp_t;
 #define ENOMEM		12
 #define ENOSPC		28
 #define ENOBUFS		105
+#define EDQUOT		122
 #define EINVAL		22
 
 #define likely(x)	__builtin_expect(!!(x), 1)
