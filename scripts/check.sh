@@ -12,8 +12,10 @@
 #   user    make -C user check           (host, TAP)   if the target exists
 #   vm      scripts/vm-run-selftest.sh   (the runner proves itself)
 #           then for each kernel of KVERS: scripts/build-module.sh KERNEL
-#           (W=1, no warnings), and every selftests/vm/NN-name.sh, all in
-#           one VM boot of that kernel, through selftests/lib/run-vm-tests.sh
+#           (W=1, no warnings), and every selftests/vm/NN-name.sh through
+#           selftests/lib/run-vm-tests.sh, in two boots of that kernel:
+#           2 vCPUs for most, and 1 vCPU under -icount (deterministic
+#           guest time) for the tests with a "# kpm-vm: icount" line
 #   e2e     scripts/e2e.sh               (TAP)         if it exists
 #
 # Every tier prints TAP; this script counts the "ok"/"not ok" lines of each
@@ -31,12 +33,15 @@
 # as setup.sh takes them; default "6.1 6.1-debug 6.12"; KVER=K alone means
 # KVERS=K; the first run with 6.1-debug builds that kernel, see
 # scripts/build-debug-kernel.sh), KPM_VM_TIMEOUT (seconds for each VM test
-# boot, default 1800).
+# boot, default 1800), KPM_ICOUNT_SHIFT (the icount boot's -icount shift,
+# default 0: one guest ns per instruction).
 
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
 LOGS="$KPM_TOP/build/check"
+# -icount shift of the icount boot: 1 guest ns per instruction, as make bench.
+ICOUNT_SHIFT=${KPM_ICOUNT_SHIFT:-0}
 PASSED=0
 FAILED=0
 SKIPPED=0
@@ -138,7 +143,41 @@ tier_unit() {
 	return 0
 }
 
-# tier_vm KERNEL: the VM tests on one kernel (short name or release).
+# vm_boot_of TEST: the kind of VM boot selftests/vm/TEST needs: "smp" (the
+# default, 2 vCPUs) or what its "# kpm-vm: KIND" line names ("icount": 1
+# vCPU, deterministic guest time). Fails on a kind this script does not boot.
+vm_boot_of() {
+	local kind
+	kind=$(sed -n 's/^# kpm-vm: *//p' "$KPM_TOP/selftests/vm/$1" | head -n 1)
+	case "${kind:-smp}" in
+	smp|icount) echo "${kind:-smp}" ;;
+	*) return 1 ;;
+	esac
+}
+
+# vm_boot KERNEL KVER BOOT TEST...: one VM boot of KVER (smp: 2 vCPUs;
+# icount: 1 vCPU, -icount shift=$ICOUNT_SHIFT) running the TESTs through
+# run-vm-tests.sh; tallies each test as vm/KERNEL/TEST.
+vm_boot() {
+	local k=$1 kver=$2 boot=$3 t name rc=0 out="$LOGS/vm-$1-$3" opts=()
+	shift 3
+	[[ $boot == icount ]] && opts=(--cpus 1 --icount "$ICOUNT_SHIFT")
+	say "---- vm ($boot boot): $*"
+	"$KPM_TOP/scripts/vm-run.sh" --kver "$kver" "${opts[@]}" --out "$out" \
+		--timeout "${KPM_VM_TIMEOUT:-1800}" -- sh /kpm/selftests/lib/run-vm-tests.sh "$@" || rc=$?
+	for t in "$@"; do
+		name=${t%.sh}
+		if [[ -f $out/vm/$name.rc ]]; then
+			tally "vm/$k/$t" "$(cat "$out/vm/$name.rc")" "$out/vm/$name.log"
+		else
+			point FAIL "vm/$k: $t did not run to the end"
+		fi
+	done
+	[[ $rc -eq 0 ]] || point FAIL "vm/$k: the $boot VM run failed (vm-run.sh status $rc, see above)"
+}
+
+# tier_vm KERNEL: the VM tests on one kernel (short name or release), in
+# one boot per kind of boot they need (vm_boot_of).
 tier_vm() {
 	local k=$1 kver ko
 	say "==== vm ($k)"
@@ -149,26 +188,22 @@ tier_vm() {
 	ko=$KPM_TOP/build/$kver/module/kprofmap.ko
 	[[ -f $ko ]] || { point FAIL "vm/$k: ${ko#$KPM_TOP/} is built"; return; }
 
-	local tests=() t name rc=0 out="$LOGS/vm-$k"
+	local smp=() icount=() t boot
 	for t in "$KPM_TOP"/selftests/vm/[0-9][0-9]-*.sh; do
-		[[ -f $t ]] && tests+=("$(basename "$t")")
+		[[ -f $t ]] || continue
+		t=$(basename "$t")
+		if ! boot=$(vm_boot_of "$t"); then
+			point FAIL "vm/$k/$t: unknown '# kpm-vm:' boot kind (smp or icount)"
+			continue
+		fi
+		[[ $boot == icount ]] && icount+=("$t") || smp+=("$t")
 	done
-	if [[ ${#tests[@]} -eq 0 ]]; then
+	if [[ $((${#smp[@]} + ${#icount[@]})) -eq 0 ]]; then
 		point FAIL "vm: no selftests/vm/NN-name.sh tests found"
 		return
 	fi
-	say "---- vm: ${tests[*]}"
-	"$KPM_TOP/scripts/vm-run.sh" --kver "$kver" --out "$out" --timeout "${KPM_VM_TIMEOUT:-1800}" -- \
-		sh /kpm/selftests/lib/run-vm-tests.sh || rc=$?
-	for t in "${tests[@]}"; do
-		name=${t%.sh}
-		if [[ -f $out/vm/$name.rc ]]; then
-			tally "vm/$k/$t" "$(cat "$out/vm/$name.rc")" "$out/vm/$name.log"
-		else
-			point FAIL "vm/$k: $t did not run to the end"
-		fi
-	done
-	[[ $rc -eq 0 ]] || point FAIL "vm/$k: the test VM run failed (vm-run.sh status $rc, see above)"
+	[[ ${#smp[@]} -eq 0 ]] || vm_boot "$k" "$kver" smp "${smp[@]}"
+	[[ ${#icount[@]} -eq 0 ]] || vm_boot "$k" "$kver" icount "${icount[@]}"
 }
 
 # The VM runner's self-test (on the default kernel), then the VM tests on

@@ -10,7 +10,8 @@
 #   --cpus N            virtual CPUs (default 2)
 #   --mem MB            guest memory (default 1024)
 #   --icount SHIFT      deterministic guest time: -icount shift=SHIFT,sleep=off
-#                       (single-threaded TCG; guest ns = insns << SHIFT)
+#                       (single-threaded TCG; guest ns = insns << SHIFT);
+#                       needs --cpus 1 (with 2 vCPUs the guest hangs here)
 #   --timeout SECONDS   kill QEMU after this long (default 600)
 #   --out DIR           host directory that receives what the guest wrote
 #                       to /out (created; existing files are overwritten)
@@ -28,7 +29,8 @@
 #   --keep              keep the work directory (console log, initramfs)
 #
 # COMMAND (all words joined by spaces) runs under /bin/sh in /kpm, with
-# PATH=/kpm:/bin:/sbin:/usr/bin:/usr/sbin and KPM_VM=1. /kpm holds:
+# PATH=/kpm:/bin:/sbin:/usr/bin:/usr/sbin, KPM_VM=1 and KPM_ICOUNT=SHIFT
+# (empty without --icount). /kpm holds:
 #   /kpm/kprofmap.ko       the newer of module/kprofmap.ko and
 #                          build/VERSION/module/kprofmap.ko built for the
 #                          booted kernel (its vermagic), if any
@@ -69,7 +71,7 @@ ALLOWED_TAINT=$((4096 | 8192))
 TAINT_LETTERS=PFSRMBUDAWCIOELKXTN
 
 usage() {
-	sed -n '4,45s/^# \{0,1\}//p' "$0"
+	sed -n '4,47s/^# \{0,1\}//p' "$0"
 	exit "${1:-0}"
 }
 
@@ -108,6 +110,10 @@ parse_args() {
 	CMD="$*"
 	[[ -n $CMD ]] || { log "no COMMAND given"; usage 2 >&2; }
 	[[ -n $KVER ]] || KVER=6.1
+	if [[ -n $ICOUNT && $CPUS -ne 1 ]]; then
+		log "--icount needs --cpus 1 (the guest hangs with $CPUS vCPUs under -icount)"
+		exit 2
+	fi
 }
 
 # ---------------------------------------------------------------- initramfs
@@ -193,7 +199,7 @@ stage_kpm() {
 # The guest's /init: mount, run the command, report, send /out, power off.
 # Every marker starts with KPM- so the host finds it in the console log.
 write_init() {
-	printf '%s\n' "$CMD" >"$STAGE/kpm/.kpm-cmd"
+	printf 'export KPM_ICOUNT=%s\n%s\n' "$ICOUNT" "$CMD" >"$STAGE/kpm/.kpm-cmd"
 	cat >"$STAGE/init" <<'EOF'
 #!/bin/sh
 # /init of the kprofmap test VM, written by scripts/vm-run.sh

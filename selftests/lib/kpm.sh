@@ -40,6 +40,11 @@
 #                             scripts/build-debug-kernel.sh builds with them
 #   kpm_require_module        bail out (a failure, not a skip) if $KPM_KO is
 #                             missing: the VM always ships the module
+#   kpm_require_icount        bail out unless guest time is deterministic
+#                             (vm-run.sh --cpus 1 --icount SHIFT sets
+#                             KPM_ICOUNT); a test that needs it carries
+#                             the line "# kpm-vm: icount", and
+#                             scripts/check.sh runs it in such a boot
 #
 # Module and kernel log:
 #   KPM_KO                    module path (default /kpm/kprofmap.ko)
@@ -52,7 +57,7 @@
 #                             KPM_BAD_LOG_RE
 #   kpm_loaded                true if kprofmap is loaded
 #   kpm_load [PARAM=VALUE...] mark the log, insmod $KPM_KO; insmod's status
-#   kpm_unload                stop, rmmod kprofmap (retried for 2 s); status
+#   kpm_unload                rmmod kprofmap; rmmod's status
 #   kpm_unload_check DESC     test point: rmmod succeeds and the kernel log
 #                             since the last mark (kpm_load sets one) is clean
 #   kpm_stat KEY              value of KEY in /proc/kprofmap/stats
@@ -171,6 +176,11 @@ kpm_require_module() {
 	[ -f "$KPM_KO" ] || ktap_bail "$KPM_KO missing (module not built?)"
 }
 
+kpm_require_icount() {
+	[ -n "${KPM_ICOUNT:-}" ] ||
+		ktap_bail "needs deterministic guest time: boot with vm-run.sh --cpus 1 --icount SHIFT"
+}
+
 kpm_dmesg_mark() {
 	# <6>: KERN_INFO, so the mark stays off the console.
 	echo "<6>kpm-selftest: mark ${1:-$0}" >/dev/kmsg
@@ -207,16 +217,7 @@ kpm_load() {
 	insmod "$KPM_KO" "$@"
 }
 
-# A sampled task holds a module reference until its queued user-stack
-# work has run (module/uwind.c): the shell running rmmod may be one, and
-# its work runs when its wait() for rmmod returns. So: stop sampling (no
-# new works), then try again for up to 2 s.
 kpm_unload() {
-	[ -w /proc/kprofmap/control ] && echo stop >/proc/kprofmap/control
-	for _kpm_i in 1 2 3 4 5 6 7 8 9 10; do
-		rmmod kprofmap 2>/dev/null && return 0
-		sleep 0.2
-	done
 	rmmod kprofmap
 }
 
