@@ -57,7 +57,7 @@
 #                             KPM_BAD_LOG_RE
 #   kpm_loaded                true if kprofmap is loaded
 #   kpm_load [PARAM=VALUE...] mark the log, insmod $KPM_KO; insmod's status
-#   kpm_unload                rmmod kprofmap; rmmod's status
+#   kpm_unload                stop, rmmod kprofmap (retried for 2 s); status
 #   kpm_unload_check DESC     test point: rmmod succeeds and the kernel log
 #                             since the last mark (kpm_load sets one) is clean
 #   kpm_stat KEY              value of KEY in /proc/kprofmap/stats
@@ -217,7 +217,16 @@ kpm_load() {
 	insmod "$KPM_KO" "$@"
 }
 
+# A sampled task holds a module reference until its queued user-stack
+# work has run (module/uwind.c): the shell running rmmod may be one, and
+# its work runs when its wait() for rmmod returns. So: stop sampling (no
+# new works), then try again for up to 2 s.
 kpm_unload() {
+	[ -w /proc/kprofmap/control ] && echo stop >/proc/kprofmap/control
+	for _kpm_i in 1 2 3 4 5 6 7 8 9 10; do
+		rmmod kprofmap 2>/dev/null && return 0
+		sleep 0.2
+	done
 	rmmod kprofmap
 }
 
