@@ -1,33 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * profmap_test.c - unit tests of the profmap core (module/profmap.c,
- * compiled unchanged against shim/) under ASan and UBSan.
+ * compiled unchanged against shim/) under ASan and UBSan, kselftest
+ * harness.
  *
- * Output is TAP; exit status is non-zero when any test fails.
+ * The harness's system headers must not see the shims' linux/types.h: the
+ * Makefile adds shim/ after the system directories, so that profmap.h
+ * finds there only what the system lacks (linux/atomic.h, linux/gfp.h).
  */
-#include "shim.h"
+#include <sanitizer/lsan_interface.h>
+
+#include "kselftest_harness.h"
+
+#include "shim/shim.h"
 #include "../../module/profmap.h"
 
-static int tap_n, tap_failed;
-static const char *cur_test;
-static int cur_failures;
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		printf("#   %s:%d: %s: check failed: %s\n", __FILE__,	\
-		       __LINE__, cur_test, #cond);			\
-		cur_failures++;						\
-	}								\
-} while (0)
-
-#define CHECK_EQ(a, b) do {						\
-	long long _a = (long long)(a), _b = (long long)(b);		\
-	if (_a != _b) {							\
-		printf("#   %s:%d: %s: %s == %lld, expected %s == %lld\n",\
-		       __FILE__, __LINE__, cur_test, #a, _a, #b, _b);	\
-		cur_failures++;						\
-	}								\
-} while (0)
+/*
+ * The harness runs each test in a child that ends with _exit(), where
+ * LeakSanitizer's check at exit never runs: the fixture's teardown runs it
+ * and fails a test that leaked.
+ */
+FIXTURE(core) {};
+FIXTURE_SETUP(core);
+FIXTURE_TEARDOWN(core);
+FIXTURE_SETUP(core) {}
+FIXTURE_TEARDOWN(core)
+{
+	EXPECT_EQ(0, __lsan_do_recoverable_leak_check());
+}
 
 static const u64 test_key[2] = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL };
 
@@ -37,24 +37,25 @@ struct fixture {
 	struct profmap agg;
 };
 
-static void fx_init(struct fixture *f, long max_entries, u32 hot_limit)
+static void fx_init(struct __test_metadata *_metadata, struct fixture *f,
+		    long max_entries, u32 hot_limit)
 {
 	shim_fail_reset();
-	CHECK_EQ(profmap_pool_init(&f->pool, "t", max_entries, test_key), 0);
-	CHECK_EQ(profmap_init(&f->hot, &f->pool, 64, hot_limit), 0);
-	CHECK_EQ(profmap_init(&f->agg, &f->pool, 256, PROFMAP_NO_CHAIN_LIMIT), 0);
+	ASSERT_EQ(0, profmap_pool_init(&f->pool, "t", max_entries, test_key));
+	ASSERT_EQ(0, profmap_init(&f->hot, &f->pool, 64, hot_limit));
+	ASSERT_EQ(0, profmap_init(&f->agg, &f->pool, 256, PROFMAP_NO_CHAIN_LIMIT));
 }
 
-static void fx_fini(struct fixture *f)
+static void fx_fini(struct __test_metadata *_metadata, struct fixture *f)
 {
 	long leaks = shim_leak_reports;
 
 	profmap_destroy(&f->hot);
 	profmap_destroy(&f->agg);
-	CHECK_EQ(atomic_long_read(&f->pool.nr_entries), 0);
+	EXPECT_EQ(0, atomic_long_read(&f->pool.nr_entries));
 	profmap_pool_destroy(&f->pool);
-	CHECK_EQ(shim_leak_reports, leaks);
-	CHECK_EQ(shim_caches_live, 0);
+	EXPECT_EQ(leaks, shim_leak_reports);
+	EXPECT_EQ(0, shim_caches_live);
 	shim_fail_reset();
 }
 
@@ -97,57 +98,63 @@ static struct profmap_entry *only_entry(struct profmap *m)
 
 /* --- tests --- */
 
-static void test_classes(void)
+/* Size classes cover 1..512 frames within 1.5x. */
+TEST_F(core, classes)
 {
 	unsigned int n, cls;
 
 	for (n = 1; n <= PROFMAP_MAX_FRAMES; n++) {
 		cls = profmap_class(n);
-		CHECK(profmap_class_frames(cls) >= n);
-		if (cls)
-			CHECK(profmap_class_frames(cls - 1) < n);
+		EXPECT_GE(profmap_class_frames(cls), n);
+		if (cls) {
+			EXPECT_LT(profmap_class_frames(cls - 1), n);
+		}
 		/* The memory target: stack array <= 1.5x raw from 8 frames. */
-		if (n >= 8)
-			CHECK(profmap_class_frames(cls) * 2 <= 3 * n);
+		if (n >= 8) {
+			EXPECT_LE(profmap_class_frames(cls) * 2, 3 * n);
+		}
 	}
-	CHECK_EQ(sizeof(struct profmap_entry), 64);
+	EXPECT_EQ(64, sizeof(struct profmap_entry));
 }
 
-static void test_hit_no_alloc(void)
+/* The hit path does not allocate. */
+TEST_F(core, hit_no_alloc)
 {
 	struct fixture f;
 	struct tsample t;
 	long allocs;
 	int i;
 
-	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
 	mk_sample(&t, &f.pool, 1, 3, 4, 42);
-	CHECK_EQ(profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC), 0);
+	EXPECT_EQ(0, profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC));
 	allocs = cache_allocs(&f.pool);
-	CHECK_EQ(allocs, 2);
-	for (i = 0; i < 1000; i++)
-		CHECK_EQ(profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(cache_allocs(&f.pool), allocs);
-	CHECK(only_entry(&f.hot));
+	EXPECT_EQ(2, allocs);
+	for (i = 0; i < 1000; i++) {
+		EXPECT_EQ(0, profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC));
+	}
+	EXPECT_EQ(allocs, cache_allocs(&f.pool));
+	EXPECT_NE(NULL, only_entry(&f.hot));
 	if (only_entry(&f.hot)) {
 		struct profmap_entry *e = f.hot.all;
 
-		CHECK_EQ(e->count, 1001);
-		CHECK_EQ(e->key.nk, 3);
-		CHECK_EQ(e->key.nu, 4);
-		CHECK_EQ(e->key.tid, 42);
-		CHECK(!strcmp(e->comm, "worker"));
-		CHECK(!memcmp(e->stk, t.pcs, 7 * sizeof(u64)));
+		EXPECT_EQ(1001, e->count);
+		EXPECT_EQ(3, e->key.nk);
+		EXPECT_EQ(4, e->key.nu);
+		EXPECT_EQ(42, e->key.tid);
+		EXPECT_STREQ("worker", e->comm);
+		EXPECT_EQ(0, memcmp(e->stk, t.pcs, 7 * sizeof(u64)));
 	}
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
-static void test_keys_distinguish(void)
+/* tid, the k/u split and the flags are part of the key. */
+TEST_F(core, keys_distinguish)
 {
 	struct fixture f;
 	struct tsample a, b, c, d, e;
 
-	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
 	mk_sample(&a, &f.pool, 1, 2, 2, 10);
 	mk_sample(&b, &f.pool, 1, 2, 2, 11);		/* other tid */
 	mk_sample(&c, &f.pool, 1, 2, 2, 10);
@@ -166,12 +173,13 @@ static void test_keys_distinguish(void)
 	profmap_add(&f.hot, &d.s, 1, GFP_ATOMIC);
 	profmap_add(&f.hot, &e.s, 1, GFP_ATOMIC);
 	profmap_add(&f.hot, &a.s, 1, GFP_ATOMIC);
-	CHECK_EQ(f.hot.nr_entries, 5);
-	CHECK_EQ(f.hot.all->count, 2);
-	fx_fini(&f);
+	EXPECT_EQ(5, f.hot.nr_entries);
+	EXPECT_EQ(2, f.hot.all->count);
+	fx_fini(_metadata, &f);
 }
 
-static void test_hash_keyed(void)
+/* The hash is keyed and streamable. */
+TEST_F(core, hash_keyed)
 {
 	struct profmap_pool p1 = { .key = { 1, 2 } }, p2 = { .key = { 3, 4 } };
 	struct tsample t;
@@ -183,52 +191,54 @@ static void test_hash_keyed(void)
 		if (t.s.key.hash == profmap_hash_sample(&p2, &t.s))
 			same++;
 	}
-	CHECK(same < 2);
+	EXPECT_LT(same, 2);
 	/* Hashing frame by frame equals hashing the whole sample. */
 	mk_sample(&t, &p1, 7, 5, 9, 3);
 	h = profmap_hash_start(&p1);
 	for (i = 0; i < 14; i++)
 		h = profmap_hash_step(&p1, h, t.pcs[i]);
-	CHECK_EQ(profmap_hash_final(&p1, h, &t.s), t.s.key.hash);
+	EXPECT_EQ(t.s.key.hash, profmap_hash_final(&p1, h, &t.s));
 }
 
 /* Every sample hashes to 0: one chain holds everything. */
-static void test_collisions_move_to_front(void)
+TEST_F(core, collisions_move_to_front)
 {
 	struct fixture f;
 	struct tsample t[40];
 	unsigned int i;
 
-	fx_init(&f, 1000, PROFMAP_NO_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 1000, PROFMAP_NO_CHAIN_LIMIT);
 	for (i = 0; i < 40; i++) {
 		mk_sample(&t[i], &f.pool, i, 2, 3, 5);
 		t[i].s.key.hash = 0;
-		CHECK_EQ(profmap_add(&f.agg, &t[i].s, 1, GFP_ATOMIC), 0);
+		EXPECT_EQ(0, profmap_add(&f.agg, &t[i].s, 1, GFP_ATOMIC));
 	}
-	CHECK_EQ(f.agg.nr_entries, 40);
+	EXPECT_EQ(40, f.agg.nr_entries);
 	/* Newest is at the head; a hit on the oldest moves it there. */
-	CHECK(f.agg.buckets[0]->stk[0] == t[39].pcs[0]);
-	CHECK_EQ(profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC), 0);
-	CHECK(f.agg.buckets[0]->stk[0] == t[0].pcs[0]);
-	CHECK_EQ(f.agg.buckets[0]->count, 2);
-	CHECK_EQ(f.agg.max_chain, 40);
-	for (i = 0; i < 40; i++)
-		CHECK_EQ(profmap_add(&f.agg, &t[i].s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(f.agg.nr_entries, 40);
+	EXPECT_EQ(t[39].pcs[0], f.agg.buckets[0]->stk[0]);
+	EXPECT_EQ(0, profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC));
+	EXPECT_EQ(t[0].pcs[0], f.agg.buckets[0]->stk[0]);
+	EXPECT_EQ(2, f.agg.buckets[0]->count);
+	EXPECT_EQ(40, f.agg.max_chain);
+	for (i = 0; i < 40; i++) {
+		EXPECT_EQ(0, profmap_add(&f.agg, &t[i].s, 1, GFP_ATOMIC));
+	}
+	EXPECT_EQ(40, f.agg.nr_entries);
 	/* Insertion order is unaffected by move-to-front. */
 	{
 		struct profmap_entry *e = f.agg.all;
 
-		for (i = 0; i < 40 && e; i++, e = e->next_all)
-			CHECK(e->stk[0] == t[i].pcs[0]);
+		for (i = 0; i < 40 && e; i++, e = e->next_all) {
+			EXPECT_EQ(t[i].pcs[0], e->stk[0]);
+		}
 	}
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
 /* A hot map walks at most PROFMAP_HOT_CHAIN_LIMIT entries; deeper hits
  * are inserted again and the merge folds the duplicates.
  */
-static void test_chain_limit_and_fold(void)
+TEST_F(core, chain_limit_and_fold)
 {
 	struct fixture f;
 	struct tsample t[40];
@@ -236,36 +246,38 @@ static void test_chain_limit_and_fold(void)
 	unsigned int i;
 	u64 total = 0;
 
-	fx_init(&f, 1000, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 1000, PROFMAP_HOT_CHAIN_LIMIT);
 	for (i = 0; i < 40; i++) {
 		mk_sample(&t[i], &f.pool, i, 1, 1, 5);
 		t[i].s.key.hash = 7;
 		profmap_add(&f.hot, &t[i].s, 1, GFP_ATOMIC);
 	}
-	CHECK_EQ(profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(f.hot.nr_entries, 41);		/* t[0] was too deep */
-	CHECK_EQ(f.hot.max_chain, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC));
+	EXPECT_EQ(41, f.hot.nr_entries);		/* t[0] was too deep */
+	EXPECT_EQ(PROFMAP_HOT_CHAIN_LIMIT, f.hot.max_chain);
 	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
-	CHECK_EQ(f.hot.nr_entries, 0);
-	CHECK(f.hot.all == NULL);
-	CHECK_EQ(f.agg.nr_entries, 40);
-	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 40);
+	EXPECT_EQ(0, f.hot.nr_entries);
+	EXPECT_NULL(f.hot.all);
+	EXPECT_EQ(40, f.agg.nr_entries);
+	EXPECT_EQ(40, atomic_long_read(&f.pool.nr_entries));
 	for (e = f.agg.all; e; e = e->next_all) {
 		total += e->count;
-		if (e->stk[0] == t[0].pcs[0])
-			CHECK_EQ(e->count, 2);
+		if (e->stk[0] == t[0].pcs[0]) {
+			EXPECT_EQ(2, e->count);
+		}
 	}
-	CHECK_EQ(total, 41);
-	fx_fini(&f);
+	EXPECT_EQ(41, total);
+	fx_fini(_metadata, &f);
 }
 
-static void test_every_class(void)
+/* Every size class holds its sizes. */
+TEST_F(core, every_class)
 {
 	struct fixture f;
 	struct tsample t;
 	unsigned int cls, i, n, seed = 0;
 
-	fx_init(&f, 10000, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 10000, PROFMAP_HOT_CHAIN_LIMIT);
 	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++) {
 		unsigned int sizes[2] = { profmap_class_frames(cls),
 					  profmap_class_frames(cls) - 1 };
@@ -278,25 +290,27 @@ static void test_every_class(void)
 			if (!n)
 				continue;
 			mk_sample(&t, &f.pool, ++seed, n / 2, n - n / 2, 1);
-			CHECK_EQ(profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC), 0);
-			CHECK_EQ(f.pool.stk_cache[cls]->allocs, before + 1);
-			CHECK(!memcmp(f.hot.last->stk, t.pcs, n * sizeof(u64)));
-			CHECK_EQ(profmap_entry_bytes(f.hot.last),
-				 64 + profmap_class_frames(cls) * 8);
+			EXPECT_EQ(0, profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC));
+			EXPECT_EQ(before + 1, f.pool.stk_cache[cls]->allocs);
+			EXPECT_EQ(0, memcmp(f.hot.last->stk, t.pcs, n * sizeof(u64)));
+			EXPECT_EQ(64 + profmap_class_frames(cls) * 8,
+				  profmap_entry_bytes(f.hot.last));
 		}
 	}
 	/* A sample with no frames at all (idle, no user stack) has no array. */
 	mk_sample(&t, &f.pool, 0, 0, 0, 0);
-	CHECK_EQ(profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC), 0);
-	CHECK(f.hot.last->stk == NULL);
-	CHECK_EQ(profmap_entry_bytes(f.hot.last), 64);
-	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++)
-		CHECK_EQ(atomic_long_read(&f.pool.nr_stk[cls]),
-			 f.pool.stk_cache[cls]->live);
-	fx_fini(&f);
+	EXPECT_EQ(0, profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC));
+	EXPECT_NULL(f.hot.last->stk);
+	EXPECT_EQ(64, profmap_entry_bytes(f.hot.last));
+	for (cls = 0; cls < PROFMAP_NR_CLASSES; cls++) {
+		EXPECT_EQ(f.pool.stk_cache[cls]->live,
+			  atomic_long_read(&f.pool.nr_stk[cls]));
+	}
+	fx_fini(_metadata, &f);
 }
 
-static void test_alloc_failure_sites(void)
+/* An allocation failure at each site is counted. */
+TEST_F(core, alloc_failure_sites)
 {
 	static const char *const sites[] = { "t_entry", "t_stk8" };
 	unsigned int i;
@@ -305,28 +319,29 @@ static void test_alloc_failure_sites(void)
 		struct fixture f;
 		struct tsample t;
 
-		fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+		fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
 		mk_sample(&t, &f.pool, 3, 3, 3, 9);
 		shim_fail.match = sites[i];
 		shim_fail.nth = 1;
-		CHECK_EQ(profmap_add(&f.hot, &t.s, 5, GFP_ATOMIC), -ENOMEM);
-		CHECK_EQ(shim_fail.failed, 1);
-		CHECK_EQ(atomic_long_read(&f.pool.alloc_failures), 1);
-		CHECK_EQ(f.hot.lost_alloc, 5);
-		CHECK_EQ(f.hot.nr_entries, 0);
-		CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 0);
-		CHECK_EQ(f.pool.entry_cache->live, 0);
+		EXPECT_EQ(-ENOMEM, profmap_add(&f.hot, &t.s, 5, GFP_ATOMIC));
+		EXPECT_EQ(1, shim_fail.failed);
+		EXPECT_EQ(1, atomic_long_read(&f.pool.alloc_failures));
+		EXPECT_EQ(5, f.hot.lost_alloc);
+		EXPECT_EQ(0, f.hot.nr_entries);
+		EXPECT_EQ(0, atomic_long_read(&f.pool.nr_entries));
+		EXPECT_EQ(0, f.pool.entry_cache->live);
 		/* The next attempt succeeds and the loss stays counted. */
-		CHECK_EQ(profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC), 0);
-		CHECK_EQ(f.hot.nr_entries, 1);
+		EXPECT_EQ(0, profmap_add(&f.hot, &t.s, 1, GFP_ATOMIC));
+		EXPECT_EQ(1, f.hot.nr_entries);
 		profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
-		CHECK_EQ(f.agg.lost_alloc, 5);
-		CHECK_EQ(f.hot.lost_alloc, 0);
-		fx_fini(&f);
+		EXPECT_EQ(5, f.agg.lost_alloc);
+		EXPECT_EQ(0, f.hot.lost_alloc);
+		fx_fini(_metadata, &f);
 	}
 }
 
-static void test_pool_init_failure(void)
+/* Pool init unwinds on each cache failure. */
+TEST_F(core, pool_init_failure)
 {
 	struct profmap_pool pool;
 	long n;
@@ -335,39 +350,41 @@ static void test_pool_init_failure(void)
 	for (n = 1; n <= PROFMAP_NR_CLASSES + 1; n++) {
 		shim_fail_reset();
 		shim_fail.create = n;
-		CHECK_EQ(profmap_pool_init(&pool, "f", 10, test_key), -ENOMEM);
-		CHECK_EQ(shim_caches_live, 0);
+		EXPECT_EQ(-ENOMEM, profmap_pool_init(&pool, "f", 10, test_key));
+		EXPECT_EQ(0, shim_caches_live);
 	}
 	shim_fail_reset();
 }
 
-static void test_cap(void)
+/* The max_entries cap counts lost samples. */
+TEST_F(core, cap)
 {
 	struct fixture f;
 	struct tsample t[6];
 	unsigned int i;
 
-	fx_init(&f, 4, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 4, PROFMAP_HOT_CHAIN_LIMIT);
 	for (i = 0; i < 6; i++) {
 		mk_sample(&t[i], &f.pool, i, 2, 2, 1);
-		CHECK_EQ(profmap_add(&f.hot, &t[i].s, 1, GFP_ATOMIC),
-			 i < 4 ? 0 : -ENOSPC);
+		EXPECT_EQ(i < 4 ? 0 : -ENOSPC,
+			  profmap_add(&f.hot, &t[i].s, 1, GFP_ATOMIC));
 	}
-	CHECK_EQ(f.hot.lost_cap, 2);
-	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 4);
+	EXPECT_EQ(2, f.hot.lost_cap);
+	EXPECT_EQ(4, atomic_long_read(&f.pool.nr_entries));
 	/* Hits still count at the cap. */
-	CHECK_EQ(profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC), 0);
+	EXPECT_EQ(0, profmap_add(&f.hot, &t[0].s, 1, GFP_ATOMIC));
 	/* The cap covers all maps of the pool. */
 	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
-	CHECK_EQ(profmap_add(&f.hot, &t[5].s, 1, GFP_ATOMIC), -ENOSPC);
-	CHECK_EQ(f.hot.lost_cap, 1);
+	EXPECT_EQ(-ENOSPC, profmap_add(&f.hot, &t[5].s, 1, GFP_ATOMIC));
+	EXPECT_EQ(1, f.hot.lost_cap);
 	profmap_clear(&f.agg);
-	CHECK_EQ(f.agg.lost_cap, 0);
-	CHECK_EQ(profmap_add(&f.hot, &t[5].s, 1, GFP_ATOMIC), 0);
-	fx_fini(&f);
+	EXPECT_EQ(0, f.agg.lost_cap);
+	EXPECT_EQ(0, profmap_add(&f.hot, &t[5].s, 1, GFP_ATOMIC));
+	fx_fini(_metadata, &f);
 }
 
-static void test_merge(void)
+/* A merge of retired maps. */
+TEST_F(core, merge)
 {
 	struct fixture f;
 	struct profmap hot2;
@@ -375,8 +392,8 @@ static void test_merge(void)
 	struct profmap_entry *e;
 	unsigned int i;
 
-	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
-	CHECK_EQ(profmap_init(&hot2, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_init(&hot2, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT));
 	for (i = 0; i < 8; i++)
 		mk_sample(&t[i], &f.pool, i, 4, 4, 2);
 	for (i = 0; i < 6; i++)		/* hot: 0..5, count i+1 */
@@ -387,24 +404,24 @@ static void test_merge(void)
 	hot2.lost_alloc = 4;
 	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
 	profmap_merge(&f.agg, &hot2, GFP_KERNEL);
-	CHECK_EQ(f.agg.nr_entries, 8);
-	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 8);
-	CHECK_EQ(f.agg.lost_cap, 3);
-	CHECK_EQ(f.agg.lost_alloc, 4);
+	EXPECT_EQ(8, f.agg.nr_entries);
+	EXPECT_EQ(8, atomic_long_read(&f.pool.nr_entries));
+	EXPECT_EQ(3, f.agg.lost_cap);
+	EXPECT_EQ(4, f.agg.lost_alloc);
 	for (i = 0, e = f.agg.all; e; e = e->next_all, i++) {
-		CHECK(e->stk[0] == t[i].pcs[0]);	/* insertion order */
-		CHECK_EQ(e->count, (i < 6 ? i + 1 : 0) + (i >= 3 ? 10 : 0));
+		EXPECT_EQ(t[i].pcs[0], e->stk[0]);	/* insertion order */
+		EXPECT_EQ((i < 6 ? i + 1 : 0) + (i >= 3 ? 10 : 0), e->count);
 	}
-	CHECK_EQ(i, 8);
+	EXPECT_EQ(8, i);
 	/* The sources are empty and reusable. */
 	for (i = 0; i < 64; i++) {
-		CHECK(f.hot.buckets[i] == NULL);
-		CHECK(hot2.buckets[i] == NULL);
+		EXPECT_NULL(f.hot.buckets[i]);
+		EXPECT_NULL(hot2.buckets[i]);
 	}
-	CHECK_EQ(profmap_add(&hot2, &t[0].s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(hot2.nr_entries, 1);
+	EXPECT_EQ(0, profmap_add(&hot2, &t[0].s, 1, GFP_ATOMIC));
+	EXPECT_EQ(1, hot2.nr_entries);
 	profmap_destroy(&hot2);
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
 /*
@@ -467,7 +484,8 @@ static u64 merge_staged(struct profmap *agg, struct profmap *st)
 	return agg->lost_cap + agg->lost_alloc - before;
 }
 
-static void test_random_model(void)
+/* A random workload matches a model, nothing lost uncounted. */
+TEST_F(core, random_model)
 {
 	struct fixture f;
 	struct profmap hot2;
@@ -479,9 +497,9 @@ static void test_random_model(void)
 	unsigned int i, k, bad = 0, mismatched = 0, handed_back = 0;
 
 	srand(12345);
-	fx_init(&f, 200, PROFMAP_HOT_CHAIN_LIMIT);
-	CHECK_EQ(profmap_init(&hot2, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
-	CHECK_EQ(profmap_init_reserve(&hot2, 64, 1024), 0);
+	fx_init(_metadata, &f, 200, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_init(&hot2, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT));
+	EXPECT_EQ(0, profmap_init_reserve(&hot2, 64, 1024));
 	for (k = 0; k < REF_KEYS; k++) {
 		unsigned int nk = k % 20, nu = (k * 7) % 70;
 
@@ -509,7 +527,8 @@ static void test_random_model(void)
 			profmap_detach(&f.agg, &list);
 			profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
 			profmap_merge_list(&f.agg, &list);
-			CHECK(list.first == NULL && list.nr == 0);
+			EXPECT_NULL(list.first);
+			EXPECT_EQ(0, list.nr);
 			handed_back++;
 		}
 		if (i % 20011 == 0) {	/* drain */
@@ -527,12 +546,12 @@ static void test_random_model(void)
 	bad += ref_collect(f.agg.all, ts, got);
 	lost += f.agg.lost_alloc + f.agg.lost_cap + f.agg.lost_reserve;
 	reserve_lost += f.agg.lost_reserve;
-	CHECK_EQ(bad, 0);
-	CHECK(reserve_lost > 0);
-	CHECK(merge_lost > 0);
-	CHECK(shim_fail.failed > 0);
-	CHECK(lost > 0);
-	CHECK(handed_back > 0);
+	EXPECT_EQ(0, bad);
+	EXPECT_GT(reserve_lost, 0);
+	EXPECT_GT(merge_lost, 0);
+	EXPECT_GT(shim_fail.failed, 0);
+	EXPECT_GT(lost, 0);
+	EXPECT_GT(handed_back, 0);
 	/* Key by key: what the maps counted is what the model stored, less
 	 * what merges of the staging map lost (counted in lost).
 	 */
@@ -543,17 +562,17 @@ static void test_random_model(void)
 		else
 			short_by += ref[k] - got[k];
 	}
-	CHECK_EQ(mismatched, 0);
-	CHECK_EQ(short_by, merge_lost);
-	CHECK_EQ(stored + lost, added);
+	EXPECT_EQ(0, mismatched);
+	EXPECT_EQ(merge_lost, short_by);
+	EXPECT_EQ(added, stored + lost);
 	profmap_destroy(&hot2);
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
 /* A drain moves the whole map out without copying; the entries keep
  * their cap slots until freed, and the map is reusable at once.
  */
-static void test_detach(void)
+TEST_F(core, detach)
 {
 	struct fixture f;
 	struct profmap_list list;
@@ -561,7 +580,7 @@ static void test_detach(void)
 	struct profmap_entry *e;
 	unsigned int i;
 
-	fx_init(&f, 5, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 5, PROFMAP_HOT_CHAIN_LIMIT);
 	for (i = 0; i < 5; i++) {
 		mk_sample(&t[i], &f.pool, i, 3, 3, 1);
 		profmap_add(&f.agg, &t[i].s, i + 1, GFP_ATOMIC);
@@ -569,33 +588,34 @@ static void test_detach(void)
 	f.agg.lost_cap = 7;
 	f.agg.lost_alloc = 2;
 	profmap_detach(&f.agg, &list);
-	CHECK_EQ(list.nr, 5);
-	CHECK_EQ(list.lost_cap, 7);
-	CHECK_EQ(list.lost_alloc, 2);
-	CHECK_EQ(f.agg.nr_entries, 0);
-	CHECK_EQ(f.agg.lost_cap, 0);
-	for (i = 0; i < 256; i++)
-		CHECK(f.agg.buckets[i] == NULL);
-	for (i = 0, e = list.first; e; e = e->next_all, i++) {
-		CHECK(e->stk[0] == t[i].pcs[0]);
-		CHECK_EQ(e->count, i + 1);
+	EXPECT_EQ(5, list.nr);
+	EXPECT_EQ(7, list.lost_cap);
+	EXPECT_EQ(2, list.lost_alloc);
+	EXPECT_EQ(0, f.agg.nr_entries);
+	EXPECT_EQ(0, f.agg.lost_cap);
+	for (i = 0; i < 256; i++) {
+		EXPECT_NULL(f.agg.buckets[i]);
 	}
-	CHECK_EQ(i, 5);
+	for (i = 0, e = list.first; e; e = e->next_all, i++) {
+		EXPECT_EQ(t[i].pcs[0], e->stk[0]);
+		EXPECT_EQ(i + 1, e->count);
+	}
+	EXPECT_EQ(5, i);
 	/* Still holding their slots: the cap (5) is full. */
-	CHECK_EQ(profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC), -ENOSPC);
+	EXPECT_EQ(-ENOSPC, profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC));
 	profmap_free_list(&f.pool, &list);
-	CHECK(list.first == NULL);
-	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 0);
-	CHECK_EQ(profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(f.agg.nr_entries, 1);
-	fx_fini(&f);
+	EXPECT_NULL(list.first);
+	EXPECT_EQ(0, atomic_long_read(&f.pool.nr_entries));
+	EXPECT_EQ(0, profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC));
+	EXPECT_EQ(1, f.agg.nr_entries);
+	fx_fini(_metadata, &f);
 }
 
 /* A staging map takes entries and frames from its reserve: nothing from
  * the slab, nothing against the cap, until a merge copies the new
  * entries into the slab map and empties the reserve for reuse.
  */
-static void test_reserve_no_slab(void)
+TEST_F(core, reserve_no_slab)
 {
 	struct fixture f;
 	struct profmap st;
@@ -603,9 +623,9 @@ static void test_reserve_no_slab(void)
 	struct profmap_entry *e;
 	unsigned int i, round;
 
-	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
-	CHECK_EQ(profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
-	CHECK_EQ(profmap_init_reserve(&st, 8, 64), 0);
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT));
+	EXPECT_EQ(0, profmap_init_reserve(&st, 8, 64));
 	for (i = 0; i < 3; i++)
 		mk_sample(&t[i], &f.pool, i, 2, i * 3, 7);
 	t[0].s.key.nk = 0;		/* no frames at all: no frame slots */
@@ -613,93 +633,95 @@ static void test_reserve_no_slab(void)
 	t[0].s.key.hash = profmap_hash_sample(&f.pool, &t[0].s);
 	for (round = 0; round < 3; round++) {
 		for (i = 0; i < 3; i++) {
-			CHECK_EQ(profmap_add(&st, &t[i].s, i + 1, GFP_ATOMIC), 0);
-			CHECK_EQ(profmap_add(&st, &t[i].s, 1, GFP_ATOMIC), 0);
+			EXPECT_EQ(0, profmap_add(&st, &t[i].s, i + 1, GFP_ATOMIC));
+			EXPECT_EQ(0, profmap_add(&st, &t[i].s, 1, GFP_ATOMIC));
 		}
-		CHECK_EQ(cache_allocs(&f.pool), round ? 5 : 0);
-		CHECK_EQ(atomic_long_read(&f.pool.nr_entries), round ? 3 : 0);
-		CHECK_EQ(st.nr_entries, 3);
-		CHECK_EQ(st.res.used_ents, 3);
-		CHECK_EQ(st.res.used_frames, 0 + 5 + 8);
-		CHECK(st.all->stk == NULL);
-		CHECK(st.last->stk >= st.res.frames &&
-		      st.last->stk + 8 <= st.res.frames + 64);
-		CHECK(!profmap_reserve_low(&st));
+		EXPECT_EQ(round ? 5 : 0, cache_allocs(&f.pool));
+		EXPECT_EQ(round ? 3 : 0, atomic_long_read(&f.pool.nr_entries));
+		EXPECT_EQ(3, st.nr_entries);
+		EXPECT_EQ(3, st.res.used_ents);
+		EXPECT_EQ(0 + 5 + 8, st.res.used_frames);
+		EXPECT_NULL(st.all->stk);
+		EXPECT_GE(st.last->stk, st.res.frames);
+		EXPECT_LE(st.last->stk + 8, st.res.frames + 64);
+		EXPECT_FALSE(profmap_reserve_low(&st));
 		profmap_merge(&f.agg, &st, GFP_KERNEL);
-		CHECK_EQ(st.nr_entries, 0);
-		CHECK_EQ(st.res.used_ents, 0);
-		CHECK_EQ(st.res.used_frames, 0);
-		CHECK(st.all == NULL);
-		for (i = 0; i < 64; i++)
-			CHECK(st.buckets[i] == NULL);
+		EXPECT_EQ(0, st.nr_entries);
+		EXPECT_EQ(0, st.res.used_ents);
+		EXPECT_EQ(0, st.res.used_frames);
+		EXPECT_NULL(st.all);
+		for (i = 0; i < 64; i++) {
+			EXPECT_NULL(st.buckets[i]);
+		}
 	}
 	/* Three merges of the same keys: copied once, counts added. */
-	CHECK_EQ(f.agg.nr_entries, 3);
-	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 3);
-	CHECK_EQ(cache_allocs(&f.pool), 5);	/* 3 entries + 2 stacks */
+	EXPECT_EQ(3, f.agg.nr_entries);
+	EXPECT_EQ(3, atomic_long_read(&f.pool.nr_entries));
+	EXPECT_EQ(5, cache_allocs(&f.pool));	/* 3 entries + 2 stacks */
 	for (i = 0, e = f.agg.all; e; e = e->next_all, i++) {
-		CHECK(e < st.res.ents || e >= st.res.ents + 8);
-		CHECK_EQ(e->count, 3 * (i + 2));
-		CHECK_EQ(e->key.nu, t[i].s.key.nu);
-		CHECK(!strcmp(e->comm, "worker"));
-		if (i)
-			CHECK(!memcmp(e->stk, t[i].pcs,
-				      (2 + i * 3) * sizeof(u64)));
+		EXPECT_TRUE(e < st.res.ents || e >= st.res.ents + 8);
+		EXPECT_EQ(3 * (i + 2), e->count);
+		EXPECT_EQ(t[i].s.key.nu, e->key.nu);
+		EXPECT_STREQ("worker", e->comm);
+		if (i) {
+			EXPECT_EQ(0, memcmp(e->stk, t[i].pcs,
+					    (2 + i * 3) * sizeof(u64)));
+		}
 	}
-	CHECK_EQ(i, 3);
+	EXPECT_EQ(3, i);
 	profmap_destroy(&st);
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
 /* An exhausted reserve (entry slots or frame slots) loses the sample,
  * counted in lost_reserve; the merge carries the count and frees the
  * reserve again. profmap_reserve_low() says when half is used.
  */
-static void test_reserve_exhaustion(void)
+TEST_F(core, reserve_exhaustion)
 {
 	struct fixture f;
 	struct profmap st;
 	struct tsample t[6], big;
 	unsigned int i;
 
-	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
-	CHECK_EQ(profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
-	CHECK_EQ(profmap_init_reserve(&st, 4, 40), 0);
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT));
+	EXPECT_EQ(0, profmap_init_reserve(&st, 4, 40));
 	for (i = 0; i < 6; i++)
 		mk_sample(&t[i], &f.pool, i, 1, 1, 3);
 	mk_sample(&big, &f.pool, 99, 20, 19, 3);
 	for (i = 0; i < 6; i++) {
-		CHECK_EQ(profmap_add(&st, &t[i].s, 2, GFP_ATOMIC),
-			 i < 4 ? 0 : -ENOBUFS);
-		CHECK_EQ(profmap_reserve_low(&st), i >= 1);
+		EXPECT_EQ(i < 4 ? 0 : -ENOBUFS,
+			  profmap_add(&st, &t[i].s, 2, GFP_ATOMIC));
+		EXPECT_EQ(i >= 1, profmap_reserve_low(&st));
 	}
-	CHECK_EQ(st.lost_reserve, 4);
-	CHECK_EQ(profmap_add(&st, &t[3].s, 1, GFP_ATOMIC), 0);	/* a hit */
-	CHECK_EQ(cache_allocs(&f.pool), 0);
+	EXPECT_EQ(4, st.lost_reserve);
+	EXPECT_EQ(0, profmap_add(&st, &t[3].s, 1, GFP_ATOMIC));	/* a hit */
+	EXPECT_EQ(0, cache_allocs(&f.pool));
 	profmap_merge(&f.agg, &st, GFP_KERNEL);
-	CHECK_EQ(f.agg.lost_reserve, 4);
-	CHECK_EQ(st.lost_reserve, 0);
+	EXPECT_EQ(4, f.agg.lost_reserve);
+	EXPECT_EQ(0, st.lost_reserve);
 	/* Frame slots: 39 frames fit in 40, the next 2 do not. */
-	CHECK_EQ(profmap_add(&st, &big.s, 1, GFP_ATOMIC), 0);
-	CHECK(profmap_reserve_low(&st));
-	CHECK_EQ(profmap_add(&st, &t[0].s, 5, GFP_ATOMIC), -ENOBUFS);
-	CHECK_EQ(st.lost_reserve, 5);
-	CHECK_EQ(st.nr_entries, 1);
+	EXPECT_EQ(0, profmap_add(&st, &big.s, 1, GFP_ATOMIC));
+	EXPECT_TRUE(profmap_reserve_low(&st));
+	EXPECT_EQ(-ENOBUFS, profmap_add(&st, &t[0].s, 5, GFP_ATOMIC));
+	EXPECT_EQ(5, st.lost_reserve);
+	EXPECT_EQ(1, st.nr_entries);
 	profmap_clear(&st);	/* clear empties the reserve too */
-	CHECK_EQ(st.res.used_frames, 0);
-	CHECK_EQ(st.lost_reserve, 0);
-	CHECK_EQ(profmap_add(&st, &t[0].s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(profmap_add(&st, &big.s, 1, GFP_ATOMIC), -ENOBUFS);
+	EXPECT_EQ(0, st.res.used_frames);
+	EXPECT_EQ(0, st.lost_reserve);
+	EXPECT_EQ(0, profmap_add(&st, &t[0].s, 1, GFP_ATOMIC));
+	EXPECT_EQ(-ENOBUFS, profmap_add(&st, &big.s, 1, GFP_ATOMIC));
 	profmap_destroy(&st);
-	CHECK(st.res.ents == NULL);
-	fx_fini(&f);
+	EXPECT_NULL(st.res.ents);
+	fx_fini(_metadata, &f);
 }
 
 /* The cap applies to the copies a merge makes, and a failed copy is
  * counted, never dropped: the same key staged on two "CPUs" takes one
  * slot.
  */
-static void test_reserve_merge_cap_failure(void)
+TEST_F(core, reserve_merge_cap_failure)
 {
 	struct fixture f;
 	struct profmap st[2];
@@ -708,16 +730,17 @@ static void test_reserve_merge_cap_failure(void)
 	u64 total = 0;
 	struct profmap_entry *e;
 
-	fx_init(&f, 4, PROFMAP_HOT_CHAIN_LIMIT);
+	fx_init(_metadata, &f, 4, PROFMAP_HOT_CHAIN_LIMIT);
 	for (j = 0; j < 2; j++) {
-		CHECK_EQ(profmap_init(&st[j], &f.pool, 64,
-				      PROFMAP_HOT_CHAIN_LIMIT), 0);
-		CHECK_EQ(profmap_init_reserve(&st[j], 16, 256), 0);
+		EXPECT_EQ(0, profmap_init(&st[j], &f.pool, 64,
+					  PROFMAP_HOT_CHAIN_LIMIT));
+		EXPECT_EQ(0, profmap_init_reserve(&st[j], 16, 256));
 	}
 	for (i = 0; i < 6; i++) {
 		mk_sample(&t[i], &f.pool, i, 3, 3, 1);
-		for (j = 0; j < 2; j++)	/* every key on both */
-			CHECK_EQ(profmap_add(&st[j], &t[i].s, 1, GFP_ATOMIC), 0);
+		for (j = 0; j < 2; j++)	/* every key on both */ {
+			EXPECT_EQ(0, profmap_add(&st[j], &t[i].s, 1, GFP_ATOMIC));
+		}
 	}
 	/* Cap 4: the 12 staged entries are 6 keys, and the 2nd copy fails:
 	 * st[0] gives t0, t2, t3, t4 (t1 failed, t5 over the cap); st[1]
@@ -727,25 +750,25 @@ static void test_reserve_merge_cap_failure(void)
 	shim_fail.nth = 2;
 	profmap_merge(&f.agg, &st[0], GFP_KERNEL);
 	profmap_merge(&f.agg, &st[1], GFP_KERNEL);
-	CHECK_EQ(shim_fail.failed, 1);
-	CHECK_EQ(f.agg.nr_entries, 4);
-	CHECK_EQ(atomic_long_read(&f.pool.nr_entries), 4);
-	CHECK_EQ(f.pool.entry_cache->live, 4);
-	CHECK_EQ(f.agg.lost_alloc, 1);
-	CHECK_EQ(f.agg.lost_cap, 3);
+	EXPECT_EQ(1, shim_fail.failed);
+	EXPECT_EQ(4, f.agg.nr_entries);
+	EXPECT_EQ(4, atomic_long_read(&f.pool.nr_entries));
+	EXPECT_EQ(4, f.pool.entry_cache->live);
+	EXPECT_EQ(1, f.agg.lost_alloc);
+	EXPECT_EQ(3, f.agg.lost_cap);
 	for (e = f.agg.all; e; e = e->next_all)
 		total += e->count;
-	CHECK_EQ(total + f.agg.lost_alloc + f.agg.lost_cap, 12);
+	EXPECT_EQ(12, total + f.agg.lost_alloc + f.agg.lost_cap);
 	for (j = 0; j < 2; j++)
 		profmap_destroy(&st[j]);
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
 /* The fair share: past 75 entries, an owner (tgid) holding 25 gets no
  * new entry (lost_share), others still do up to the cap; a merge applies
  * it to staged copies, a hand-back never; clear and detach reset it.
  */
-static void test_share(void)
+TEST_F(core, share)
 {
 	struct fixture f;
 	struct profmap st;
@@ -753,100 +776,56 @@ static void test_share(void)
 	struct tsample t;
 	unsigned int i;
 
-	fx_init(&f, 100, PROFMAP_HOT_CHAIN_LIMIT);
-	CHECK_EQ(profmap_init_share(&f.agg, 75, 25), 0);
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_init_share(&f.agg, 75, 25));
 	for (i = 0; i < 80; i++) {		/* tgid 1 floods */
 		mk_sample(&t, &f.pool, i, 2, 2, 1);
-		CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC),
-			 i < 75 ? 0 : -EDQUOT);
+		EXPECT_EQ(i < 75 ? 0 : -EDQUOT,
+			  profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
 	}
-	CHECK_EQ(f.agg.lost_share, 5);
+	EXPECT_EQ(5, f.agg.lost_share);
 	mk_sample(&t, &f.pool, 3, 2, 2, 1);	/* a hit is never refused */
-	CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC), 0);
-	CHECK_EQ(profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT), 0);
-	CHECK_EQ(profmap_init_reserve(&st, 64, 1024), 0);
+	EXPECT_EQ(0, profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
+	EXPECT_EQ(0, profmap_init(&st, &f.pool, 64, PROFMAP_HOT_CHAIN_LIMIT));
+	EXPECT_EQ(0, profmap_init_reserve(&st, 64, 1024));
 	for (i = 0; i < 30; i++) {		/* tgid 2 is below its share */
 		mk_sample(&t, &f.pool, 1000 + i, 2, 2, 2);
-		CHECK_EQ(profmap_add(&st, &t.s, 1, GFP_ATOMIC), 0);
+		EXPECT_EQ(0, profmap_add(&st, &t.s, 1, GFP_ATOMIC));
 	}
 	mk_sample(&t, &f.pool, 2000, 2, 2, 1);	/* tgid 1 again, staged */
-	CHECK_EQ(profmap_add(&st, &t.s, 7, GFP_ATOMIC), 0);
+	EXPECT_EQ(0, profmap_add(&st, &t.s, 7, GFP_ATOMIC));
 	profmap_merge(&f.agg, &st, GFP_KERNEL);
-	CHECK_EQ(f.agg.nr_entries, 100);	/* 75 + 25 of tgid 2 */
+	EXPECT_EQ(100, f.agg.nr_entries);	/* 75 + 25 of tgid 2 */
 	/* tgid 2 at its share too (25 of 30), and tgid 1's 7. */
-	CHECK_EQ(f.agg.lost_share, 5 + 5 + 7);
-	CHECK_EQ(f.agg.lost_cap, 0);
+	EXPECT_EQ(5 + 5 + 7, f.agg.lost_share);
+	EXPECT_EQ(0, f.agg.lost_cap);
 	/* A drain handed back is relinked, never refused. */
 	profmap_detach(&f.agg, &list);
 	mk_sample(&t, &f.pool, 3000, 2, 2, 1);
-	CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC), -ENOSPC);
+	EXPECT_EQ(-ENOSPC, profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
 	profmap_merge_list(&f.agg, &list);
-	CHECK_EQ(f.agg.nr_entries, 100);
-	CHECK_EQ(f.agg.lost_share, 17);
+	EXPECT_EQ(100, f.agg.nr_entries);
+	EXPECT_EQ(17, f.agg.lost_share);
 	profmap_clear(&f.agg);
 	for (i = 0; i < 80; i++) {		/* counts restart with the map */
 		mk_sample(&t, &f.pool, i, 2, 2, 1);
-		CHECK_EQ(profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC),
-			 i < 75 ? 0 : -EDQUOT);
+		EXPECT_EQ(i < 75 ? 0 : -EDQUOT,
+			  profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
 	}
 	profmap_destroy(&st);
-	fx_fini(&f);
+	fx_fini(_metadata, &f);
 }
 
 /* The memory target: entry + array <= 1.5x raw stack bytes + 64. */
-static void test_memory_bound(void)
+TEST_F(core, memory_bound)
 {
 	unsigned int n;
 
 	for (n = 8; n <= PROFMAP_MAX_FRAMES; n++) {
 		size_t held = 64 + profmap_class_frames(profmap_class(n)) * 8;
 
-		CHECK(held * 2 <= 3 * (n * 8) + 128);
+		EXPECT_LE(held * 2, 3 * (n * 8) + 128);
 	}
 }
 
-struct test {
-	const char *name;
-	void (*fn)(void);
-};
-
-static const struct test tests[] = {
-	{ "size classes cover 1..512 frames within 1.5x", test_classes },
-	{ "hit path does not allocate", test_hit_no_alloc },
-	{ "tid, k/u split and flags are part of the key", test_keys_distinguish },
-	{ "hash is keyed and streamable", test_hash_keyed },
-	{ "full collisions, move to front, insertion order", test_collisions_move_to_front },
-	{ "hot chain limit; merge folds duplicates", test_chain_limit_and_fold },
-	{ "every size class", test_every_class },
-	{ "allocation failure at each site", test_alloc_failure_sites },
-	{ "pool init unwinds on each cache failure", test_pool_init_failure },
-	{ "max_entries cap counts lost samples", test_cap },
-	{ "merge of retired maps", test_merge },
-	{ "random workload matches a model, nothing lost uncounted", test_random_model },
-	{ "detach moves a map out, free_list returns the slots", test_detach },
-	{ "memory per unique stack bound", test_memory_bound },
-	{ "staging map: reserve, no slab, merge copies once", test_reserve_no_slab },
-	{ "staging map: exhausted reserve is counted and refilled", test_reserve_exhaustion },
-	{ "staging map: cap and failures at merge are counted", test_reserve_merge_cap_failure },
-	{ "fair share: a flooding tgid cannot take the rest", test_share },
-};
-
-int main(void)
-{
-	unsigned int i, n = sizeof(tests) / sizeof(tests[0]);
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("TAP version 13\n1..%u\n", n);
-	for (i = 0; i < n; i++) {
-		cur_test = tests[i].name;
-		cur_failures = 0;
-		tests[i].fn();
-		tap_n++;
-		if (cur_failures)
-			tap_failed++;
-		printf("%sok %u - %s\n", cur_failures ? "not " : "", i + 1,
-		       tests[i].name);
-	}
-	printf("# profmap: %d passed, %d failed\n", tap_n - tap_failed, tap_failed);
-	return tap_failed ? 1 : 0;
-}
+TEST_HARNESS_MAIN
