@@ -105,8 +105,8 @@ fi
 # started once the aggregate is full, is still sampled.
 kpm_load freq=9999 max_entries=4096 autostart=0 || ktap_bail "insmod failed"
 echo start >/proc/kprofmap/control
-taskset 1 $W/kpm_keys 1000000 6 4 >/dev/null & flood=$!
-sleep 2
+taskset 1 $W/kpm_keys 1000000 10 4 >/dev/null & flood=$!
+sleep 5
 taskset $((1 << cpu1)) $W/kpm_chain 1 >/dev/null & pid=$!
 wait $pid $flood
 echo stop >/proc/kprofmap/control
