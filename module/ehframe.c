@@ -283,6 +283,7 @@ struct ehf_row {
 	u64 cfa_reg;
 	s64 cfa_off;
 	bool cfa_expr;
+	u8 cfa_plt;		/* the PLT expression: its DW_OP_lit K, or 0 */
 	struct ehf_reg bp;
 	struct ehf_reg ra;
 };
@@ -451,6 +452,38 @@ static void ehf_advance(struct ehf_run *r, struct ehf_cur *c, u64 delta)
 	r->loc += step;
 }
 
+/*
+ * The one DWARF expression every x86-64 PLT carries (GNU ld and lld):
+ * CFA = rsp + 8 + ((rip & 15) >= K ? 8 : 0), K = 11 for .plt entries,
+ * 10 with IBT: after an entry's push the CFA is 8 bytes further. Returns
+ * K when the block at @c is exactly that expression, else 0; @c is left
+ * where it was.
+ */
+static u8 ehf_plt_expr(const struct ehf_cur *c)
+{
+	static const u8 plt[] = {
+		11, 0x77, 0x08, 0x80, 0x00, 0x3f, 0x1a, 0x00, 0x2a, 0x33,
+		0x24, 0x22,
+	};
+	size_t i;
+	u8 k = 0;
+
+	if (c->bad || c->end - c->pos < sizeof(plt))
+		return 0;
+	for (i = 0; i < sizeof(plt); i++) {
+		u8 b = c->base[c->pos + i];
+
+		if (i == 7) {		/* DW_OP_lit10 or DW_OP_lit11 */
+			if (b != 0x3a && b != 0x3b)
+				return 0;
+			k = b - 0x30;
+		} else if (b != plt[i]) {
+			return 0;
+		}
+	}
+	return k;
+}
+
 /* Run one call-frame instruction. */
 static int ehf_step(struct ehf_run *r, struct ehf_cur *c)
 {
@@ -551,15 +584,18 @@ static int ehf_step(struct ehf_run *r, struct ehf_cur *c)
 		r->row.cfa_reg = ehf_uleb(c);
 		r->row.cfa_off = (s64)ehf_uleb(c);
 		r->row.cfa_expr = false;
+		r->row.cfa_plt = 0;
 		break;
 	case CFA_DEF_CFA_SF:
 		r->row.cfa_reg = ehf_uleb(c);
 		r->row.cfa_off = ehf_scale(c, ehf_sleb(c), cie->data_align);
 		r->row.cfa_expr = false;
+		r->row.cfa_plt = 0;
 		break;
 	case CFA_DEF_CFA_REGISTER:
 		r->row.cfa_reg = ehf_uleb(c);
 		r->row.cfa_expr = false;
+		r->row.cfa_plt = 0;
 		break;
 	case CFA_DEF_CFA_OFFSET:
 		r->row.cfa_off = (s64)ehf_uleb(c);
@@ -568,8 +604,13 @@ static int ehf_step(struct ehf_run *r, struct ehf_cur *c)
 		r->row.cfa_off = ehf_scale(c, ehf_sleb(c), cie->data_align);
 		break;
 	case CFA_DEF_CFA_EXPRESSION:
+		r->row.cfa_plt = ehf_plt_expr(c);
 		ehf_skip_block(c);
-		r->row.cfa_expr = true;
+		r->row.cfa_expr = !r->row.cfa_plt;
+		if (r->row.cfa_plt) {
+			r->row.cfa_reg = EHF_REG_SP;
+			r->row.cfa_off = 8;
+		}
 		break;
 	case CFA_GNU_ARGS_SIZE:
 		ehf_uleb(c);
@@ -629,6 +670,14 @@ static int ehf_reduce(const struct ehf_run *r, struct ehf_rule *rule)
 
 	rule->cfa_base = row->cfa_reg == EHF_REG_SP ? EHF_CFA_SP : EHF_CFA_BP;
 	rule->cfa_off = (s32)row->cfa_off;
+	rule->plt = row->cfa_plt != 0;
+	if (rule->plt) {
+		/* Exact for this PC only: the offset depends on pc & 15. */
+		if ((r->pc & 15) >= row->cfa_plt)
+			rule->cfa_off += 8;
+		rule->row_start = r->pc;
+		rule->row_end = r->pc + 1;
+	}
 	rule->ra_off = (s32)row->ra.off;
 	rule->outermost = row->ra.how == HOW_UNDEF;
 	rule->bp_rule = row->bp.how == HOW_OFFSET ? EHF_BP_OFFSET : EHF_BP_SAME;

@@ -93,6 +93,8 @@ enum ehf_cause {
  * @signal:	the CIE marks a signal frame ('S' augmentation)
  * @outermost:	the return address is undefined: no caller (_start,
  *		thread entry); the walk ends here, complete
+ * @plt:	from the PLT's CFA expression (see ehf_plt_expr()): exact
+ *		for this one PC, so @row_start..@row_end is just it
  * @cfa_off:	added to the CFA base register
  * @ra_off:	return address at CFA + @ra_off (-8 for every x86-64 CIE
  *		the toolchains emit); 0 when @outermost
@@ -109,6 +111,7 @@ struct ehf_rule {
 	u8 cause;
 	u8 signal;
 	u8 outermost;
+	u8 plt;
 	s32 cfa_off;
 	s32 ra_off;
 	s32 bp_off;

@@ -9,17 +9,18 @@
  * task's own context on its way back to user mode, before any user
  * instruction: the user registers and stack are still those of the
  * sample. uwind_run() then walks the user stack with the call-frame rules
- * of each frame's file (.eh_frame_hdr/.eh_frame, module/ehframe.c), read
- * from the task's own mapping with faults disabled, falling back to the
- * frame pointer where no rule applies, and counts the completed sample
- * in the current CPU's hot map.
+ * of each frame's file (.eh_frame_hdr/.eh_frame, module/ehframe.c),
+ * falling back to the frame pointer where no rule applies, and counts the
+ * completed sample in the current CPU's hot map.
  *
- * Rules are cached per CPU by (file, PC range). A rule is cached only
- * when every byte it came from was read from an unmodified file mapping
- * (not writable, no private anonymous pages: vma->anon_vma == NULL), so a
- * process that rewrites its own copy of a library's unwind data changes
- * only its own stacks. Everything read from user memory is bounded and
- * checked: frames, rule-program steps, entry sizes.
+ * Unwind data is read from the file itself, through the page cache
+ * (never from the process's copy, which it may have rewritten, and never
+ * waiting: a page that is not cached and up to date is a counted
+ * fallback), so rules are the file's own and are cached per CPU by (file,
+ * link-time PC range), shared by every process that maps the file. The
+ * stack itself is read from the task's memory with faults disabled.
+ * Everything is bounded and checked: frames, rule-program steps, entry
+ * sizes, program headers.
  *
  * Unload: each queued work holds a module reference. The callback's last
  * act is a tail call to module_put(), so no instruction of this module
@@ -31,6 +32,8 @@
 
 #include <linux/elf.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -90,12 +93,27 @@ struct uwind_centry {
 	int status;
 };
 
-/* A cached file: where its .eh_frame_hdr is, relative to its load base. */
+#define UWIND_MAX_LOADS	8	/* PT_LOAD segments remembered per file */
+
+/**
+ * struct uwind_fentry - a cached file: its segments and unwind header
+ * @inode:	the file (with @ino, against a reused inode address)
+ * @ino:	its inode number
+ * @nload:	PT_LOAD segments in @load
+ * @load:	link-time address, file offset and file size of each
+ * @hdr_vaddr:	link-time address of PT_GNU_EH_FRAME (.eh_frame_hdr)
+ * @hdr_len:	its size, 0 when the file has none
+ */
 struct uwind_fentry {
 	const struct inode *inode;
 	unsigned long ino;
-	u64 load_vaddr;		/* p_vaddr of the PT_LOAD at file offset 0 */
-	u64 hdr_vaddr;		/* p_vaddr of PT_GNU_EH_FRAME, 0 if none */
+	unsigned int nload;
+	struct {
+		u64 vaddr;
+		u64 offset;
+		u64 filesz;
+	} load[UWIND_MAX_LOADS];
+	u64 hdr_vaddr;
 	u64 hdr_len;
 };
 
@@ -121,7 +139,6 @@ static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
 static struct uwind_cpu **uwind_cpus;		/* nr_cpu_ids of them */
 static size_t uwind_slot_size;
 static bool uwind_ready;	/* set once init has succeeded */
-static DEFINE_PER_CPU(struct uwind_fentry, uwind_fonce);
 
 bool kpm_unwind = true;
 module_param_named(unwind, kpm_unwind, bool, 0444);
@@ -179,89 +196,135 @@ out_free:
 	return false;
 }
 
-/* --- task context: reading the task's memory --- */
-
-static bool uwind_read(void *ctx, u64 addr, void *dst, size_t len)
-{
-	return !copy_from_user_nofault(dst, (const void __user *)addr, len);
-}
+/* --- task context: reading the stack, and files through the page cache --- */
 
 static bool uwind_read_u64(u64 addr, u64 *v)
 {
-	return uwind_read(NULL, addr, v, sizeof(*v));
+	return !copy_from_user_nofault(v, (const void __user *)addr, sizeof(*v));
 }
 
-/* A file mapping whose pages are the file's: cacheable data. */
-static bool uwind_pristine(const struct vm_area_struct *vma)
-{
-	return vma->vm_file && !vma->anon_vma && !(vma->vm_flags & VM_WRITE);
-}
-
-/*
- * The file facts of @vma's object: the PT_LOAD at offset 0 and the
- * PT_GNU_EH_FRAME segment, from the ELF header at the address where
- * file offset 0 would be mapped (the usual layout: every segment mapped
- * with the same bias). @cacheable is cleared when the header page came
- * from a modified mapping.
+/* Copy @len bytes at file offset @pos of @mapping: cached, up-to-date
+ * pages only, never waiting for I/O.
  */
-static bool uwind_file_facts(struct mm_struct *mm, struct vm_area_struct *vma,
-			     struct uwind_fentry *f, bool *cacheable)
+static bool uwind_read_file(struct address_space *mapping, u64 pos,
+			    void *dst, size_t len)
 {
-	u64 base = vma->vm_start - ((u64)vma->vm_pgoff << PAGE_SHIFT);
-	struct vm_area_struct *hv;
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	bool have_load = false;
+	while (len) {
+		size_t in = offset_in_page(pos);
+		size_t n = min_t(size_t, len, PAGE_SIZE - in);
+		struct page *page = find_get_page(mapping, pos >> PAGE_SHIFT);
+		void *va;
+
+		if (!page)
+			return false;
+		if (!PageUptodate(page)) {
+			put_page(page);
+			return false;
+		}
+		va = kmap_local_page(page);
+		memcpy(dst, va + in, n);
+		kunmap_local(va);
+		put_page(page);
+		dst += n;
+		pos += n;
+		len -= n;
+	}
+	return true;
+}
+
+/**
+ * struct uwind_reader - an ehf_read_t over a file's link-time addresses
+ * @mapping:	the file's page cache
+ * @f:		its segments: link-time address -> file offset
+ */
+struct uwind_reader {
+	struct address_space *mapping;
+	const struct uwind_fentry *f;
+};
+
+static bool uwind_read_link(void *ctx, u64 addr, void *dst, size_t len)
+{
+	const struct uwind_reader *r = ctx;
+	const struct uwind_fentry *f = r->f;
 	unsigned int i;
 
-	hv = find_vma(mm, base);
-	if (!hv || hv->vm_start > base || hv->vm_file != vma->vm_file)
-		return false;
-	if (!uwind_pristine(hv))
-		*cacheable = false;
-	if (!uwind_read(NULL, base, &eh, sizeof(eh)) ||
+	for (i = 0; i < f->nload; i++) {
+		u64 off = addr - f->load[i].vaddr;
+
+		if (addr >= f->load[i].vaddr && off < f->load[i].filesz &&
+		    len <= f->load[i].filesz - off)
+			return uwind_read_file(r->mapping,
+					       f->load[i].offset + off, dst, len);
+	}
+	return false;
+}
+
+/* The file's PT_LOAD and PT_GNU_EH_FRAME headers, from its first page. */
+static bool uwind_file_facts(struct address_space *mapping,
+			     struct uwind_fentry *f)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	unsigned int i;
+
+	if (!uwind_read_file(mapping, 0, &eh, sizeof(eh)) ||
 	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
 	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh.e_phentsize != sizeof(ph) || eh.e_phnum > 64)
 		return false;
+	f->nload = 0;
 	f->hdr_vaddr = 0;
 	f->hdr_len = 0;
 	for (i = 0; i < eh.e_phnum; i++) {
-		if (!uwind_read(NULL, base + eh.e_phoff + i * sizeof(ph), &ph,
-				sizeof(ph)))
+		if (!uwind_read_file(mapping, eh.e_phoff + i * sizeof(ph), &ph,
+				     sizeof(ph)))
 			return false;
-		if (ph.p_type == PT_LOAD && ph.p_offset == 0) {
-			f->load_vaddr = ph.p_vaddr;
-			have_load = true;
+		if (ph.p_type == PT_LOAD && f->nload < UWIND_MAX_LOADS) {
+			f->load[f->nload].vaddr = ph.p_vaddr;
+			f->load[f->nload].offset = ph.p_offset;
+			f->load[f->nload].filesz = ph.p_filesz;
+			f->nload++;
 		} else if (ph.p_type == PT_GNU_EH_FRAME) {
 			f->hdr_vaddr = ph.p_vaddr;
 			f->hdr_len = ph.p_memsz;
 		}
 	}
-	return have_load;
+	return f->nload;
 }
 
 static struct uwind_fentry *uwind_file(struct uwind_cpu *u,
-				       struct mm_struct *mm,
-				       struct vm_area_struct *vma)
+				       const struct inode *inode,
+				       struct address_space *mapping)
 {
-	const struct inode *inode = file_inode(vma->vm_file);
 	struct uwind_fentry *f;
-	bool cacheable = true;
 
 	f = &u->files[hash_ptr((void *)inode, 6) % UWIND_CACHE_FILES];
 	if (f->inode == inode && f->ino == inode->i_ino)
 		return f;
-	if (!uwind_file_facts(mm, vma, this_cpu_ptr(&uwind_fonce), &cacheable))
+	f->inode = NULL;
+	if (!uwind_file_facts(mapping, f))
 		return NULL;
-	if (!cacheable) {
-		uwind_stat(&u->stats.uncached);
-		return this_cpu_ptr(&uwind_fonce);
-	}
-	*f = *this_cpu_ptr(&uwind_fonce);
 	f->inode = inode;
 	f->ino = inode->i_ino;
 	return f;
+}
+
+/* Link-time address of runtime @pc in @vma, or false (outside every
+ * PT_LOAD's file bytes).
+ */
+static bool uwind_link_pc(const struct uwind_fentry *f,
+			  const struct vm_area_struct *vma, u64 pc, u64 *lpc)
+{
+	u64 off = pc - vma->vm_start + ((u64)vma->vm_pgoff << PAGE_SHIFT);
+	unsigned int i;
+
+	for (i = 0; i < f->nload; i++)
+		if (off >= f->load[i].offset &&
+		    off - f->load[i].offset < f->load[i].filesz) {
+			*lpc = f->load[i].vaddr + (off - f->load[i].offset);
+			return true;
+		}
+	return false;
 }
 
 /* Not an ehf_status: the PC is in no file-backed executable mapping, or
@@ -270,32 +333,23 @@ static struct uwind_fentry *uwind_file(struct uwind_cpu *u,
 #define UWIND_NOFILE	(-1)
 #define UWIND_NOELF	(-2)
 
-/* Does @addr lie in a pristine mapping of @mm? */
-static bool uwind_addr_pristine(struct mm_struct *mm, u64 addr)
-{
-	struct vm_area_struct *vma = find_vma(mm, addr);
-
-	return vma && vma->vm_start <= addr && uwind_pristine(vma);
-}
-
-/* The rule for runtime address @pc in @vma: cached, or from the file. */
-static int uwind_rule(struct uwind_cpu *u, struct mm_struct *mm,
-		      struct vm_area_struct *vma, u64 pc,
-		      struct ehf_rule *rule)
+/* The rule for runtime address @pc in @vma: cached, or from the file.
+ * Its ranges are link-time addresses (the cache's and the file's).
+ */
+static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
+		      u64 pc, struct ehf_rule *rule)
 {
 	const struct inode *inode = file_inode(vma->vm_file);
-	u64 base = vma->vm_start - ((u64)vma->vm_pgoff << PAGE_SHIFT);
-	struct uwind_fentry *f = uwind_file(u, mm, vma);
+	struct uwind_reader rd = { .mapping = vma->vm_file->f_mapping };
 	struct uwind_centry *c;
-	u64 bias, lpc, fde;
+	u64 lpc, fde;
 	int ret;
 
-	if (!f)
+	rd.f = uwind_file(u, inode, rd.mapping);
+	if (!rd.f || !uwind_link_pc(rd.f, vma, pc, &lpc))
 		return UWIND_NOELF;
-	if (!f->hdr_len)
+	if (!rd.f->hdr_len)
 		return EHF_NO_FDE;
-	bias = base - f->load_vaddr;
-	lpc = pc - bias;
 	c = &u->rules[hash_64((u64)(uintptr_t)inode ^ (lpc >> 6), 10)];
 	if (c->inode == inode && c->ino == inode->i_ino && c->start <= lpc &&
 	    lpc < c->end) {
@@ -304,23 +358,17 @@ static int uwind_rule(struct uwind_cpu *u, struct mm_struct *mm,
 		return c->status;
 	}
 	uwind_stat(&u->stats.cache_miss);
-	ret = ehf_find_fde_mem(uwind_read, NULL, bias + f->hdr_vaddr,
-			       f->hdr_len, pc, &fde);
+	ret = ehf_find_fde_mem(uwind_read_link, &rd, rd.f->hdr_vaddr,
+			       rd.f->hdr_len, lpc, &fde);
 	if (!ret)
-		ret = ehf_rule_mem(uwind_read, NULL, fde, pc, u->scratch,
+		ret = ehf_rule_mem(uwind_read_link, &rd, fde, lpc, u->scratch,
 				   sizeof(u->scratch), rule);
 	if (ret != EHF_OK && ret != EHF_UNSUPPORTED)
 		return ret;
-	/* Shared only if the header and the FDE came from file pages. */
-	if (!uwind_addr_pristine(mm, bias + f->hdr_vaddr) ||
-	    !uwind_addr_pristine(mm, fde)) {
-		uwind_stat(&u->stats.uncached);
-		return ret;
-	}
 	c->inode = inode;
 	c->ino = inode->i_ino;
-	c->start = rule->row_start - bias;
-	c->end = rule->row_end - bias;
+	c->start = rule->row_start;
+	c->end = rule->row_end;
 	c->rule = *rule;
 	c->status = ret;
 	return ret;
@@ -449,7 +497,7 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 				vma = find_vma(mm, look);
 			if (vma && vma->vm_start <= look && vma->vm_file &&
 			    (vma->vm_flags & VM_EXEC))
-				ret = uwind_rule(u, mm, vma, look, &rule);
+				ret = uwind_rule(u, vma, look, &rule);
 		}
 		if (ret == EHF_OK) {
 			if (!uwind_step_rule(st, &rule, &f))

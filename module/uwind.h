@@ -24,7 +24,7 @@
  *   fp_noelf        its file's ELF header could not be read
  *   fp_nofde        no FDE covers the PC (or no .eh_frame_hdr)
  *   fp_unsupported  the rule needs a DWARF expression or a register
- *   fp_noread       unwind data not resident (read without faulting)
+ *   fp_noread       unwind data not in the page cache (never waited for)
  *   fp_budget       a rule program or entry over its bound
  *   fp_malformed    unwind data that does not parse
  *   end_outermost   walks ended at the outermost frame (_start)
@@ -33,14 +33,13 @@
  *   truncated       walks cut at max_depth
  *   cache_hit       rule lookups served by the per-CPU cache
  *   cache_miss      rule lookups that read the file's tables
- *   uncached        rules not cached: from modified mappings
  */
 #define UWIND_STATS(X)							\
 	X(queued) X(no_slot) X(no_mm) X(lock_busy) X(frames_eh)		\
 	X(frames_fp) X(fp_nofile) X(fp_noelf) X(fp_nofde)		\
 	X(fp_unsupported) X(fp_noread) X(fp_budget) X(fp_malformed)	\
 	X(end_outermost) X(end_bad) X(end_fault) X(truncated)		\
-	X(cache_hit) X(cache_miss) X(uncached)
+	X(cache_hit) X(cache_miss)
 
 #define UWIND_STAT_FIELD(name) u64 name;
 

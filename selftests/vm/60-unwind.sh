@@ -8,13 +8,17 @@
 #    so the check tells the two apart;
 #  - uw_readzero: libc's frameless read() wrapper under the kernel read
 #    path, with its caller: read <- zero_read <- zero_loop <- main;
+#  - uw_poison rewrites its own copy of libc's .eh_frame (valid-looking,
+#    wrong rules) while uw_victim runs through the same libc on the same
+#    CPU: both keep whole stacks (rules come from the file's page cache,
+#    not from any process's copy);
 #  - the unwinder's counters move, and rmmod succeeds once the works
 #    queued before "stop" have run.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 8
+ktap_plan 11
 
 U=/kpm/selftests/unwind
 CHECK=/kpm/selftests/vm/kpm_check
@@ -44,6 +48,23 @@ cat /proc/kprofmap/samples >$S
 ktap_result "uw_readzero: read <- zero_read <- zero_loop <- main over ksys_read (>= 80%)" \
 	$CHECK -f $S -p $pid -s $U/uw_readzero.syms \
 		-u "read|__libc_read,zero_read,zero_loop,main" -k ksys_read -m 0.8 -n 1
+
+# Poisoning: both on CPU 0, so they share that CPU's rule cache.
+taskset 1 $U/uw_poison 3 >/tmp/poison.out & ppid=$!
+sleep 0.5
+taskset 1 $U/uw_victim 2 & vpid=$!
+wait $vpid
+wait $ppid
+cat /proc/kprofmap/samples >$S
+ktap_result "uw_poison rewrote the FDEs of its own copy of libc's .eh_frame" \
+	grep -q 'poisoned [1-9]' /tmp/poison.out
+# Samples in its comparator: the walk must cross libc's qsort frames.
+ktap_result "uw_victim beside it: uw_cmp <- (libc) <- uw_sort_loop <- main (>= 95%)" \
+	$CHECK -f $S -p $vpid -s $U/uw_victim.syms -K -l uw_cmp \
+		-u "uw_cmp,...,uw_sort_loop,main" -m 0.95 -n 1
+ktap_result "uw_poison's own too: uw_pcmp <- (its rewritten libc) <- main (>= 95%)" \
+	$CHECK -f $S -p $ppid -s $U/uw_poison.syms -K -l uw_pcmp \
+		-u "uw_pcmp,...,main" -m 0.95 -n 1
 
 ktap_result "unwind_queued and unwind_frames_eh counted" \
 	sh -c '[ "$(sed -n "s/^unwind_queued //p" /proc/kprofmap/stats)" -gt 0 ] &&

@@ -8,17 +8,19 @@
  *
  *   kpm_check -f FILE [-p TGID] [-c COMM] [-s SYMS -u leaf,caller,...]
  *             [-k KSYM] [-m MIN_FRACTION] [-n MIN_SAMPLES] [-N MAX_SAMPLES]
- *             [-L] [-C] [-K]
+ *             [-l LEAF] [-L] [-C] [-K]
  *
  * Considers the S records of TGID (all records without -p). A record
  * matches when its user frames, named, start with the -u chain (leaf
  * first; a link may list aliases, "read|__libc_read") and, for each -k
  * (up to 8), one of its kernel frames is in KSYM. Fails unless
  * the matching samples are at least MIN_FRACTION (default 0.9) of the
- * considered samples and their number is within -n/-N. -L requires a
+ * considered samples and their number is within -n/-N. A link "..."
+ * matches any run of frames (unnamed library frames, for instance). -L requires a
  * lost record with a non-zero count; -C requires every (tgid, tid, comm,
  * stack) to appear once. -K considers only samples taken in user mode
- * (no kernel frames). Prints what it found as TAP comments.
+ * (no kernel frames). -l considers only samples whose user leaf frame is
+ * named LEAF (in SYMS). Prints what it found as TAP comments.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -140,7 +142,7 @@ static size_t parse_pcs(char *s, unsigned long long *pcs, size_t max)
 }
 
 struct opts {
-	const char *file, *syms, *chain, *comm;
+	const char *file, *syms, *chain, *comm, *leaf;
 	const char *ksym[8];
 	int nksym;
 	long tgid;
@@ -166,18 +168,37 @@ static bool name_in(const char *name, const char *alts)
 	}
 }
 
+/* Do frames @pcs[i..n) start with links @tok[t..nt)? A link "..." stands
+ * for any run of frames (none included): "cmp,...,loop,main".
+ */
+static bool links_match(const struct symtab *us, char **tok, size_t t,
+			size_t nt, const unsigned long long *pcs, size_t i,
+			size_t n)
+{
+	for (; t < nt; t++, i++) {
+		if (!strcmp(tok[t], "...")) {
+			for (; i <= n; i++)
+				if (links_match(us, tok, t + 1, nt, pcs, i, n))
+					return true;
+			return false;
+		}
+		if (i >= n || !name_in(sym_name(us, pcs[i]), tok[t]))
+			return false;
+	}
+	return true;
+}
+
 static bool chain_matches(const struct symtab *us, const char *chain,
 			  const unsigned long long *pcs, size_t n)
 {
-	char buf[512], *tok, *save = NULL;
-	size_t i = 0;
+	char buf[512], *tok[32], *t, *save = NULL;
+	size_t nt = 0;
 
 	snprintf(buf, sizeof(buf), "%s", chain);
-	for (tok = strtok_r(buf, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save), i++)
-		if (i >= n || !name_in(sym_name(us, pcs[i]), tok))
-			return false;
-	return true;
+	for (t = strtok_r(buf, ",", &save); t && nt < 32;
+	     t = strtok_r(NULL, ",", &save))
+		tok[nt++] = t;
+	return links_match(us, tok, 0, nt, pcs, 0, n);
 }
 
 static bool has_ksym(const struct symtab *ks, const char *want,
@@ -202,13 +223,14 @@ int main(int argc, char **argv)
 	int c, dups = 0;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:LCK")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:l:LCK")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'p': o.tgid = atol(optarg); break;
 		case 'c': o.comm = optarg; break;
 		case 's': o.syms = optarg; break;
 		case 'u': o.chain = optarg; break;
+		case 'l': o.leaf = optarg; break;
 		case 'k':
 			if (o.nksym == 8)
 				die("%s", "at most 8 -k");
@@ -225,8 +247,8 @@ int main(int argc, char **argv)
 	}
 	if (!o.file)
 		die("%s", "-f FILE is required");
-	if (o.chain && !o.syms)
-		die("%s", "-u needs -s SYMS");
+	if ((o.chain || o.leaf) && !o.syms)
+		die("%s", "-u and -l need -s SYMS");
 	if (o.syms)
 		load_nm(&us, o.syms);
 	if (o.nksym)
@@ -280,6 +302,8 @@ int main(int argc, char **argv)
 		nk = parse_pcs(fld[6] + 2, kp, 2 * KPM_MAX_DEPTH_LIMIT);
 		nu = parse_pcs(fld[7] + 2, up, 2 * KPM_MAX_DEPTH_LIMIT);
 		if (o.user_mode_only && nk)
+			continue;
+		if (o.leaf && (!nu || strcmp(sym_name(&us, up[0]), o.leaf)))
 			continue;
 		considered += count;
 		if (o.comm && strcmp(comm, o.comm))
