@@ -12,13 +12,16 @@
 #    wrong rules) while uw_victim runs through the same libc on the same
 #    CPU: both keep whole stacks (rules come from the file's page cache,
 #    not from any process's copy);
+#  - hostile unwind data (uw_bad_*: random bytes, 2^62 lengths, FDEs
+#    that are their own CIE with endless remember_state) at 10 kHz: the
+#    programs are sampled, the bad data is counted, the log stays clean;
 #  - the unwinder's counters move, and rmmod succeeds once the works
 #    queued before "stop" have run.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 11
+ktap_plan 15
 
 U=/kpm/selftests/unwind
 CHECK=/kpm/selftests/vm/kpm_check
@@ -75,6 +78,27 @@ ktap_result "the rule cache serves repeated frames (unwind_cache_hit > unwind_ca
 ktap_diag "$(grep '^unwind' /proc/kprofmap/stats | tr '\n' ' ')"
 ktap_result "rmmod after stop (pending works have run)" kpm_unload
 kpm_check_dmesg "kernel log clean after the unwinder ran"
+
+# Hostile unwind data at 10 kHz.
+bad_sum() {
+	awk '/^unwind_fp_(malformed|budget|nofde) / { n += $2 } END { print n + 0 }' \
+		/proc/kprofmap/stats
+}
+
+sampled() {
+	[ "$(grep -c "^S [0-9]* $1 " $S)" -gt 0 ]
+}
+
+kpm_load freq=10000 || ktap_bail "insmod freq=10000 failed"
+for mode in random lengths cycles; do
+	b0=$(bad_sum)
+	$U/uw_bad_$mode 1.5 & pid=$!
+	wait $pid
+	cat /proc/kprofmap/samples >$S
+	ktap_result "uw_bad_$mode at 10 kHz: sampled, its unwind data refused ($(($(bad_sum) - b0)) counted)" \
+		sh -c "[ $(bad_sum) -gt $b0 ] && grep -q '^S [0-9]* $pid ' $S"
+done
+kpm_unload_check "unload after hostile unwind data, log clean"
 
 # The same workload walked by frame pointers only: the chain is lost.
 kpm_load freq=999 unwind=0 || ktap_bail "insmod unwind=0 failed"
