@@ -517,26 +517,30 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	struct task_struct *task = current;
 	struct mm_struct *mm = task->mm;
 	struct pt_regs *regs = task_pt_regs(task);
+	bool live, locked = false;
 	struct uwind_cpu *u;
 	unsigned int nu = 0;
 	u8 flags = s->flags;
 	u64 h = s->h;
 
+	live = mm && !(task->flags & (PF_EXITING | PF_KTHREAD)) &&
+	       user_64bit_mode(regs) && regs->ip;
+	/* Before preemption is off: on PREEMPT_RT the rwsem is a sleeping lock. */
+	if (live)
+		locked = mmap_read_trylock(mm);
 	preempt_disable();
 	u = uwind_cpus[smp_processor_id()];
-	if (!mm || (task->flags & (PF_EXITING | PF_KTHREAD)) ||
-	    !user_64bit_mode(regs) || !regs->ip) {
+	if (!live) {
 		uwind_stat(&u->stats.no_mm);
-	} else if (mmap_read_trylock(mm)) {
-		nu = uwind_walk(u, mm, regs, s->pcs + s->nk, kpm_max_depth,
-				&h, &flags);
-		mmap_read_unlock(mm);
 	} else {
-		uwind_stat(&u->stats.lock_busy);
-		nu = uwind_walk(u, NULL, regs, s->pcs + s->nk, kpm_max_depth,
-				&h, &flags);
+		if (!locked)
+			uwind_stat(&u->stats.lock_busy);
+		nu = uwind_walk(u, locked ? mm : NULL, regs, s->pcs + s->nk,
+				kpm_max_depth, &h, &flags);
 	}
 	preempt_enable();
+	if (locked)
+		mmap_read_unlock(mm);
 	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h);
 	llist_add(&s->node, &s->pool->free);
 }
@@ -607,7 +611,7 @@ int uwind_init(void)
 	for_each_possible_cpu(cpu) {
 		struct uwind_pool *pool = &uwind_pools[cpu];
 
-		uwind_cpus[cpu] = vzalloc_node(sizeof(struct uwind_cpu),
+		uwind_cpus[cpu] = vzalloc_node(sizeof(*uwind_cpus[cpu]),
 					       cpu_to_node(cpu));
 		pool->mem = vzalloc_node(kpm_unwind_slots * uwind_slot_size,
 					 cpu_to_node(cpu));
