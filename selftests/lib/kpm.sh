@@ -230,12 +230,18 @@ kpm_unload() {
 	rmmod kprofmap
 }
 
+# rmmod from this shell, not from a $(...) subshell: while this shell
+# waits on a subshell it cannot run a user-stack work queued on it (see
+# kpm_unload), and the module stays referenced.
 kpm_unload_check() {
-	if ! _kpm_out=$(kpm_unload 2>&1); then
-		echo "$_kpm_out" | sed 's/^/# rmmod: /'
+	_kpm_log=/tmp/.kpm-rmmod.$$
+	if ! kpm_unload >"$_kpm_log" 2>&1; then
+		sed 's/^/# rmmod: /' "$_kpm_log"
+		rm -f "$_kpm_log"
 		ktap_fail "$1"
 		return 1
 	fi
+	rm -f "$_kpm_log"
 	kpm_check_dmesg "$1"
 }
 
