@@ -83,14 +83,14 @@ ktap_result "kpm_chain user-mode stacks are chain_leaf <- chain_b <- chain_a <- 
 	$CHECK -f $S -p $pid -c kpm_chain -s $W/kpm_chain.syms -K \
 		-u chain_leaf,chain_b,chain_a,main -m 0.9 -n 1
 
-# Syscall-heavy: the libc read() wrapper has no frame, so its caller
-# zero_read is skipped by any frame-pointer walk (see Limitations).
+# Syscall-heavy: the libc read() wrapper has no frame pointer, but its
+# .eh_frame rule keeps its caller zero_read (the default unwind=1).
 $W/kpm_readzero 1 >/dev/null & pid=$!
 wait $pid
 cat /proc/kprofmap/samples >$S
-ktap_result "kpm_readzero: kernel read path under read <- zero_loop <- main (>= 50%)" \
+ktap_result "kpm_readzero: kernel read path under read <- zero_read <- zero_loop <- main (>= 50%)" \
 	$CHECK -f $S -p $pid -c kpm_readzero -s $W/kpm_readzero.syms \
-		-u "read|__libc_read,zero_loop,main" -k ksys_read -k vfs_read -m 0.5 -n 1
+		-u "read|__libc_read,zero_read,zero_loop,main" -k ksys_read -k vfs_read -m 0.5 -n 1
 ktap_result "every kpm_readzero kernel stack ends in the syscall entry" \
 	$CHECK -f $S -p $pid -k entry_SYSCALL_64_after_hwframe -m 0.5 -n 1
 
