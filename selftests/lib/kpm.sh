@@ -62,6 +62,8 @@
 #                             since the last mark (kpm_load sets one) is clean
 #   kpm_stat KEY              value of KEY in /proc/kprofmap/stats
 #   kpm_sum_samples FILE      sum of the S records' counts in a copy of samples
+#   kpm_stacks_within N FILE  no S record of FILE has more than N kernel or
+#                             more than N user frames; prints the longest
 #   kpm_kmemleak_check DESC   test point: a kmemleak scan, once kmemleak's
 #                             minimum object age (5 s) has passed, reports
 #                             nothing; skipped on kernels without kmemleak
@@ -206,6 +208,12 @@ kpm_stat() {
 
 kpm_sum_samples() {
 	awk '/^S / { n += $2 } END { print n + 0 }' "$1"
+}
+
+kpm_stacks_within() {
+	awk -v max="$1" '/^S / { for (f = 7; f <= 8; f++) { s = $f; sub(/^[ku]=/, "", s)
+			n = s == "" ? 0 : split(s, a, ","); if (n > top) top = n } }
+		END { printf "longest stack: %d frames (at most %d wanted)\n", top, max; exit top > max }' "$2"
 }
 
 kpm_loaded() {
