@@ -19,11 +19,12 @@
 #   e2e     scripts/e2e.sh               (TAP)         if it exists
 #
 # Every tier prints TAP; this script counts the "ok"/"not ok" lines of each
-# program (a "# SKIP" directive counts as skipped) and treats a program that
-# exits non-zero (other than 4, the kselftest skip) without reporting a
-# failure, or runs fewer tests than planned, as one more failure. The VM
-# tier never skips: a VM that cannot boot, a missing module, or no VM
-# tests at all are failures. The last line is exactly
+# program (a "# SKIP" directive counts as skipped) and treats as one more
+# failure a program that exits non-zero (other than 4, the kselftest skip)
+# without reporting a failure, runs fewer tests than planned, or prints
+# invalid TAP: more results than planned, two plans, results numbered out
+# of sequence. The VM tier never skips: a VM that cannot boot, a missing
+# module, or no VM tests at all are failures. The last line is exactly
 #
 #   N passed, N failed, N skipped
 #
@@ -63,9 +64,34 @@ point() {
 	fi
 }
 
+# tap_problems LOG: what makes LOG invalid TAP, one line each: a second
+# plan, more results than planned, a result numbered out of sequence
+# (duplicate, skipped or out of order; unnumbered results count in turn).
+tap_problems() {
+	awk '
+	/^1\.\.[0-9]+/ {
+		if (plan != "")
+			print "a second plan line \"" $0 "\""
+		else
+			plan = substr($1, 4) + 0
+		next
+	}
+	/^(not )?ok([ \t]|$)/ {
+		n++
+		s = $0
+		sub(/^not /, "", s)
+		split(s, f, /[ \t]+/)
+		if (!misnumbered && f[2] ~ /^[0-9]+$/ && f[2] + 0 != n) {
+			print "result " n " is numbered " f[2] " (duplicate or out of order): " $0
+			misnumbered = 1
+		}
+	}
+	END { if (plan != "" && n > plan) print "planned " plan " tests but printed " n " results" }' "$1"
+}
+
 # tally NAME RC LOG: count the TAP results a program printed into LOG.
 tally() {
-	local name=$1 rc=$2 log=$3 pass fail skip plan ran
+	local name=$1 rc=$2 log=$3 pass fail skip plan ran problem
 	pass=$(grep -aE '^ok\b' "$log" | grep -vicE '#[[:space:]]*skip' || true)
 	skip=$(grep -aE '^(not )?ok\b' "$log" | grep -icE '#[[:space:]]*skip' || true)
 	fail=$(grep -aE '^not ok\b' "$log" | grep -vicE '#[[:space:]]*skip' || true)
@@ -77,6 +103,9 @@ tally() {
 	while IFS= read -r line; do
 		FAILURES+=("$name: $line")
 	done < <(grep -aE '^not ok\b' "$log" | grep -viE '#[[:space:]]*skip')
+	while IFS= read -r problem; do
+		point FAIL "$name: invalid TAP: $problem"
+	done < <(tap_problems "$log")
 
 	if [[ $rc -ne 0 && $rc -ne 4 && $fail -eq 0 ]]; then
 		point FAIL "$name exited with status $rc"

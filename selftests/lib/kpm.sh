@@ -26,6 +26,12 @@
 #   ktap_diag MSG...          print "# MSG"
 #   ktap_skip_all REASON      print "1..0 # SKIP REASON", exit 4 (KSFT_SKIP)
 #   ktap_bail MSG             print "Bail out! MSG", exit 1 (KSFT_FAIL)
+#   ktap_relay FILE           fold the TAP of a program this test ran (a
+#                             kselftest harness program) into this test's:
+#                             its results are renumbered after ours and
+#                             counted, its "TAP version" and plan dropped,
+#                             the rest passed through
+#   ktap_plan_of FILE         the N of FILE's first "1..N" plan (0 if none)
 #   ktap_finished             print totals and exit: 1 if any test failed or
 #                             fewer ran than planned, 4 if all were skipped,
 #                             else 0
@@ -131,6 +137,25 @@ ktap_result() {
 		[ -n "$_kpm_out" ] && echo "$_kpm_out" | sed 's/^/# /'
 		ktap_fail "$_kpm_desc"
 	fi
+}
+
+ktap_relay() {
+	while IFS= read -r _kpm_line; do
+		case "$_kpm_line" in
+		"TAP version "* | 1..*) ;;
+		"not ok"*) ktap_fail "$(echo "$_kpm_line" | sed -E 's/^not ok( [0-9]+)? ?//')" ;;
+		"ok"*"# SKIP"*)
+			_kpm_desc=$(echo "$_kpm_line" | sed -E 's/^ok( [0-9]+)? ?//')
+			ktap_skip "${_kpm_desc%% # SKIP*}" "${_kpm_desc#*# SKIP }" ;;
+		"ok"*) ktap_pass "$(echo "$_kpm_line" | sed -E 's/^ok( [0-9]+)? ?//')" ;;
+		*) echo "$_kpm_line" ;;
+		esac
+	done <"$1"
+}
+
+ktap_plan_of() {
+	_kpm_plan=$(sed -n 's/^1\.\.\([0-9]*\).*/\1/p' "$1" | head -n 1)
+	echo "${_kpm_plan:-0}"
 }
 
 ktap_skip_all() {
