@@ -8,23 +8,25 @@
 #   setup   scripts/setup.sh --quiet (installs what is missing)
 #   build   make all (module against the VM kernel's headers, user tools),
 #           make -C selftests all, make -C selftests/warn; no warnings
-#   unit    make -C selftests unit       (host, TAP)   if the target exists
-#   user    make -C user check           (host, TAP)   if the target exists
+#   unit    make -C selftests unit       (host, TAP)
+#   user    make -C user check           (host, TAP)
 #   vm      scripts/vm-run-selftest.sh   (the runner proves itself)
 #           then for each kernel of KVERS: scripts/build-module.sh KERNEL
 #           (W=1, no warnings), and every selftests/vm/NN-name.sh through
 #           selftests/lib/run-vm-tests.sh, in two boots of that kernel:
 #           2 vCPUs for most, and 1 vCPU under -icount (deterministic
 #           guest time) for the tests with a "# kpm-vm: icount" line
-#   e2e     scripts/e2e.sh               (TAP)         if it exists
+#   e2e     scripts/e2e.sh               (TAP)
+#
+# No tier is optional: a missing Makefile target, a missing e2e.sh, a VM
+# that cannot boot, a missing module or no VM tests at all are failures.
 #
 # Every tier prints TAP; this script counts the "ok"/"not ok" lines of each
 # program (a "# SKIP" directive counts as skipped) and treats as one more
 # failure a program that exits non-zero (other than 4, the kselftest skip)
 # without reporting a failure, runs fewer tests than planned, or prints
 # invalid TAP: more results than planned, two plans, results numbered out
-# of sequence. The VM tier never skips: a VM that cannot boot, a missing
-# module, or no VM tests at all are failures. The last line is exactly
+# of sequence. The last line is exactly
 #
 #   N passed, N failed, N skipped
 #
@@ -140,20 +142,32 @@ build() {
 	fi
 }
 
-# has_target DIR TARGET: DIR/Makefile defines TARGET (nothing is run).
+# has_target DIR TARGET: DIR/Makefile has a rule for TARGET, with
+# prerequisites or a recipe (a name only listed in .PHONY is not one).
+# Nothing is run.
 has_target() {
 	local db
 	[[ -f $1/Makefile ]] || return 1
+	# -q exits 1 when anything is out of date: not a failure here.
 	db=$(make -C "$1" -npq .DEFAULT 2>/dev/null || true)
-	grep -q "^$2:" <<<"$db"
+	awk -v t="$2:" '
+		/^# Not a target:/ { nontarget = 1; next }
+		substr($0, 1, length(t)) == t && !nontarget {
+			entry = 1
+			if (substr($0, length(t) + 1) ~ /[^ \t]/)
+				found = 1
+			next
+		}
+		{ nontarget = 0 }
+		entry && /^\t/ { found = 1 }
+		/^$/ { entry = 0 }
+		END { exit !found }' <<<"$db"
 }
 
 tier_build() {
 	say "==== build (KDIR=$KDIR)"
 	build "make all" make-all make -C "$KPM_TOP" KDIR="$KDIR" all
-	if [[ -f $KPM_TOP/selftests/Makefile ]]; then
-		build "make -C selftests all" selftests make -C "$KPM_TOP/selftests" KDIR="$KDIR" all
-	fi
+	build "make -C selftests all" selftests make -C "$KPM_TOP/selftests" KDIR="$KDIR" all
 	build "selftests/warn/kpm_warn.ko" warn make -C "$KPM_TOP/selftests/warn" KDIR="$KDIR"
 	local warnings
 	warnings=$(cat "$LOGS"/make-all.log "$LOGS"/selftests.log "$LOGS"/warn.log 2>/dev/null |
@@ -166,10 +180,19 @@ tier_build() {
 	fi
 }
 
+# host_tier NAME DIR TARGET: run `make -C DIR TARGET` (TAP); a missing
+# Makefile or target is a failure, never a silently skipped tier.
+host_tier() {
+	if has_target "$KPM_TOP/$2" "$3"; then
+		run_tap "$1" make -s -C "$KPM_TOP/$2" "$3"
+	else
+		point FAIL "$1: $2/Makefile has no target '$3' (the $1 tier cannot run)"
+	fi
+}
+
 tier_unit() {
-	has_target "$KPM_TOP/selftests" unit && run_tap unit make -s -C "$KPM_TOP/selftests" unit
-	has_target "$KPM_TOP/user" check && run_tap user make -s -C "$KPM_TOP/user" check
-	return 0
+	host_tier unit selftests unit
+	host_tier user user check
 }
 
 # vm_boot_of TEST: the kind of VM boot selftests/vm/TEST needs: "smp" (the
@@ -247,8 +270,8 @@ tier_kernels() {
 }
 
 tier_e2e() {
-	[[ -x $KPM_TOP/scripts/e2e.sh ]] || return 0
 	say "==== e2e"
+	[[ -x $KPM_TOP/scripts/e2e.sh ]] || { point FAIL "e2e: scripts/e2e.sh is missing or not executable"; return; }
 	run_tap e2e "$KPM_TOP/scripts/e2e.sh"
 }
 
