@@ -7,6 +7,8 @@
 #
 #   scripts/e2e.sh
 #
+# TAP through selftests/lib/kpm.sh, like every shell test.
+#
 # Workloads (selftests/workloads, clang, frame pointers):
 #   kpm_split     CPU time 60/30/10 across split_sixty/thirty/ten, by
 #                 iteration counts: pprof's flat shares must be within 5
@@ -19,35 +21,11 @@
 
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
+. "$KPM_TOP/selftests/lib/kpm.sh"
 
 SECS=${KPM_E2E_SECONDS:-6}
 OUT="$KPM_TOP/build/e2e"
 PB="$OUT/e2e.pb.gz"
-n=0
-failed=0
-
-ok() {
-	n=$((n + 1))
-	echo "ok $n $1"
-}
-
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n $1"
-}
-
-# result DESC CMD...: one test point from a command's status.
-result() {
-	local desc=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		ok "$desc"
-	else
-		not_ok "$desc"
-	fi
-	[[ -n $out ]] && sed 's/^/# /' <<<"$out"
-}
 
 guest_script() {
 	cat <<EOF
@@ -93,6 +71,34 @@ check_split_shares() {
 	}'
 }
 
+pprof_reads() {
+	pprof -top "$PB" >/dev/null
+}
+
+readzero_names_read_path() {
+	grep -qw ksys_read "$OUT/readzero.top" && grep -qw vfs_read "$OUT/readzero.top"
+}
+
+# readzero_trace: a kpm_readzero trace has vfs_read and, below it, zero_loop.
+readzero_trace() {
+	pprof -traces -tagfocus=comm=kpm_readzero "$PB" |
+		awk '/^-----------/ { if (k && z) hit = 1; k = z = 0; next }
+		     $NF == "vfs_read" { k = 1 } $NF == "zero_loop" && k { z = 1 }
+		     END { if (k && z) hit = 1; exit !hit }'
+}
+
+# The trace check must be able to fail: a chain in the wrong order.
+rejects_wrong_chain() {
+	! traces_have kpm_chain chain_b chain_leaf
+}
+
+labels_present() {
+	local raw
+	raw=$(pprof -raw "$PB")
+	grep -q 'comm:\[kpm_split\]' <<<"$raw" && grep -Eq 'pid:\[[0-9]+\]' <<<"$raw" &&
+		grep -Eq 'tid:\[[0-9]+\]' <<<"$raw"
+}
+
 # traces_have COMM NAME...: some trace of COMM in `pprof -traces` has
 # exactly these frames first, leaf first (label lines are skipped).
 traces_have() {
@@ -115,49 +121,35 @@ traces_have() {
 }
 
 main() {
-	echo "TAP version 13"
-	"$KPM_TOP/scripts/setup.sh" --quiet || { echo "Bail out! setup failed"; exit 1; }
+	ktap_header
+	ktap_plan 8
+	"$KPM_TOP/scripts/setup.sh" --quiet || ktap_bail "setup failed"
 	KVER=${KVER:-$(kpm_default_kver)}
 	make -s -C "$KPM_TOP" KDIR="/usr/src/linux-headers-$KVER" all >/dev/null &&
 		make -s -C "$KPM_TOP/selftests/workloads" >/dev/null ||
-		{ echo "Bail out! build failed"; exit 1; }
+		ktap_bail "build failed"
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
 
 	if "$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" --out "$OUT" --timeout 600 -- \
 		"$(guest_script)" >"$OUT/vm.log" 2>&1 && [[ -s $PB ]]; then
-		ok "VM run profiled the workloads and returned a pprof file"
+		ktap_pass "VM run profiled the workloads and returned a pprof file"
 	else
-		sed 's/^/# /' "$OUT/vm.log" | tail -n 40
-		not_ok "VM run profiled the workloads and returned a pprof file"
-		echo "1..$n"
-		exit 1
+		tail -n 40 "$OUT/vm.log" | sed 's/^/# /'
+		ktap_fail "VM run profiled the workloads and returned a pprof file"
+		ktap_bail "no pprof file to check"
 	fi
-	result "go tool pprof reads the profile" bash -c "go tool pprof -top '$PB' >/dev/null"
+	ktap_result "go tool pprof reads the profile" pprof_reads
 	pprof -top -nodecount=200 -sample_index=samples -tagfocus=comm=kpm_split "$PB" >"$OUT/split.top"
-	result "kpm_split: flat shares within 5 points of 60/30/10" check_split_shares
+	ktap_result "kpm_split: flat shares within 5 points of 60/30/10" check_split_shares
 	pprof -top -cum -nodecount=300 -sample_index=samples -tagfocus=comm=kpm_readzero "$PB" >"$OUT/readzero.top"
-	result "kpm_readzero: kernel read path named (ksys_read, vfs_read)" \
-		bash -c "grep -qw ksys_read '$OUT/readzero.top' && grep -qw vfs_read '$OUT/readzero.top'"
-	result "kpm_readzero: a trace runs kernel frames into read <- zero_loop <- main" \
-		bash -c "go tool pprof -traces -tagfocus=comm=kpm_readzero '$PB' 2>/dev/null |
-			awk '/^-----------/ { if (k && z) hit = 1; k = z = 0; next }
-			     \$NF == \"vfs_read\" { k = 1 } \$NF == \"zero_loop\" && k { z = 1 }
-			     END { if (k && z) hit = 1; exit !hit }'"
-	result "kpm_chain: trace chain_leaf <- chain_b <- chain_a <- main" \
+	ktap_result "kpm_readzero: kernel read path named (ksys_read, vfs_read)" readzero_names_read_path
+	ktap_result "kpm_readzero: a trace runs kernel frames into read <- zero_loop <- main" readzero_trace
+	ktap_result "kpm_chain: trace chain_leaf <- chain_b <- chain_a <- main" \
 		traces_have kpm_chain chain_leaf chain_b chain_a main
-	# The check itself must be able to fail: a chain in the wrong order.
-	if traces_have kpm_chain chain_b chain_leaf; then
-		not_ok "trace check rejects a wrong chain (chain_b <- chain_leaf)"
-	else
-		ok "trace check rejects a wrong chain (chain_b <- chain_leaf)"
-	fi
-	result "labels pid, tid and comm on the samples" \
-		bash -c "go tool pprof -raw '$PB' 2>/dev/null | grep -q 'comm:\\[kpm_split\\]' &&
-			 go tool pprof -raw '$PB' 2>/dev/null | grep -Eq 'pid:\\[[0-9]+\\]' &&
-			 go tool pprof -raw '$PB' 2>/dev/null | grep -Eq 'tid:\\[[0-9]+\\]'"
-	echo "1..$n"
-	[[ $failed -eq 0 ]]
+	ktap_result "trace check rejects a wrong chain (chain_b <- chain_leaf)" rejects_wrong_chain
+	ktap_result "labels pid, tid and comm on the samples" labels_present
+	ktap_finished
 }
 
 main "$@"

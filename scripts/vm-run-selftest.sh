@@ -37,8 +37,19 @@ expect() {
 	if "$@"; then ktap_pass "$desc"; else ktap_fail "$desc (vm-run status $RC)"; fi
 }
 
+# logged NAME REGEX: run NAME's output has a line matching REGEX.
 logged() {
 	grep -qE "$2" "$TMP/$1.log"
+}
+
+# ran RC NAME REGEX: the last run exited with RC, and its output (run NAME)
+# has a line matching REGEX.
+ran() {
+	[[ $RC -eq $1 ]] && logged "$2" "$3"
+}
+
+files_came_back() {
+	[[ $(cat "$TMP/out/added") == from-host && $(cat "$TMP/out/d/x") == guest ]]
 }
 
 ktap_header
@@ -51,24 +62,21 @@ run_vm clean --out "$TMP/out" --add "$TMP/added.txt:/etc/added.txt" -- \
 	'uname -r; cp /etc/added.txt /out/added; mkdir /out/d; echo guest >/out/d/x; exit 3'
 expect "clean run returns the guest command's exit status" test "$RC" -eq 3
 expect "clean run shows the guest's output ($KVER)" logged clean "^$KVER\$"
-expect "--add copies a file in, --out brings files back" \
-	bash -c "[[ \$(cat '$TMP/out/added') == from-host && \$(cat '$TMP/out/d/x') == guest ]]"
+expect "--add copies a file in, --out brings files back" files_came_back
 
 run_vm warn -- "insmod $WARN_KO warn=1"
 expect "a guest WARNING fails the run, naming the line" \
-	eval '[[ $RC -eq 125 ]] && logged warn "console.log:[0-9]+: .*WARNING: CPU"'
+	ran 125 warn "console.log:[0-9]+: .*WARNING: CPU"
 
 run_vm expect --expect-fail-log -- ". selftests/lib/kpm.sh; kpm_dmesg_mark;" \
 	"insmod $WARN_KO warn=1; kpm_check_dmesg 'lib sees the WARNING' && exit 1; exit 0"
 expect "--expect-fail-log and kpm_check_dmesg both see the WARNING" \
-	eval '[[ $RC -eq 0 ]] && logged expect "^not ok 1 lib sees the WARNING"'
+	ran 0 expect "^not ok 1 lib sees the WARNING"
 
 run_vm panic -- 'echo c >/proc/sysrq-trigger; sleep 60'
-expect "a guest panic fails the run" \
-	eval '[[ $RC -eq 125 ]] && logged panic "did not finish"'
+expect "a guest panic fails the run" ran 125 panic "did not finish"
 
 run_vm timeout --timeout 10 -- 'sleep 600'
-expect "a hung guest is killed at --timeout" \
-	eval '[[ $RC -eq 124 ]] && logged timeout "TIMEOUT after 10s"'
+expect "a hung guest is killed at --timeout" ran 124 timeout "TIMEOUT after 10s"
 
 ktap_finished

@@ -67,7 +67,13 @@
 #   kpm_unload_check DESC     test point: rmmod succeeds and the kernel log
 #                             since the last mark (kpm_load sets one) is clean
 #   kpm_stat KEY              value of KEY in /proc/kprofmap/stats
+#   kpm_stats_hold 'A OP B'...
+#                             true if every condition holds (OP as in test:
+#                             -eq -ne -lt -le -gt -ge; A and B numbers or
+#                             stats KEYs), else names the ones that fail:
+#                             ktap_result "nothing lost" kpm_stats_hold "lost -eq 0"
 #   kpm_sum_samples FILE      sum of the S records' counts in a copy of samples
+#   kpm_lost_count FILE       the L record's count in a copy of samples
 #   kpm_stacks_within N FILE  no S record of FILE has more than N kernel or
 #                             more than N user frames; prints the longest
 #   kpm_kmemleak_check DESC   test point: a kmemleak scan, once kmemleak's
@@ -231,8 +237,34 @@ kpm_stat() {
 	sed -n "s/^$1 //p" /proc/kprofmap/stats
 }
 
+kpm_stats_hold() {
+	_kpm_held=0
+	for _kpm_cond in "$@"; do
+		# shellcheck disable=SC2086
+		set -- $_kpm_cond
+		_kpm_a=$1
+		_kpm_b=$3
+		_kpm_is=
+		case "$1" in
+		"" | *[!0-9]*) _kpm_a=$(kpm_stat "$1"); _kpm_is="$1 is ${_kpm_a:-missing}" ;;
+		esac
+		case "$3" in
+		"" | *[!0-9]*) _kpm_b=$(kpm_stat "$3"); _kpm_is="${_kpm_is:+$_kpm_is, }$3 is ${_kpm_b:-missing}" ;;
+		esac
+		if ! [ "$_kpm_a" "$2" "$_kpm_b" ] 2>/dev/null; then
+			echo "not so: $_kpm_cond${_kpm_is:+ ($_kpm_is)}"
+			_kpm_held=1
+		fi
+	done
+	return $_kpm_held
+}
+
 kpm_sum_samples() {
 	awk '/^S / { n += $2 } END { print n + 0 }' "$1"
+}
+
+kpm_lost_count() {
+	sed -n 's/^L \([0-9]*\) .*/\1/p' "$1"
 }
 
 kpm_stacks_within() {

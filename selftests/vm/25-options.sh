@@ -16,20 +16,39 @@ ktap_plan 8
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
 
+# no_idle_records FILE: FILE has no record of the idle task.
+no_idle_records() {
+	! grep -q '^S [0-9]* 0 0 ' "$1"
+}
+
+# idle_records_are_swapper FILE: FILE has idle records (tgid 0, tid 0,
+# comm swapper/N, a kernel stack), none with a user stack.
+idle_records_are_swapper() {
+	grep -Eq '^S [0-9]+ 0 0 swapper/[0-9]+ - k=[0-9a-f]' "$1" &&
+		! grep -E '^S [0-9]+ 0 0 ' "$1" | grep -qv ' u=$'
+}
+
+# user_stacks_cut_to_2 FILE: kpm_chain ($pid)'s user-mode samples start
+# chain_leaf <- chain_b, and >= 90% of them carry the U (cut) flag.
+user_stacks_cut_to_2() {
+	$CHECK -f "$1" -p $pid -s $W/kpm_chain.syms -u chain_leaf,chain_b -K -m 0.9 -n 1 &&
+		awk -v p=$pid '$1 == "S" && $3 == p && $5 == "kpm_chain" && $7 == "k=" { all += $2; if ($6 ~ /U/) cut += $2 }
+			END { print "# U-marked", cut + 0, "of", all + 0; exit !(all > 0 && cut >= 0.9 * all) }' "$1"
+}
+
 kpm_load freq=999 || ktap_bail "insmod failed"
 sleep 1
 cat /proc/kprofmap/samples >/tmp/idle0.txt
-ktap_result "idle=0: idle ticks counted in stats" sh -c "[ $(kpm_stat idle) -gt 0 ]"
+ktap_result "idle=0: idle ticks counted in stats" kpm_stats_hold "idle -gt 0"
 ktap_result "idle=0: no sample of the idle task stored" \
-	sh -c "! grep -q '^S [0-9]* 0 0 ' /tmp/idle0.txt"
+	no_idle_records /tmp/idle0.txt
 kpm_unload_check "unload (idle=0), log clean"
 
 kpm_load freq=999 idle=1 || ktap_bail "insmod idle=1 failed"
 sleep 1
 cat /proc/kprofmap/samples >/tmp/idle1.txt
 ktap_result "idle=1: idle ticks stored as tgid 0, tid 0, comm swapper/N, no user stack" \
-	sh -c "grep -Eq '^S [0-9]+ 0 0 swapper/[0-9]+ - k=[0-9a-f]' /tmp/idle1.txt &&
-	       ! grep -E '^S [0-9]+ 0 0 ' /tmp/idle1.txt | grep -qv ' u=\$'"
+	idle_records_are_swapper /tmp/idle1.txt
 kpm_unload_check "unload (idle=1), log clean"
 
 kpm_load freq=999 max_depth=2 autostart=0 || ktap_bail "insmod max_depth=2 failed"
@@ -39,11 +58,8 @@ wait $pid
 cat /proc/kprofmap/samples >/tmp/depth2.txt
 # The user stack of a sample in chain_leaf is leaf + 4 callers: cut to 2.
 ktap_result "max_depth=2: kpm_chain's user stacks cut to chain_leaf <- chain_b, marked U (>= 90% of user-mode samples)" \
-	sh -c "$CHECK -f /tmp/depth2.txt -p $pid -s $W/kpm_chain.syms -u chain_leaf,chain_b -K -m 0.9 -n 1 &&
-	       awk '\$1 == \"S\" && \$3 == $pid && \$5 == \"kpm_chain\" && \$7 == \"k=\" { all += \$2; if (\$6 ~ /U/) cut += \$2 }
-		    END { print \"# U-marked\", cut + 0, \"of\", all + 0; exit !(all > 0 && cut >= 0.9 * all) }' /tmp/depth2.txt"
+	user_stacks_cut_to_2 /tmp/depth2.txt
 ktap_result "max_depth=2: no stack longer than 2 frames of either kind" \
-	sh -c "awk '/^S / { for (f = 7; f <= 8; f++) { s = \$f; sub(/^[ku]=/, \"\", s);
-		if (s != \"\" && split(s, a, \",\") > 2) bad = 1 } } END { exit bad }' /tmp/depth2.txt"
+	kpm_stacks_within 2 /tmp/depth2.txt
 kpm_unload_check "unload (max_depth=2), log clean"
 ktap_finished

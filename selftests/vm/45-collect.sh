@@ -35,10 +35,10 @@ kpm_load freq=999 collect_ms=10000 || ktap_bail "insmod failed"
 taskset 1 $W/kpm_keys 50 0.3 >/dev/null
 ktap_diag "before any collection: staged $(kpm_stat staged) entries $(kpm_stat entries) collections $(kpm_stat collections)"
 ktap_result "staged samples hold no slab entry (staged > 0, entries == 0)" \
-	sh -c "[ $(kpm_stat collections) -eq 0 ] && [ $(kpm_stat staged) -gt 0 ] && [ $(kpm_stat entries) -eq 0 ]"
+	kpm_stats_hold "collections -eq 0" "staged -gt 0" "entries -eq 0"
 cat /proc/kprofmap/samples >/dev/null
 ktap_result "a read collects them into the aggregate (entries > 0)" \
-	sh -c "[ $(kpm_stat collections) -ge 1 ] && [ $(kpm_stat entries) -gt 0 ]"
+	kpm_stats_hold "collections -ge 1" "entries -gt 0"
 kpm_unload_check "unload, log clean"
 
 # Bounded staging with no reader: stats only, never samples or drain.
@@ -47,12 +47,12 @@ taskset 1 $W/kpm_keys 2000 1 >/dev/null
 c=$(kpm_stat collections)
 ktap_diag "no reader: collections $c staged_max $(kpm_stat staged_max) entries $(kpm_stat entries)"
 ktap_result "no reader: background collections ran (>= 5 in 1 s of CPU at collect_ms=100)" \
-	sh -c "[ $c -ge 5 ]"
+	kpm_stats_hold "$c -ge 5"
 ktap_result "no reader: no hot map retired with more than 2048 entries" \
-	sh -c "[ $(kpm_stat staged_max) -le 2048 ]"
+	kpm_stats_hold "staged_max -le 2048"
 sleep 0.3
 ktap_result "no reader: staged entries drop to a few after the workload" \
-	sh -c "[ $(kpm_stat staged) -le 64 ]"
+	kpm_stats_hold "staged -le 64"
 kpm_unload_check "unload, log clean"
 
 # Many unique stacks on two pinned CPUs at 9999 Hz, one read at the end.
@@ -65,11 +65,11 @@ echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 keys=$(grep -c '^S ' $S)
 ktap_diag "two CPUs: $keys unique keys, stored $(kpm_stat stored) lost $(kpm_stat lost) (cap $(kpm_stat lost_cap) alloc $(kpm_stat lost_alloc)) staged_max $(kpm_stat staged_max) chain_max $(kpm_stat chain_max) collections $(kpm_stat collections) overruns $(kpm_stat overruns)"
-ktap_result "two CPUs: nothing lost" sh -c "[ $(kpm_stat lost) -eq 0 ]"
+ktap_result "two CPUs: nothing lost" kpm_stats_hold "lost -eq 0"
 ktap_result "two CPUs: samples total == stored" \
-	sh -c "[ $(kpm_stat stored) -eq $(kpm_sum_samples $S) ]"
+	kpm_stats_hold "stored -eq $(kpm_sum_samples $S)"
 ktap_result "two CPUs: no hot map retired with more than 2048 entries" \
-	sh -c "[ $(kpm_stat staged_max) -le 2048 ]"
+	kpm_stats_hold "staged_max -le 2048"
 ktap_result "two CPUs: records unique" $CHECK -f $S -C -m 0
 kpm_unload_check "unload, log clean"
 
@@ -82,7 +82,7 @@ cat /proc/kprofmap/samples >$S
 keys=$(grep -c '^S ' $S)
 ktap_diag "one CPU, default max_entries: $keys unique keys, stored $(kpm_stat stored) lost_cap $(kpm_stat lost_cap) staged_max $(kpm_stat staged_max)"
 ktap_result "one CPU, default max_entries, $keys < 32768 unique keys: nothing lost to the cap" \
-	sh -c "[ $keys -lt 32768 ] && [ $(kpm_stat lost) -eq 0 ]"
+	kpm_stats_hold "$keys -lt 32768" "lost -eq 0"
 kpm_unload_check "unload, log clean"
 
 # Idle samples per CPU: the same idle stack on both CPUs, two records.
@@ -113,7 +113,7 @@ echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 ktap_diag "fair share: entries $(kpm_stat entries) lost_share $(kpm_stat lost_share) lost_cap $(kpm_stat lost_cap) records of kpm_chain: $(grep -c "^S [0-9]* $pid " $S)"
 ktap_result "fair share: the flood was limited (lost_share > 0)" \
-	sh -c "[ $(kpm_stat lost_share) -gt 0 ]"
+	kpm_stats_hold "lost_share -gt 0"
 ktap_result "fair share: a process started after the flood is sampled (>= 200 samples)" \
 	$CHECK -f $S -p $pid -n 200 -m 0
 kpm_unload_check "unload (fair share), log clean"
