@@ -12,7 +12,8 @@
 #   user    make -C user check           (host, TAP)
 #   vm      scripts/vm-run-selftest.sh   (the runner proves itself)
 #           then for each kernel of KVERS: scripts/build-module.sh KERNEL
-#           (W=1, no warnings), and every selftests/vm/NN-name.sh through
+#           (W=1, no warnings), selftests/unwind/tailcall.sh on that module
+#           (host), and every selftests/vm/NN-name.sh through
 #           selftests/lib/run-vm-tests.sh, in two boots of that kernel:
 #           2 vCPUs for most, and 1 vCPU under -icount (deterministic
 #           guest time) for the tests with a "# kpm-vm: icount" line
@@ -239,6 +240,8 @@ tier_vm() {
 		"$KPM_TOP/scripts/build-module.sh" "$k"
 	ko=$KPM_TOP/build/$kver/module/kprofmap.ko
 	[[ -f $ko ]] || { point FAIL "vm/$k: ${ko#$KPM_TOP/} is built"; return; }
+	# Host check of the built module: the task_work callback's tail call.
+	run_tap "tailcall-$k" sh "$KPM_TOP/selftests/unwind/tailcall.sh" "$ko"
 
 	local smp=() icount=() t boot
 	for t in "$KPM_TOP"/selftests/vm/[0-9][0-9]-*.sh; do
