@@ -88,7 +88,7 @@ if [ $have_pprof -eq 1 ]; then
 fi
 kill $MS
 wait $MS 2>/dev/null
-rmmod kprofmap || bench_fail "rmmod"
+bench_kpm_unload
 
 # ---------------------------------------------------------------- 2
 insmod /kpm/kprofmap.ko freq="$BIG_FREQ" max_entries=1048576 || bench_fail "insmod big"
@@ -114,5 +114,5 @@ if [ $have_pprof -eq 1 ]; then
 fi
 kill $MS
 wait $MS 2>/dev/null
-rmmod kprofmap || bench_fail "rmmod"
+bench_kpm_unload
 echo "EXPORT-DONE"

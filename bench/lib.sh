@@ -6,12 +6,17 @@
 #   bench_fail MSG...              print "SCRIPT: FAIL: MSG", exit 1
 #   bench_wait_for FILE SECS RE    wait up to SECS seconds for FILE to
 #                                  contain RE; non-zero on timeout
-#   bench_perf_start HZ LOG        perf record -a -g -F HZ -o /tmp/perf.data
+#   bench_perf_start HZ LOG [CALLGRAPH]
+#                                  perf record -a -g -F HZ -o /tmp/perf.data,
+#                                  or --call-graph CALLGRAPH instead of -g,
 #                                  in the background (pid in BENCH_PERF_PID),
 #                                  its output in LOG
 #   bench_perf_stop LOG            SIGINT it and wait; fail unless it wrote
 #                                  perf.data
 #   bench_stat KEY                 a value of /proc/kprofmap/stats
+#   bench_kpm_unload               stop sampling, rmmod kprofmap; retried for
+#                                  10 s while queued user-stack works hold
+#                                  the module (EAGAIN); fail after that
 
 bench_fail() {
 	echo "$(basename "$0"): FAIL: $*"
@@ -30,7 +35,11 @@ bench_wait_for() {
 
 bench_perf_start() {
 	rm -f /tmp/perf.data
-	perf record -a -g -F "$1" -o /tmp/perf.data >"$2" 2>&1 &
+	if [ -n "${3:-}" ]; then
+		perf record -a --call-graph "$3" -F "$1" -o /tmp/perf.data >"$2" 2>&1 &
+	else
+		perf record -a -g -F "$1" -o /tmp/perf.data >"$2" 2>&1 &
+	fi
 	BENCH_PERF_PID=$!
 	# perf prints nothing when it starts; it is ready long before this
 	# (under -icount sleep=off the guest's idle time is skipped).
@@ -52,4 +61,19 @@ bench_perf_stop() {
 
 bench_stat() {
 	awk -v k="$1" '$1 == k { print $2 }' /proc/kprofmap/stats
+}
+
+# A sampled task holds a module reference until its queued user-stack
+# work has run (module/uwind.c, unwind=1): this shell may be one, and its
+# work runs when its wait() for rmmod returns. So stop sampling (no new
+# works) and try again.
+bench_kpm_unload() {
+	[ -w /proc/kprofmap/control ] && echo stop >/proc/kprofmap/control
+	_i=0
+	until rmmod kprofmap 2>/tmp/rmmod.err; do
+		_i=$((_i + 1))
+		[ $_i -gt 50 ] && { cat /tmp/rmmod.err; bench_fail "rmmod kprofmap"; }
+		sleep 0.2
+	done
+	return 0
 }

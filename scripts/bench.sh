@@ -13,12 +13,18 @@
 #              Then the same program replays the trace it wrote, as anyone
 #              can replay their own (bench/profmap_bench --help).
 #  2. overhead VM, 1 vCPU, -icount shift=0 (guest time = instructions, so
-#              the figures do not depend on how busy the host is):
-#              bench/kpm_spin (fixed work under a 4- and a 44-frame user
-#              stack) with no profiler, the noop floor, kprofmap, perf
-#              record -a -g and bpftrace, each at every frequency; median
-#              of RUNS runs. bpftrace gets its own VM (3 GB: its libraries
-#              make the initramfs ~200 MB) with its own no-profiler runs.
+#              the figures do not depend on how busy the host is): fixed
+#              work under three user stacks, bench/kpm_spin at 4 and 44
+#              frames (clang, frame pointers) and bench/kpm_deep at 40
+#              (gcc -O2 -fomit-frame-pointer, .eh_frame_hdr), with no
+#              profiler, the noop floor, kprofmap unwind=1 (the default)
+#              and unwind=0, perf record -a -g, perf record -a
+#              --call-graph dwarf and bpftrace, each at every frequency,
+#              each (profiler, frequency, workload) one profiler session
+#              of RUNS runs; median of the runs. kprofmap's stats give
+#              each session's user depth and rule-cache hit rate.
+#              bpftrace gets its own VM (3 GB: its libraries make the
+#              initramfs ~200 MB) with its own no-profiler runs.
 #  3. export   VM, 2 vCPUs (no -icount: it hangs with 2 vCPUs here):
 #              bench/kpm_manystacks under kprofmap and perf at 999 Hz with
 #              a reader looping on /proc/kprofmap/samples; sizes and times;
@@ -45,7 +51,9 @@ OUT=${BENCH_OUT:-$KPM_TOP/build/bench}
 QUICK=${BENCH_QUICK:-0}
 
 SHIFT=0			# -icount shift: 1 guest ns = 2^SHIFT instructions
-FRAMES="4 44"		# user stack depths of kpm_spin
+# The workloads of the overhead VM (bench/overhead.sh): N is kpm_spin N
+# (frame pointers, N frames), deepN is kpm_deep N (no frame pointers).
+WORKLOADS="4 44 deep40"
 if [[ $QUICK == 1 ]]; then
 	FREQS="999"
 	RUNS=3
@@ -125,6 +133,7 @@ vm_overhead() {
 	local name=$1 mem=$2 profs=$3 add
 	shift 3
 	local adds=($(snap_adds) --add "$KPM_TOP/bench/kpm_spin:/kpm/kpm_spin"
+		--add "$KPM_TOP/bench/kpm_deep:/kpm/kpm_deep"
 		--add "$KPM_TOP/bench/lib.sh:/kpm/bench/lib.sh"
 		--add "$KPM_TOP/bench/overhead.sh:/kpm/bench/overhead.sh")
 	for add in "$@"; do
@@ -132,15 +141,18 @@ vm_overhead() {
 	done
 	say "overhead VM ($name): $profs at $FREQS Hz, $RUNS runs x $ITERS iterations"
 	"$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" --cpus 1 --icount "$SHIFT" --mem "$mem" \
-		--timeout 3000 "${adds[@]}" -- \
-		"sh /kpm/bench/overhead.sh '$profs' '$FREQS' '$FRAMES' $ITERS $RUNS" \
+		--timeout 7200 "${adds[@]}" -- \
+		"sh /kpm/bench/overhead.sh '$profs' '$FREQS' '$WORKLOADS' $ITERS $RUNS" \
 		>"$OUT/overhead-$name.txt" 2>"$OUT/overhead-$name.err" ||
 		{ tail -n 30 "$OUT/overhead-$name.txt" "$OUT/overhead-$name.err" >&2; kpm_die "overhead VM ($name) failed"; }
 	grep -q OVERHEAD-DONE "$OUT/overhead-$name.txt" || kpm_die "overhead VM ($name) did not finish"
 }
 
 run_overhead() {
-	vm_overhead main 1024 "none floor kprofmap perf" "$PERF:/usr/bin/perf"
+	# 2 GB: perf --call-graph dwarf writes ~7 KiB a sample to tmpfs,
+	# ~500 MB for kpm_deep's runs at 9999 Hz: more than the tmpfs of a
+	# 1 GB VM holds.
+	vm_overhead main 2048 "none floor kprofmap kprofmap-u0 perf perf-dwarf" "$PERF:/usr/bin/perf"
 	: >"$OUT/overhead-bpf.txt"
 	[[ -n $PROFILERS_BPF ]] &&
 		vm_overhead bpf 3072 "$PROFILERS_BPF" "$(command -v bpftrace):/usr/bin/bpftrace"
@@ -173,7 +185,7 @@ exp_() {
 	sed -n "s/^EXPORT .*\b$1=\([^ ]*\).*/\1/p" "$OUT/export.txt" | tr -d '\r' | tail -n 1 | grep . || echo n/a
 }
 
-# median_ns FILE PROF FREQ FRAMES: median elapsed ns of those runs.
+# median_ns FILE PROF FREQ WORKLOAD: median elapsed ns of those runs.
 median_ns() {
 	tr -d '\r' <"$1" | awk -v p="$2" -v f="$3" -v n="$4" \
 		'$1 == "RESULT" && $2 == "prof=" p && $3 == "freq=" f && $4 == "frames=" n {
@@ -183,7 +195,7 @@ median_ns() {
 			else printf "%.0f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
 }
 
-# spread_ns FILE PROF FREQ FRAMES: max - min of those runs, ns.
+# spread_ns FILE PROF FREQ WORKLOAD: max - min of those runs, ns.
 spread_ns() {
 	tr -d '\r' <"$1" | awk -v p="$2" -v f="$3" -v n="$4" \
 		'$1 == "RESULT" && $2 == "prof=" p && $3 == "freq=" f && $4 == "frames=" n {
@@ -196,7 +208,7 @@ spread_ns() {
 # runs, in the columns of each depth.
 baseline_cols() {
 	local n
-	for n in $FRAMES; do
+	for n in $WORKLOADS; do
 		awk -v t="$(median_ns "$1" none 0 "$n")" -v d="$(spread_ns "$1" none 0 "$n")" 'BEGIN {
 			if (t == "n/a") printf "  %9s %12s", "n/a", "n/a";
 			else printf "  %7.2fms %10.1fus", t / 1e6, d / 1e3 }'
@@ -204,11 +216,12 @@ baseline_cols() {
 }
 
 # Overhead figures of one profiler row, "slowdown% insns/sample" for
-# each depth, into the table; also sets OVH[prof,freq,frames] = slowdown.
+# each workload, into the table; also sets OVH[prof,freq,workload] =
+# slowdown and INS[prof,freq,workload] = insns/sample.
 declare -A OVH INS
 overhead_row() {
 	local file=$1 prof=$2 label=$3 f=$4 n base t row="" slow ins
-	for n in $FRAMES; do
+	for n in $WORKLOADS; do
 		base=$(median_ns "$file" none 0 "$n")
 		t=$(median_ns "$file" "$prof" "$f" "$n")
 		if [[ $base == n/a || $t == n/a ]]; then
@@ -222,6 +235,87 @@ overhead_row() {
 		row+=$(printf '  %9s %12s' "$slow" "$ins")
 	done
 	printf '   %-24s %6s%s\n' "$label" "$f" "$row"
+}
+
+# wl_label WORKLOAD: its column title.
+wl_label() {
+	case $1 in
+	deep*) echo "${1#deep}-nofp" ;;
+	*) echo "$1-frame" ;;
+	esac
+}
+
+# info PROF FREQ WORKLOAD KEY: KEY=value of that session's INFO lines in
+# overhead-main.txt ("n/a" if absent).
+info() {
+	tr -d '\r' <"$OUT/overhead-main.txt" | awk -v p="$1" -v f="$2" -v n="$3" -v k="$4" '
+		$1 == "INFO" && $2 == "prof=" p && $3 == "freq=" f && $4 == "frames=" n {
+			for (i = 5; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2) }
+		END { print (v == "") ? "n/a" : v }'
+}
+
+# info_sum PROF KEY: KEY summed over PROF's sessions.
+info_sum() {
+	tr -d '\r' <"$OUT/overhead-main.txt" | awk -v p="$1" -v k="$2" '
+		$1 == "INFO" && $2 == "prof=" p { for (i = 5; i <= NF; i++)
+			if (index($i, k "=") == 1) { s += substr($i, length(k) + 2); seen = 1 } }
+		END { print seen ? s : "n/a" }'
+}
+
+# perf_lost PROF: LOST records summed over PROF's perf.data files ("n/a"
+# without the INFO lines that count them).
+perf_lost() {
+	tr -d '\r' <"$OUT/overhead-main.txt" | awk -v p="$1" '
+		$1 == "INFO" && $2 == "prof=" p && $5 == "lost" { seen = 1
+			for (i = 6; i <= NF; i++) if ($i ~ /^LOST=/) s += substr($i, 6) }
+		END { print seen ? s + 0 : "n/a" }'
+}
+
+# unwind_row PROF LABEL FREQ: kprofmap's depth and rule cache, each workload.
+declare -A HIT
+unwind_row() {
+	local prof=$1 label=$2 f=$3 n row="" depth hit miss smp rate per
+	for n in $WORKLOADS; do
+		depth=$(info "$prof" "$f" "$n" top_depth)
+		hit=$(info "$prof" "$f" "$n" unwind_cache_hit)
+		miss=$(info "$prof" "$f" "$n" unwind_cache_miss)
+		smp=$(info "$prof" "$f" "$n" samples)
+		read -r rate per < <(awk -v h="$hit" -v m="$miss" -v s="$smp" 'BEGIN {
+			if (h == "n/a" || m == "n/a") { print "n/a n/a"; exit }
+			if (h + m == 0) { print "- -"; exit }
+			printf "%.2f%% %.2f\n", h * 100 / (h + m), s ? m / s : 0 }')
+		HIT[$prof,$f,$n]="$rate ($miss misses in $smp samples)"
+		row+=$(printf '  %6s %8s %8s' "$depth" "$rate" "$per")
+	done
+	printf '   %-24s %6s%s\n' "$label" "$f" "$row"
+}
+
+# rel_target PROF LABEL REF REFLABEL DIV WORKLOAD: at 999 Hz, is PROF's
+# cost above the floor at most 1/DIV of REF's? ("-" for DIV: the ratio
+# only, no target.)
+rel_target() {
+	local prof=$1 label=$2 ref=$3 rlabel=$4 div=$5 n=$6 f=999 k r fl target ratio v
+	k=${OVH[$prof,$f,$n]:-n/a} r=${OVH[$ref,$f,$n]:-n/a} fl=${OVH[floor,$f,$n]:-n/a}
+	read -r target ratio < <(awk -v k="$k" -v p="$r" -v fl="$fl" -v d="$div" 'BEGIN {
+		if (k == "n/a" || p == "n/a" || fl == "n/a") { print "n/a n/a"; exit }
+		printf "%.3f %.2f\n", (d == "-") ? 0 : fl + (p - fl) / d, (p - fl) ? (k - fl) / (p - fl) : 0 }')
+	if [[ $div == - ]]; then
+		v=info
+		printf '   %-7s %s, 999 Hz: (%s - floor) / (%s - floor): ratio %s;\n' "$v" "$(wl_label "$n")" "$label" "$rlabel" "$ratio"
+	else
+		v=$(verdict "$k" "$target")
+		printf '   %-7s %s, 999 Hz: (%s - floor) <= (%s - floor) / %s: ratio %s;\n' "$v" "$(wl_label "$n")" "$label" "$rlabel" "$div" "$ratio"
+	fi
+	printf '           above the floor %s vs %s insns/sample; totals %s%% vs %s%%, floor %s%%%s\n' \
+		"$(awk -v a="${INS[$prof,$f,$n]:-n/a}" -v b="${INS[floor,$f,$n]:-n/a}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')" \
+		"$(awk -v a="${INS[$ref,$f,$n]:-n/a}" -v b="${INS[floor,$f,$n]:-n/a}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')" \
+		"$k" "$r" "$fl" "$([[ $div == - ]] || echo " (target <= +$target%)")"
+}
+
+# per_frame PROF: (44-frame - 4-frame) insns/sample / 40 at 999 Hz.
+per_frame() {
+	awk -v a="${INS[$1,999,44]:-n/a}" -v b="${INS[$1,999,4]:-n/a}" 'BEGIN {
+		if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.0f", (a - b) / 40 }'
 }
 
 # Compare two numbers: "MET" when $1 <= $2, else "MISSED".
@@ -259,26 +353,48 @@ print_table() {
 	echo "   memory per unique stack: $(core mem_bytes_per_stack) bytes held for $(core mem_raw_bytes_per_stack) raw bytes" \
 		"(64-byte entry + array; array/raw <= $(core mem_array_over_raw_max)); + $(core mem_bucket_bytes_per_stack) bytes of buckets"
 	echo
-	echo "2. overhead on kpm_spin (fixed work), VM 1 vCPU, -icount shift=$SHIFT (1 guest ns = $((1 << SHIFT)) instruction(s)),"
+	echo "2. overhead on fixed work, VM 1 vCPU, -icount shift=$SHIFT (1 guest ns = $((1 << SHIFT)) instruction(s)),"
 	echo "   median of $RUNS runs of $ITERS iterations; slowdown vs no profiler; insns/sample = extra guest"
-	echo "   instructions / (Hz x run time)"
-	local hdr=""
-	for n in $FRAMES; do
-		hdr+=$(printf '  %9s %12s' "$n-frame" "insns/sample")
+	echo "   instructions / (Hz x run time). Workloads: N-frame = kpm_spin (clang, frame pointers, N frames"
+	echo "   by frame pointer, N + 2 by .eh_frame: to _start); 40-nofp = kpm_deep (gcc -O2 -fomit-frame-pointer,"
+	echo "   static, .eh_frame_hdr; 40 frames by .eh_frame; a frame-pointer walk gets the leaf and whatever rbp points to)"
+	local hdr="" grp="" hdr2=""
+	for n in $WORKLOADS; do
+		hdr+=$(printf '  %9s %12s' "$(wl_label "$n")" "insns/sample")
 	done
 	printf '   %-24s %6s%s\n' "profiler" "Hz" "$hdr"
 	printf '   %-24s %6s%s\n' "none: time, run spread" "-" "$(baseline_cols "$OUT/overhead-main.txt")"
 	for f in $FREQS; do
 		overhead_row "$OUT/overhead-main.txt" floor "floor (hrtimer, noop=1)" "$f"
-		overhead_row "$OUT/overhead-main.txt" kprofmap "kprofmap" "$f"
+		overhead_row "$OUT/overhead-main.txt" kprofmap "kprofmap unwind=1" "$f"
+		overhead_row "$OUT/overhead-main.txt" kprofmap-u0 "kprofmap unwind=0" "$f"
 		overhead_row "$OUT/overhead-main.txt" perf "perf record -a -g" "$f"
+		overhead_row "$OUT/overhead-main.txt" perf-dwarf "perf --call-graph dwarf" "$f"
 		if [[ -n $PROFILERS_BPF ]]; then
 			overhead_row "$OUT/overhead-bpf.txt" bpftrace "bpftrace (own VM)" "$f"
 		fi
 	done
 	[[ -n $PROFILERS_BPF ]] &&
 		printf '   %-24s %6s%s\n' "none (bpftrace VM)" "-" "$(baseline_cols "$OUT/overhead-bpf.txt")"
-	echo "   perf's event: $(tr -d '\r' <"$OUT/overhead-main.txt" | sed -n 's/^INFO prof=perf freq=[0-9]* event //p' | head -n 1)"
+	echo "   perf's event: $(tr -d '\r' <"$OUT/overhead-main.txt" | sed -n 's/^INFO prof=perf freq=[0-9]* frames=[^ ]* event //p' | head -n 1);" \
+		"LOST records in perf.data (perf report --stats), all sessions: -g $(perf_lost perf)," \
+		"dwarf $(perf_lost perf-dwarf)"
+	echo
+	echo "   kprofmap's user stacks, from its stats (one load per profiler, Hz and workload): frames = user"
+	echo "   depth of the workload's most counted stack; hit rate = unwind_cache_hit / (hit + miss); misses"
+	echo "   per sample = unwind_cache_miss / samples"
+	for n in $WORKLOADS; do
+		grp+=$(printf '  %-24s' "---- $(wl_label "$n") ----")
+		hdr2+=$(printf '  %6s %8s %8s' "frames" "hit rate" "miss/smp")
+	done
+	printf '   %-24s %6s%s\n' "" "" "$grp" | sed 's/ *$//'
+	printf '   %-24s %6s%s\n' "kprofmap" "Hz" "$hdr2"
+	for f in $FREQS; do
+		unwind_row kprofmap "unwind=1" "$f"
+		unwind_row kprofmap-u0 "unwind=0" "$f"
+	done
+	printf '   frames stepped: by .eh_frame rule %s, by frame pointer %s (unwind=1, all loads; fallbacks by cause in overhead-main.txt)\n' \
+		"$(info_sum kprofmap unwind_frames_eh)" "$(info_sum kprofmap unwind_frames_fp)"
 	echo
 	echo "3. export: kpm_manystacks on 2 vCPUs (TCG, no -icount: guest times follow the host), $(exp_ seconds) s at $(exp_ freq) Hz,"
 	echo "   kprofmap and perf record -a -g on the same run, a reader looping on /proc/kprofmap/samples"
@@ -300,8 +416,8 @@ print_table() {
 }
 
 print_targets() {
-	local per_frame perf_s kpm_s flo_s target ratio n f=999 ref_perf ref_floor
-	echo "4. targets (issue 5)"
+	local per_frame n f=999
+	echo "4. targets (issues 5 and 9)"
 	per_frame=$(core hit_insns_per_frame)
 	printf '   %-7s hit path <= ~10 insns/frame + small constant, 0 allocations: %s insns/frame + %s, %s allocations\n' \
 		"$(awk -v p="$per_frame" -v a="$(core hit_allocs)" 'BEGIN { if (p == "n/a") print "n/a"; else print (p <= 10 && a == 0) ? "MET" : "MISSED" }')" \
@@ -309,22 +425,34 @@ print_targets() {
 	printf '           (with the hash, which the sampler computes during the walk: %s insns/frame)\n' \
 		"$(awk -v a="$per_frame" -v b="$(core hash_insns_per_frame)" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else printf "%.1f", a + b }')"
 	if [[ " $FREQS " == *" 999 "* ]]; then
-		for n in $FRAMES; do
-			kpm_s=${OVH[kprofmap,$f,$n]} perf_s=${OVH[perf,$f,$n]} flo_s=${OVH[floor,$f,$n]}
-			read -r target ratio < <(awk -v k="$kpm_s" -v p="$perf_s" -v fl="$flo_s" 'BEGIN {
-				if (k == "n/a" || p == "n/a" || fl == "n/a") { print "n/a n/a"; exit }
-				printf "%.3f %.2f\n", fl + (p - fl) / 3, (p - fl) ? (k - fl) / (p - fl) : 0 }')
-			printf '   %-7s %s-frame, 999 Hz: (kprofmap - floor) <= (perf - floor) / 3: ratio %s;\n' \
-				"$(verdict "$kpm_s" "$target")" "$n" "$ratio"
-			printf '           above the floor kprofmap %s, perf %s insns/sample; totals kprofmap %s%%, floor %s%%, perf %s%% (target <= +%s%%)\n' \
-				"$(awk -v a="${INS[kprofmap,$f,$n]}" -v b="${INS[floor,$f,$n]}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')" \
-				"$(awk -v a="${INS[perf,$f,$n]}" -v b="${INS[floor,$f,$n]}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')" \
-				"$kpm_s" "$flo_s" "$perf_s" "$target"
+		echo "   issue 5, set for the frame-pointer walk in hard irq (now unwind=0):"
+		for n in $WORKLOADS; do
+			[[ $n == deep* ]] && continue
+			rel_target kprofmap-u0 "kprofmap unwind=0" perf "perf -g" 3 "$n"
 		done
-		printf '   %-7s the issue'"'"'s fixed targets (from its perf figures): 4-frame <= +0.164%%: kprofmap %s%%\n' \
-			"$(verdict "${OVH[kprofmap,$f,4]:-n/a}" 0.164)" "${OVH[kprofmap,$f,4]:-n/a}"
-		printf '   %-7s the issue'"'"'s fixed targets (from its perf figures): 44-frame <= +0.239%%: kprofmap %s%%\n' \
-			"$(verdict "${OVH[kprofmap,$f,44]:-n/a}" 0.239)" "${OVH[kprofmap,$f,44]:-n/a}"
+		printf '   %-7s the issue'"'"'s fixed targets (from its perf figures): 4-frame <= +0.164%%: kprofmap unwind=0 %s%%\n' \
+			"$(verdict "${OVH[kprofmap-u0,$f,4]:-n/a}" 0.164)" "${OVH[kprofmap-u0,$f,4]:-n/a}"
+		printf '   %-7s the issue'"'"'s fixed targets (from its perf figures): 44-frame <= +0.239%%: kprofmap unwind=0 %s%%\n' \
+			"$(verdict "${OVH[kprofmap-u0,$f,44]:-n/a}" 0.239)" "${OVH[kprofmap-u0,$f,44]:-n/a}"
+		echo "   issue 9, the .eh_frame unwinder in task context (unwind=1, the default):"
+		for n in $WORKLOADS; do
+			[[ $n == deep* ]] && continue
+			rel_target kprofmap "kprofmap unwind=1" perf "perf -g" 2 "$n"
+		done
+		for n in $WORKLOADS; do
+			[[ $n == deep* ]] || continue
+			rel_target kprofmap "kprofmap unwind=1" perf-dwarf "perf dwarf" 3 "$n"
+			rel_target kprofmap "kprofmap unwind=1" perf "perf -g" - "$n"
+			printf '   %-7s %s, 999 Hz: user frames of the most counted stack: kprofmap unwind=1 %s, unwind=0 %s\n' \
+				info "$(wl_label "$n")" "$(info kprofmap "$f" "$n" top_depth)" "$(info kprofmap-u0 "$f" "$n" top_depth)"
+		done
+		for n in $WORKLOADS; do
+			printf '   %-7s rule-cache hit rate, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "${HIT[kprofmap,$f,$n]:-n/a}"
+		done
+		if [[ " $WORKLOADS " == *" 4 "* && " $WORKLOADS " == *" 44 "* ]]; then
+			printf '   %-7s cost of a frame-pointer-workload frame, 999 Hz ((44-frame - 4-frame) / 40): unwind=1 %s, unwind=0 %s, perf -g %s insns\n' \
+				info "$(per_frame kprofmap)" "$(per_frame kprofmap-u0)" "$(per_frame perf)"
+		fi
 	fi
 	local pb pd
 	pb=$(exp_ pprof_bytes) pd=$(exp_ perf_data_bytes)
