@@ -232,8 +232,13 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 		sampler_kernel_stack(&cap, regs);
 	nk = cap.n;
 	uregs = sampler_user_regs(regs);
-	/* The user part in the task's own context, where rules can be read. */
-	if (uregs && kpm_unwind &&
+	/*
+	 * The user part in the task's own context, where rules can be read:
+	 * at once on this interrupt's return to user mode (unwind=1), or,
+	 * for a sample inside a system call, when the call returns
+	 * (unwind=2: until then the queued work pins the module).
+	 */
+	if (uregs && (kpm_unwind == 2 || (kpm_unwind == 1 && user_mode(regs))) &&
 	    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
 		return;
 	if (uregs && !sampler_user_stack(&cap, uregs))

@@ -117,7 +117,8 @@ struct uwind_fentry {
 	u64 hdr_len;
 };
 
-#define UWIND_CACHE_RULES	1024	/* per CPU, direct-mapped */
+#define UWIND_CACHE_RULES	1024	/* per CPU */
+#define UWIND_CACHE_WAYS	4	/* entries per set, round-robin */
 #define UWIND_CACHE_FILES	64	/* per CPU, direct-mapped */
 #define UWIND_SCRATCH		2048	/* an FDE and its CIE, 1 KiB each */
 
@@ -127,12 +128,14 @@ struct uwind_fentry {
  * @files:	file cache
  * @scratch:	FDE and CIE bytes of a rule being computed
  * @stats:	counters (each written by its CPU only)
+ * @victim:	next way to replace in a full rule-cache set
  */
 struct uwind_cpu {
 	struct uwind_centry rules[UWIND_CACHE_RULES];
 	struct uwind_fentry files[UWIND_CACHE_FILES];
 	u8 scratch[UWIND_SCRATCH];
 	struct uwind_stats stats;
+	unsigned int victim;
 };
 
 static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
@@ -140,10 +143,10 @@ static struct uwind_cpu **uwind_cpus;		/* nr_cpu_ids of them */
 static size_t uwind_slot_size;
 static bool uwind_ready;	/* set once init has succeeded */
 
-bool kpm_unwind = true;
-module_param_named(unwind, kpm_unwind, bool, 0444);
+unsigned int kpm_unwind = 1;
+module_param_named(unwind, kpm_unwind, uint, 0444);
 MODULE_PARM_DESC(unwind,
-		 "User stacks from .eh_frame in task context, frame pointers as fallback (default 1)");
+		 "User stacks from .eh_frame in task context: 0 off (frame pointers), 1 samples of user mode (default), 2 also samples inside system calls (rmmod then waits for those calls to return)");
 
 static unsigned int kpm_unwind_slots = 32;
 module_param_named(unwind_slots, kpm_unwind_slots, uint, 0444);
@@ -198,9 +201,21 @@ out_free:
 
 /* --- task context: reading the stack, and files through the page cache --- */
 
+/* One aligned word of the task's stack, with page faults disabled (a
+ * missing page ends the walk); the explicit bound replaces access_ok().
+ * Cheaper than copy_from_user_nofault() per word, which the walk does
+ * twice a frame.
+ */
 static bool uwind_read_u64(u64 addr, u64 *v)
 {
-	return !copy_from_user_nofault(v, (const void __user *)addr, sizeof(*v));
+	int err;
+
+	if (addr > TASK_SIZE_MAX - sizeof(*v) || (addr & 7))
+		return false;
+	pagefault_disable();
+	err = __get_user(*v, (const u64 __user *)addr);
+	pagefault_enable();
+	return !err;
 }
 
 /* Copy @len bytes at file offset @pos of @mapping: cached, up-to-date
@@ -341,7 +356,8 @@ static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
 {
 	const struct inode *inode = file_inode(vma->vm_file);
 	struct uwind_reader rd = { .mapping = vma->vm_file->f_mapping };
-	struct uwind_centry *c;
+	struct uwind_centry *set, *c;
+	unsigned int w;
 	u64 lpc, fde;
 	int ret;
 
@@ -350,14 +366,23 @@ static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
 		return UWIND_NOELF;
 	if (!rd.f->hdr_len)
 		return EHF_NO_FDE;
-	c = &u->rules[hash_64((u64)(uintptr_t)inode ^ (lpc >> 6), 10)];
-	if (c->inode == inode && c->ino == inode->i_ino && c->start <= lpc &&
-	    lpc < c->end) {
-		uwind_stat(&u->stats.cache_hit);
-		*rule = c->rule;
-		return c->status;
+	/* A set of UWIND_CACHE_WAYS entries per 64-byte block of code: two
+	 * call sites of one block often have different rules.
+	 */
+	set = &u->rules[hash_64((u64)(uintptr_t)inode ^ (lpc >> 6),
+				ilog2(UWIND_CACHE_RULES / UWIND_CACHE_WAYS)) *
+			UWIND_CACHE_WAYS];
+	for (w = 0; w < UWIND_CACHE_WAYS; w++) {
+		c = &set[w];
+		if (c->inode == inode && c->ino == inode->i_ino &&
+		    c->start <= lpc && lpc < c->end) {
+			uwind_stat(&u->stats.cache_hit);
+			*rule = c->rule;
+			return c->status;
+		}
 	}
 	uwind_stat(&u->stats.cache_miss);
+	c = &set[u->victim++ % UWIND_CACHE_WAYS];
 	ret = ehf_find_fde_mem(uwind_read_link, &rd, rd.f->hdr_vaddr,
 			       rd.f->hdr_len, lpc, &fde);
 	if (!ret)
@@ -597,6 +622,10 @@ int uwind_init(void)
 {
 	unsigned int cpu, i;
 
+	if (kpm_unwind > 2) {
+		pr_err("unwind=%u out of range 0..2\n", kpm_unwind);
+		return -EINVAL;
+	}
 	if (kpm_unwind_slots < 1 || kpm_unwind_slots > 1024) {
 		pr_err("unwind_slots=%u out of range 1..1024\n",
 		       kpm_unwind_slots);

@@ -53,7 +53,7 @@ struct uwind_stats {
 	UWIND_STATS(UWIND_STAT_FIELD)
 };
 
-extern bool kpm_unwind;		/* module parameter unwind */
+extern unsigned int kpm_unwind;	/* module parameter unwind, 0..2 */
 
 /**
  * uwind_init() - allocate the slot pools and per-CPU caches

@@ -6,8 +6,9 @@
 #    main -> uw_a -> uw_b -> uw_leaf, whole, in >= 95% of its user-mode
 #    samples; the frame-pointer walk (unwind=0) finds it in almost none,
 #    so the check tells the two apart;
-#  - uw_readzero: libc's frameless read() wrapper under the kernel read
-#    path, with its caller: read <- zero_read <- zero_loop <- main;
+#  - uw_readzero with unwind=2 (samples inside system calls unwound when
+#    the call returns): libc's frameless read() wrapper under the kernel
+#    read path, with its caller: read <- zero_read <- zero_loop <- main;
 #  - uw_poison rewrites its own copy of libc's .eh_frame (valid-looking,
 #    wrong rules) while uw_victim runs through the same libc on the same
 #    CPU: both keep whole stacks (rules come from the file's page cache,
@@ -21,20 +22,23 @@
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 15
+ktap_plan 16
 
 U=/kpm/selftests/unwind
 CHECK=/kpm/selftests/vm/kpm_check
 S=/tmp/unwind.$$
 
+# Of the user-mode samples of pid @1 in uw_leaf (its startup code and
+# clock calls are not the chain, and take a share that depends on the
+# kernel), at least @2 have the whole chain.
 chain_check() {
-	$CHECK -f $S -p $1 -s $U/uw_chain.syms -K -u uw_leaf,uw_b,uw_a,main \
-		-m "$2" -n 1
+	$CHECK -f $S -p $1 -s $U/uw_chain.syms -K -l uw_leaf \
+		-u uw_leaf,uw_b,uw_a,main -m "$2" -n 1
 }
 
-# At most @2 of the user-mode samples of pid @1 have the chain.
+# Fewer than @2 of them do.
 chain_rare() {
-	! $CHECK -f $S -p $1 -s $U/uw_chain.syms -K \
+	! $CHECK -f $S -p $1 -s $U/uw_chain.syms -K -l uw_leaf \
 		-u uw_leaf,uw_b,uw_a,main -m "$2" -n 1
 }
 
@@ -42,15 +46,27 @@ kpm_load freq=999 || ktap_bail "insmod failed"
 $U/uw_chain 1.5 & pid=$!
 wait $pid
 cat /proc/kprofmap/samples >$S
-ktap_result "uw_chain: uw_leaf <- uw_b <- uw_a <- main in >= 95% of user-mode samples" \
+ktap_result "uw_chain: uw_leaf <- uw_b <- uw_a <- main in >= 95% of its samples in uw_leaf" \
 	chain_check $pid 0.95
 
+# Samples inside read(2) are unwound when the call returns: unwind=2.
+# Sampling only while the workload runs, so no other task (this shell's
+# parents, blocked in wait()) keeps a work queued, and rmmod works.
+kpm_unload || ktap_bail "rmmod failed"
+kpm_load freq=999 unwind=2 autostart=0 || ktap_bail "insmod unwind=2 failed"
 $U/uw_readzero 2 & pid=$!
+echo start >/proc/kprofmap/control
 wait $pid
+echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
-ktap_result "uw_readzero: read <- zero_read <- zero_loop <- main over ksys_read (>= 80%)" \
-	$CHECK -f $S -p $pid -s $U/uw_readzero.syms \
-		-u "read|__libc_read,zero_read,zero_loop,main" -k ksys_read -m 0.8 -n 1
+# Of its samples in libc's read() wrapper (in the system call or not).
+ktap_result "unwind=2, uw_readzero: read <- zero_read <- zero_loop <- main (>= 95% of samples in read)" \
+	$CHECK -f $S -p $pid -s $U/uw_readzero.syms -l "read|__libc_read" \
+		-u "read|__libc_read,zero_read,zero_loop,main" -m 0.95 -n 1
+ktap_result "unwind=2, uw_readzero: most samples are inside read(2) (ksys_read)" \
+	$CHECK -f $S -p $pid -k ksys_read -m 0.5 -n 1
+kpm_unload || ktap_bail "rmmod after unwind=2 failed"
+kpm_load freq=999 || ktap_bail "insmod failed"
 
 # Poisoning: both on CPU 0, so they share that CPU's rule cache.
 taskset 1 $U/uw_poison 3 >/tmp/poison.out & ppid=$!

@@ -20,7 +20,7 @@
  * lost record with a non-zero count; -C requires every (tgid, tid, comm,
  * stack) to appear once. -K considers only samples taken in user mode
  * (no kernel frames). -l considers only samples whose user leaf frame is
- * named LEAF (in SYMS). Prints what it found as TAP comments.
+ * named LEAF (in SYMS; aliases as in -u). Prints what it found as TAP comments.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -303,7 +303,7 @@ int main(int argc, char **argv)
 		nu = parse_pcs(fld[7] + 2, up, 2 * KPM_MAX_DEPTH_LIMIT);
 		if (o.user_mode_only && nk)
 			continue;
-		if (o.leaf && (!nu || strcmp(sym_name(&us, up[0]), o.leaf)))
+		if (o.leaf && (!nu || !name_in(sym_name(&us, up[0]), o.leaf)))
 			continue;
 		considered += count;
 		if (o.comm && strcmp(comm, o.comm))
