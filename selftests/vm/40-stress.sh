@@ -30,14 +30,16 @@ cpu1_samples() {
 }
 
 # chain_on_cpu1 SECONDS: kpm_chain pinned to CPU 1 for SECONDS of CPU, its
-# pid in $pid; $want: 80% of the samples CPU 1 took meanwhile (at least 1),
-# which should be its: how many there are depends on how often the host
-# ran the vCPU, not on the module.
+# pid in $pid; $want: half the samples CPU 1 took meanwhile (at least 1),
+# most of which should be its: how many there are depends on how often
+# the host ran the vCPU, not on the module, and the rest are CPU 1's
+# kworkers (the background collection itself runs there, slow under the
+# debug kernel's KASAN: 20% of CPU 1's samples in one full run).
 chain_on_cpu1() {
 	_s0=$(cpu1_samples)
 	taskset 2 $W/kpm_chain "$1" >/dev/null & pid=$!
 	wait $pid
-	want=$((($(cpu1_samples) - _s0) * 8 / 10))
+	want=$((($(cpu1_samples) - _s0) / 2))
 	[ $want -ge 1 ] || want=1
 }
 
@@ -54,7 +56,7 @@ chain_on_cpu1 1
 echo 0 >$CPU1
 echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >/tmp/hp.txt
-ktap_result "kpm_chain on CPU 1 sampled before CPU 1 went offline (>= $want, 80% of CPU 1's samples)" \
+ktap_result "kpm_chain on CPU 1 sampled before CPU 1 went offline (>= $want, half of CPU 1's samples)" \
 	$CHECK -f /tmp/hp.txt -p $pid -n $want -m 0
 ktap_result "offline CPU 1: every stored sample is in samples (stored == sum)" \
 	kpm_stats_hold "stored -eq $(kpm_sum_samples /tmp/hp.txt)" "lost -eq 0"
@@ -66,7 +68,7 @@ ktap_result "sampling continues on CPU 0 while CPU 1 is offline" \
 echo 1 >$CPU1
 chain_on_cpu1 0.5
 cat /proc/kprofmap/samples >/tmp/hp2.txt
-ktap_result "CPU 1 back online: a task pinned to it is sampled again (>= $want, 80% of CPU 1's samples)" \
+ktap_result "CPU 1 back online: a task pinned to it is sampled again (>= $want, half of CPU 1's samples)" \
 	$CHECK -f /tmp/hp2.txt -p $pid -n $want -m 0
 # Offline and online while sampling at 10 kHz, a few times.
 $W/kpm_chain 2 >/dev/null &
