@@ -92,8 +92,17 @@ check_rate() {
 	# (on 1 vCPU nearly all of them its own). At 10 kHz the debug
 	# kernel's collection falls behind and the reserves overflow:
 	# counted (lost_reserve), and a rate question all the same.
-	ktap_result "freq $1: kpm_chain sampled $1/s of guest time ($_want +-5%, stored + lost)" \
-		rate_within $((_want * 95 / 100 - 1)) $((_want * 105 / 100 + 1))
+	# Bounds: freq x its CPU time and freq x the phase's guest time, the
+	# smaller -5%, the larger +5%. They agree when it has the vCPU alone;
+	# on 6.12 something else took a third of it once (1004 ms of CPU in
+	# 1484 ms) and the samples followed the CPU time (1000).
+	_cpu_want=$(($1 * $(chain_value cpu_ms) / 1000))
+	_lo=$_want
+	_hi=$_want
+	[ "$_cpu_want" -lt "$_lo" ] && _lo=$_cpu_want
+	[ "$_cpu_want" -gt "$_hi" ] && _hi=$_cpu_want
+	ktap_result "freq $1: kpm_chain sampled $1/s of its CPU and guest time ([$_lo, $_hi] +-5%, stored + lost)" \
+		rate_within $((_lo * 95 / 100 - 1)) $((_hi * 105 / 100 + 1))
 }
 
 sample_chain 1 freq=$FREQ
