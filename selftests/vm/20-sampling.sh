@@ -67,6 +67,16 @@ records_are_chain() {
 
 # check_rate FREQ: one test point, kpm_chain's samples are FREQ per second
 # of its measured phase's guest time, +-5% (and +-1).
+# rate_within LO HI: kpm_chain's stored samples in $S, plus $S's lost
+# count, lie in [LO, HI].
+rate_within() {
+	_lost=$(kpm_lost_count $S)
+	_got=$(($(awk -v p="$pid" '$1 == "S" && $3 == p { n += $2 } END { print n + 0 }' $S) +
+		${_lost:-0}))
+	echo "# stored + lost: $_got, want [$1, $2]"
+	[ "$_got" -ge "$1" ] && [ "$_got" -le "$2" ]
+}
+
 check_rate() {
 	_wall_us=$(chain_value wall_us)
 	if [ -z "$_wall_us" ]; then
@@ -78,8 +88,21 @@ check_rate() {
 	_want=$(($1 * _wall_us / 1000000))
 	ktap_diag "kpm_chain pid $pid: measured phase $_wall_us us of guest time, $(chain_value cpu_ms) ms of CPU;" \
 		"stats: ticks $(kpm_stat ticks) overruns $(kpm_stat overruns) samples $(kpm_stat samples)"
-	ktap_result "freq $1: kpm_chain sampled $1/s of guest time ($_want +-5%)" \
-		$CHECK -f $S -p $pid -m 0 -n $((_want * 95 / 100 - 1)) -N $((_want * 105 / 100 + 1))
+	# Taken samples: kpm_chain's stored ones plus the window's lost ones
+	# (on 1 vCPU nearly all of them its own). At 10 kHz the debug
+	# kernel's collection falls behind and the reserves overflow:
+	# counted (lost_reserve), and a rate question all the same.
+	# Bounds: freq x its CPU time and freq x the phase's guest time, the
+	# smaller -5%, the larger +5%. They agree when it has the vCPU alone;
+	# on 6.12 something else took a third of it once (1004 ms of CPU in
+	# 1484 ms) and the samples followed the CPU time (1000).
+	_cpu_want=$(($1 * $(chain_value cpu_ms) / 1000))
+	_lo=$_want
+	_hi=$_want
+	[ "$_cpu_want" -lt "$_lo" ] && _lo=$_cpu_want
+	[ "$_cpu_want" -gt "$_hi" ] && _hi=$_cpu_want
+	ktap_result "freq $1: kpm_chain sampled $1/s of its CPU and guest time ([$_lo, $_hi] +-5%, stored + lost)" \
+		rate_within $((_lo * 95 / 100 - 1)) $((_hi * 105 / 100 + 1))
 }
 
 sample_chain 1 freq=$FREQ
@@ -92,14 +115,16 @@ ktap_result "kpm_chain user-mode stacks are chain_leaf <- chain_b <- chain_a <- 
 	$CHECK -f $S -p $pid -c kpm_chain -s $W/kpm_chain.syms -K \
 		-u chain_leaf,chain_b,chain_a,main -m 0.9 -n 1
 
-# Syscall-heavy: the libc read() wrapper has no frame pointer, but its
-# .eh_frame rule keeps its caller zero_read (the default unwind=1).
+# Syscall-heavy: the libc read() wrapper has no frame pointer. Samples
+# inside the system call are walked by frame pointer in hard irq at the
+# default unwind=1, so its caller zero_read is skipped (60-unwind.sh
+# checks that unwind=2 keeps it).
 $W/kpm_readzero 1 >/dev/null & pid=$!
 wait $pid
 cat /proc/kprofmap/samples >$S
-ktap_result "kpm_readzero: kernel read path under read <- zero_read <- zero_loop <- main (>= 50%)" \
+ktap_result "kpm_readzero: kernel read path under read <- zero_loop <- main (>= 50%)" \
 	$CHECK -f $S -p $pid -c kpm_readzero -s $W/kpm_readzero.syms \
-		-u "read|__libc_read,zero_read,zero_loop,main" -k ksys_read -k vfs_read -m 0.5 -n 1
+		-u "read|__libc_read,zero_loop,main" -k ksys_read -k vfs_read -m 0.5 -n 1
 ktap_result "every kpm_readzero kernel stack ends in the syscall entry" \
 	$CHECK -f $S -p $pid -k entry_SYSCALL_64_after_hwframe -m 0.5 -n 1
 
