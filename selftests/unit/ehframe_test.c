@@ -26,17 +26,7 @@ typedef int32_t s32;
 typedef int64_t s64;
 #include "../../module/ehframe.h"
 
-/* The tests' reader: a bounds-checked copy out of a struct ehf_buf. */
-static bool buf_read(void *ctx, u64 addr, void *dst, size_t len)
-{
-	const struct ehf_buf *b = ctx;
-
-	if (addr < b->vaddr || addr - b->vaddr > b->len ||
-	    len > b->len - (addr - b->vaddr))
-		return false;
-	memcpy(dst, b->data + (addr - b->vaddr), len);
-	return true;
-}
+#include "ehf_buf_read.h"
 
 /* --- building synthetic sections --- */
 
@@ -357,20 +347,20 @@ TEST_F(eh, reader_path)
 
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	ASSERT_EQ(EHF_OK, ehf_find_fde_mem(buf_read, &self->hdrb, HDR_VADDR,
+	ASSERT_EQ(EHF_OK, ehf_find_fde_mem(ehf_test_buf_read, &self->hdrb, HDR_VADDR,
 					   self->hdr.n, 0x1020, &fde));
 	EXPECT_EQ(EH_VADDR + self->fde[0], fde);
-	ASSERT_EQ(EHF_OK, ehf_rule_mem(buf_read, &self->ehb, fde, 0x1020,
+	ASSERT_EQ(EHF_OK, ehf_rule_mem(ehf_test_buf_read, &self->ehb, fde, 0x1020,
 				       scratch, sizeof(scratch), &a));
 	ASSERT_EQ(EHF_OK, ehf_rule_at(&self->ehb, fde, 0x1020, &b));
 	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
-	EXPECT_EQ(EHF_BUDGET, ehf_rule_mem(buf_read, &self->ehb, fde, 0x1020,
+	EXPECT_EQ(EHF_BUDGET, ehf_rule_mem(ehf_test_buf_read, &self->ehb, fde, 0x1020,
 					   scratch, 32, &a));
 	half.len = self->fde[0] + 8;
-	EXPECT_EQ(EHF_NOREAD, ehf_rule_mem(buf_read, &half, fde, 0x1020,
+	EXPECT_EQ(EHF_NOREAD, ehf_rule_mem(ehf_test_buf_read, &half, fde, 0x1020,
 					   scratch, sizeof(scratch), &a));
 	short_hdr.len = 16;	/* the table cannot be read */
-	EXPECT_EQ(EHF_NOREAD, ehf_find_fde_mem(buf_read, &short_hdr,
+	EXPECT_EQ(EHF_NOREAD, ehf_find_fde_mem(ehf_test_buf_read, &short_hdr,
 					       HDR_VADDR, self->hdr.n,
 					       0x1250, &fde));
 }
@@ -468,7 +458,7 @@ static void check_row(const struct ehf_buf *eh, u64 fde, u64 loc,
 	memset(&viamem, 0, sizeof(viamem));
 	w = expect_rule(cfa, rbp, ra, &want);
 	g = ehf_rule_at(eh, fde, loc, &got);
-	m = ehf_rule_mem(buf_read, (void *)eh, fde, loc, scratch,
+	m = ehf_rule_mem(ehf_test_buf_read, (void *)eh, fde, loc, scratch,
 			 sizeof(scratch), &viamem);
 
 	st->rows++;

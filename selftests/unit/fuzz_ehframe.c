@@ -19,16 +19,7 @@
 #define HDR_VADDR	0x200000ULL
 #define EH_VADDR	0x300000ULL
 
-static bool fuzz_read(void *ctx, u64 addr, void *dst, size_t len)
-{
-	const struct ehf_buf *b = ctx;
-
-	if (addr < b->vaddr || addr - b->vaddr > b->len ||
-	    len > b->len - (addr - b->vaddr))
-		return false;
-	memcpy(dst, b->data + (addr - b->vaddr), len);
-	return true;
-}
+#include "ehf_buf_read.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,10 +61,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		struct ehf_rule m;
 		uint64_t fde;
 
-		ret = ehf_find_fde_mem(fuzz_read, &hdr, HDR_VADDR, hlen,
+		ret = ehf_find_fde_mem(ehf_test_buf_read, &hdr, HDR_VADDR, hlen,
 				       pcoff, &fde);
 		if (ret == EHF_OK)
-			ret = ehf_rule_mem(fuzz_read, &eh, fde, pcoff, scratch,
+			ret = ehf_rule_mem(ehf_test_buf_read, &eh, fde, pcoff, scratch,
 					   sizeof(scratch), &m);
 		if (ret < EHF_OK || ret > EHF_NOREAD)
 			abort();
