@@ -326,3 +326,14 @@ kpm_kmemleak_check() {
 	fi
 	ktap_pass "$1"
 }
+
+# kpm_lost_only_reserve: test condition: of one read of stats (its sums
+# are consistent, unlike two reads while sampling), every lost sample was
+# lost to a full reserve. Prints both counts.
+kpm_lost_only_reserve() {
+	_kpm_st=$(cat /proc/kprofmap/stats)
+	_kpm_l=$(echo "$_kpm_st" | sed -n 's/^lost //p')
+	_kpm_r=$(echo "$_kpm_st" | sed -n 's/^lost_reserve //p')
+	echo "# lost $_kpm_l, lost_reserve $_kpm_r (one read of stats)"
+	[ -n "$_kpm_l" ] && [ "$_kpm_l" -eq "$_kpm_r" ]
+}

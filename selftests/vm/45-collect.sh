@@ -77,9 +77,8 @@ ktap_diag "two CPUs: $keys unique keys, stored $(kpm_stat stored) lost $(kpm_sta
 # Full reserves are the one loss left: a collection that lags (the debug
 # kernel under host load lost 153 of 39168 at 4999 Hz) is counted
 # (lost_reserve); nothing may be lost to the cap, an allocation or a share.
-ktap_diag "two CPUs: lost_reserve $(kpm_stat lost_reserve)"
 ktap_result "two CPUs: nothing lost but to full reserves (lost == lost_reserve)" \
-	kpm_stats_hold "lost -eq $(kpm_stat lost_reserve)"
+	kpm_lost_only_reserve
 ktap_result "two CPUs: samples total == stored" \
 	kpm_stats_hold "stored -eq $(kpm_sum_samples $S)"
 ktap_result "two CPUs: no hot map retired with more than 2048 entries" \
@@ -97,8 +96,13 @@ echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 keys=$(grep -c '^S ' $S)
 ktap_diag "one CPU, default max_entries: $keys unique keys, stored $(kpm_stat stored) lost_cap $(kpm_stat lost_cap) staged_max $(kpm_stat staged_max)"
-ktap_result "one CPU, default max_entries, $keys < 32768 unique keys: nothing lost to the cap" \
-	kpm_stats_hold "$keys -lt 32768" "lost -eq 0"
+# At 9999 Hz the debug kernel's collections can lag: reserve losses
+# (4188 once) are counted and allowed here; the cap must cost nothing.
+keys_below_cap() {
+	[ "$keys" -lt 32768 ] && kpm_lost_only_reserve
+}
+ktap_result "one CPU, default max_entries, $keys < 32768 unique keys: nothing lost to the cap (lost == lost_reserve)" \
+	keys_below_cap
 kpm_unload_check "unload, log clean"
 
 # Idle samples per CPU: the same idle stack on both CPUs, two records.
