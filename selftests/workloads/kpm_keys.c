@@ -9,8 +9,10 @@
  * Each round picks one of PATHS paths at random (uniformly; SEED picks
  * which PATHS of the 16^5 possible ones), calls down 5 levels through 16
  * functions along it, and spins briefly in the leaf. A sample of the
- * leaf sees one of a few PCs of its loop under that path, so the process
- * shows a few unique stacks per path, never more than about 5 x PATHS.
+ * leaf sees one of a few PCs of its loop under that path, and a sample
+ * between calls one of the path's prefixes, so the process shows a
+ * bounded number of unique stacks per path: 19 once saturated (measured
+ * in the VM: 500 paths, 99439 samples at 9999 Hz, 9496 unique stacks).
  * Stops after SECONDS of CPU time and prints "rounds N".
  */
 #include <stdio.h>
