@@ -111,7 +111,7 @@ want_depth() {
 check_kprofmap_depths() {
 	want=$(want_depth "$1" "$3")
 	info=$(awk -v comm="$(comm_of "$3")" -v want="$want" '$1 == "S" && $5 == comm {
-		u = $0; sub(/.* u=/, "", u); c = (u == "") ? 0 : split(u, f, ",")
+		u = $0; sub(/.* u=/, "", u); sub(/ .*/, "", u); c = (u == "") ? 0 : split(u, f, ",")
 		tot += $2; if (c == want) full += $2
 		if ($2 > best) { best = $2; depth = c; top = u } }
 		END { printf "top_depth=%d top_count=%d samples=%d full=%d want=%d top=%s\n",

@@ -24,10 +24,12 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
+#include "maps.h"
 
 /**
  * struct kpm_aggregate - every retired sample, and the window it covers
@@ -211,10 +213,16 @@ void kpm_reset(void)
 	kpm_agg.window_start_ns = ktime_get_real_ns();
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
+	maps_collect();
 }
 
 static void kpm_snap_free(struct kpm_snap *snap)
 {
+	size_t i;
+
+	for (i = 0; i < snap->nr_gens; i++)
+		maps_put(snap->gens[i]);
+	kvfree(snap->gens);
 	profmap_free_list(&kpm.pool, &snap->moved);
 	kvfree(snap->ents);
 	kvfree(snap->copy);
@@ -273,6 +281,45 @@ static void kpm_snap_move(struct kpm_snap *snap)
 	snap->drain = true;
 }
 
+static int kpm_cmp_u32(const void *a, const void *b)
+{
+	u32 x = *(const u32 *)a, y = *(const u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The mapping generations @snap's records name, each held once. No lock:
+ * the records are @snap's own by now.
+ */
+static int kpm_snap_gens(struct kpm_snap *snap)
+{
+	size_t i, n = 0;
+	u32 *ids;
+
+	ids = kvmalloc_array(snap->nr ?: 1, sizeof(*ids), GFP_KERNEL);
+	snap->gens = kvmalloc_array(snap->nr ?: 1, sizeof(*snap->gens),
+				    GFP_KERNEL);
+	if (!ids || !snap->gens) {
+		kvfree(ids);
+		return -ENOMEM;
+	}
+	for (i = 0; i < snap->nr; i++)
+		if (snap->ents[i]->gen)
+			ids[n++] = snap->ents[i]->gen;
+	sort(ids, n, sizeof(*ids), kpm_cmp_u32, NULL);
+	for (i = 0; i < n; i++) {
+		struct kpm_gen *g;
+
+		if (i && ids[i] == ids[i - 1])
+			continue;
+		g = maps_get(ids[i]);
+		if (g)
+			snap->gens[snap->nr_gens++] = g;
+	}
+	kvfree(ids);
+	return 0;
+}
+
 struct kpm_snap *kpm_snapshot(bool drain)
 {
 	struct kpm_snap *snap;
@@ -304,8 +351,13 @@ struct kpm_snap *kpm_snapshot(bool drain)
 	}
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
+	if (!ret)
+		ret = kpm_snap_gens(snap);
 	if (ret) {
-		kpm_snap_free(snap);
+		if (drain && snap->drain)
+			kpm_snapshot_put(snap, false);
+		else
+			kpm_snap_free(snap);
 		return ERR_PTR(ret);
 	}
 	return snap;
@@ -313,6 +365,8 @@ struct kpm_snap *kpm_snapshot(bool drain)
 
 void kpm_snapshot_put(struct kpm_snap *snap, bool consumed)
 {
+	bool window_end = snap->drain && consumed;
+
 	if (snap->drain && !consumed) {
 		mutex_lock(&kpm_agg.lock);
 		profmap_merge_list(&kpm_agg.map, &snap->moved);
@@ -321,6 +375,9 @@ void kpm_snapshot_put(struct kpm_snap *snap, bool consumed)
 		mutex_unlock(&kpm_agg.lock);
 	}
 	kpm_snap_free(snap);
+	/* A window ended: mapping records no window needs can go. */
+	if (window_end)
+		maps_collect();
 }
 
 void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st)

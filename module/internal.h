@@ -201,6 +201,9 @@ void kpm_stop(void);
  * @copy:	copy: the buffer holding copies of the entries and their
  *		stacks that @ents point into; NULL for a drain
  * @moved:	drain: the aggregate's entries, moved here
+ * @nr_gens:	mapping generations in @gens
+ * @gens:	every generation a record names (and still held), by id,
+ *		each with a reference (maps_get())
  *
  * Immutable once kpm_snapshot() returns it; freed by kpm_snapshot_put().
  */
@@ -215,6 +218,8 @@ struct kpm_snap {
 	bool drain;
 	char *copy;
 	struct profmap_list moved;
+	size_t nr_gens;
+	struct kpm_gen **gens;
 };
 
 /**

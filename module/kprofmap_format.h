@@ -10,7 +10,7 @@
  * The file is line oriented; fields are separated by single spaces and
  * every line ends with '\n'. The first line is the header:
  *
- *   kprofmap-samples 1 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
+ *   kprofmap-samples 2 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
  *
  *   "kprofmap-samples"  magic word (KPM_MAGIC)
  *   1                   format version (KPM_FORMAT_VERSION)
@@ -24,9 +24,37 @@
  * Readers must ignore header keys they do not know; freq, cpus, start_ns
  * and end_ns are required.
  *
+ * Then the mapping records (version 2) of every generation a sample line
+ * of this file names, each a G line followed by its M lines, all before
+ * the first S line:
+ *
+ *   G <gen> <tgid> <boot_ns> <exec>
+ *
+ *   gen     the generation's id, decimal, >= 1, unique while the module
+ *           is loaded: one snapshot of one process image's executable
+ *           file mappings. A new image (exec) or a user PC outside every
+ *           mapping of the current generation (dlopen) makes a new one.
+ *   tgid    the process id, decimal
+ *   boot_ns the process's start time, ns since boot (CLOCK_BOOTTIME; the
+ *           starttime of /proc/PID/stat, in ns): with tgid, the process
+ *   exec    how many times the process has exec'd, decimal: with tgid
+ *           and boot_ns, the image
+ *
+ *   M <gen> <start> <end> <pgoff> <buildid> <path>
+ *
+ *   start, end  the mapping's runtime addresses, [start, end), lowercase
+ *               hex without 0x
+ *   pgoff       file offset of start, lowercase hex without 0x
+ *   buildid     the file's GNU build id, lowercase hex, read from the
+ *               file (not the process's memory); '-' when it has none or
+ *               it could not be read
+ *   path        the file's path as the task saw it (d_path in its own
+ *               context, so in its mount namespace and root), escaped as
+ *               comm is below; may end in "\x20(deleted)"
+ *
  * Then one line per unique (task, stack), in insertion order:
  *
- *   S <count> <tgid> <tid> <comm> <flags> k=<pcs> u=<pcs>
+ *   S <count> <tgid> <tid> <comm> <flags> k=<pcs> u=<pcs> m=<gen>
  *
  *   count   samples, decimal, >= 1
  *   tgid    process id, decimal (0 for the idle task)
@@ -41,6 +69,9 @@
  *           first; empty when there is no stack of that kind. Kernel
  *           addresses are the interrupted PC followed by return
  *           addresses; user addresses likewise.
+ *   gen     the mapping generation of the user frames (a G line of this
+ *           file), or 0 when there is none (no record could be taken:
+ *           readers fall back to the live /proc/PID/maps)
  *
  * And, when samples were lost since the window start, one last line:
  *
@@ -54,7 +85,7 @@
 #define _KPROFMAP_FORMAT_H
 
 #define KPM_MAGIC		"kprofmap-samples"
-#define KPM_FORMAT_VERSION	1
+#define KPM_FORMAT_VERSION	2
 
 /* Largest accepted max_depth (frames per stack, kernel and user each). */
 #define KPM_MAX_DEPTH_LIMIT	255
@@ -63,6 +94,8 @@
 
 #define KPM_REC_SAMPLE		'S'
 #define KPM_REC_LOST		'L'
+#define KPM_REC_GEN		'G'
+#define KPM_REC_MAP		'M'
 
 #define KPM_FLAG_NONE		'-'
 #define KPM_FLAG_KTRUNC		'K'

@@ -15,6 +15,7 @@
 #include <linux/irq_work.h>
 
 #include "internal.h"
+#include "maps.h"
 #include "uwind.h"
 
 unsigned int kpm_freq = 99;
@@ -246,6 +247,8 @@ static int __init kpm_init(void)
 	int ret;
 
 	ret = kpm_check_params();
+	if (!ret)
+		ret = maps_init();
 	if (ret)
 		return ret;
 
@@ -294,6 +297,7 @@ out_free_cpus:
 	uwind_exit();
 	kpm_agg_destroy();
 out_destroy_pool:
+	maps_exit();
 	profmap_pool_destroy(&kpm.pool);
 	return ret;
 }
@@ -308,6 +312,7 @@ static void __exit kpm_exit(void)
 	kpm_free_cpus();
 	uwind_exit();		/* no work pending: each held a reference */
 	kpm_agg_destroy();
+	maps_exit();
 	profmap_pool_destroy(&kpm.pool);
 	pr_info("unloaded\n");
 }

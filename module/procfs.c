@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "maps.h"
 #include "uwind.h"
 
 /**
@@ -52,21 +53,50 @@ static void kpm_put_hex(struct seq_file *m, u64 v)
 	seq_write(m, tmp + n, sizeof(tmp) - n);
 }
 
-static void kpm_put_comm(struct seq_file *m, const char *comm)
+/* A comm or path: at most @max bytes of @s, bytes outside 0x21..0x7e
+ * and the backslash as \xHH; an empty string as \x00.
+ */
+static void kpm_put_escaped(struct seq_file *m, const char *s, size_t max)
 {
-	unsigned int i;
+	size_t i;
 
-	if (!comm[0]) {
+	if (!s[0]) {
 		seq_puts(m, "\\x00");
 		return;
 	}
-	for (i = 0; i < KPM_COMM_LEN - 1 && comm[i]; i++) {
-		unsigned char ch = comm[i];
+	for (i = 0; i < max && s[i]; i++) {
+		unsigned char ch = s[i];
 
 		if (ch < 0x21 || ch > 0x7e || ch == '\\')
 			seq_printf(m, "\\x%02x", ch);
 		else
 			seq_putc(m, ch);
+	}
+}
+
+/* A generation: its G line, then one M line per mapping. */
+static void kpm_show_gen(struct seq_file *m, const struct kpm_gen *g)
+{
+	const struct kpm_map *p;
+	unsigned int i;
+
+	seq_printf(m, "%c %u %u %llu %llu\n", KPM_REC_GEN, g->id, g->tgid,
+		   g->boot_ns, g->exec);
+	for (p = g->maps; p < g->maps + g->nr; p++) {
+		seq_printf(m, "%c %u ", KPM_REC_MAP, g->id);
+		kpm_put_hex(m, p->start);
+		seq_putc(m, ' ');
+		kpm_put_hex(m, p->end);
+		seq_putc(m, ' ');
+		kpm_put_hex(m, p->pgoff);
+		seq_putc(m, ' ');
+		if (!p->bid_len)
+			seq_putc(m, '-');
+		for (i = 0; i < p->bid_len; i++)
+			seq_printf(m, "%02x", p->bid[i]);
+		seq_putc(m, ' ');
+		kpm_put_escaped(m, p->path, PATH_MAX);
+		seq_putc(m, '\n');
 	}
 }
 
@@ -88,9 +118,9 @@ static void kpm_show_rec(struct seq_file *m, const struct profmap_entry *e)
 	const struct profmap_key *k = &e->key;
 
 	/* An idle task's key holds its CPU as tid; its pid is 0. */
-	seq_printf(m, "%c %llu %u %u ", KPM_REC_SAMPLE, e->count, k->tgid,
+	seq_printf(m, "%c %llu %u %u ", KPM_REC_SAMPLE, (u64)e->count, k->tgid,
 		   k->tgid ? k->tid : 0);
-	kpm_put_comm(m, e->comm);
+	kpm_put_escaped(m, e->comm, KPM_COMM_LEN - 1);
 	seq_putc(m, ' ');
 	if (!k->flags)
 		seq_putc(m, KPM_FLAG_NONE);
@@ -100,12 +130,13 @@ static void kpm_show_rec(struct seq_file *m, const struct profmap_entry *e)
 		seq_putc(m, KPM_FLAG_UTRUNC);
 	kpm_put_pcs(m, " k=", e->stk, k->nk);
 	kpm_put_pcs(m, " u=", e->stk + k->nk, k->nu);
-	seq_putc(m, '\n');
+	seq_printf(m, " m=%u\n", (u32)e->gen);
 }
 
 /*
- * seq_file positions: 0 is the header, 1..nr the records, nr + 1 the
- * lost record (when anything was lost).
+ * seq_file positions: 0 is the header, 1..nr_gens the mapping
+ * generations, then the nr records, then the lost record (when anything
+ * was lost).
  */
 static bool kpm_has_lost(const struct kpm_snap *snap)
 {
@@ -115,7 +146,7 @@ static bool kpm_has_lost(const struct kpm_snap *snap)
 static void *kpm_samples_start(struct seq_file *m, loff_t *pos)
 {
 	struct kpm_reader *r = m->private;
-	loff_t last = r->snap->nr + kpm_has_lost(r->snap);
+	loff_t last = r->snap->nr_gens + r->snap->nr + kpm_has_lost(r->snap);
 
 	if (*pos > last) {
 		r->eof = true;
@@ -143,8 +174,10 @@ static int kpm_samples_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %d freq=%u cpus=%u start_ns=%llu end_ns=%llu max_depth=%u\n",
 			   KPM_MAGIC, KPM_FORMAT_VERSION, kpm_freq, snap->cpus,
 			   snap->start_ns, snap->end_ns, kpm_max_depth);
-	} else if (idx <= snap->nr) {
-		kpm_show_rec(m, snap->ents[idx - 1]);
+	} else if (idx <= snap->nr_gens) {
+		kpm_show_gen(m, snap->gens[idx - 1]);
+	} else if (idx <= snap->nr_gens + snap->nr) {
+		kpm_show_rec(m, snap->ents[idx - 1 - snap->nr_gens]);
 	} else {
 		seq_printf(m, "%c %llu alloc=%llu cap=%llu\n", KPM_REC_LOST,
 			   snap->lost_alloc + snap->lost_cap,
@@ -267,6 +300,19 @@ static void kpm_show_unwind_stats(struct seq_file *m)
 #undef KPM_SHOW_UWIND
 }
 
+/* stats: the mapping records' counters, "maps_NAME value". */
+static void kpm_show_maps_stats(struct seq_file *m)
+{
+	struct maps_stats s;
+
+	maps_stats_get(&s);
+#define KPM_SHOW_MAPS(name) seq_printf(m, "maps_" #name " %llu\n", s.name);
+	MAPS_STATS(KPM_SHOW_MAPS)
+#undef KPM_SHOW_MAPS
+	seq_printf(m, "maps_held %llu\nmax_maps %u\nmaps_gens %llu\nmaps_images %llu\nmaps_bytes %llu\n",
+		   s.held, kpm_max_maps, s.gens, s.images, s.bytes);
+}
+
 /* stats: sums of the per-CPU counters plus memory held. */
 static int kpm_stats_show(struct seq_file *m, void *v)
 {
@@ -301,6 +347,7 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   sum->ticks ? div64_u64(sum->ns_total, sum->ticks) : 0,
 		   sum->ns_max);
 	kpm_show_unwind_stats(m);
+	kpm_show_maps_stats(m);
 	/* Per CPU: a timer that fell behind on one CPU shows there. */
 	for_each_possible_cpu(cpu) {
 		kpm_stats_cpu(cpu, &c);

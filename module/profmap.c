@@ -236,7 +236,7 @@ static inline bool profmap_match(const struct profmap_entry *e,
 {
 	const u64 *a, *b, *end;
 
-	if (memcmp(&e->key, &s->key, sizeof(e->key)))
+	if (memcmp(&e->key, &s->key, sizeof(e->key)) || e->gen != s->gen)
 		return false;
 	a = e->stk;
 	b = s->pcs;
@@ -415,6 +415,7 @@ static int profmap_insert(struct profmap *m, const struct profmap_sample *s,
 		return err;
 	}
 	e->count = count;
+	e->gen = s->gen;
 	e->key = s->key;
 	profmap_copy_comm(e->comm, s->comm);
 	profmap_link(m, e);
@@ -454,6 +455,7 @@ void profmap_merge_list(struct profmap *dst, struct profmap_list *list)
 		next = e->next_all;
 		s.pcs = e->stk;
 		s.key = e->key;
+		s.gen = e->gen;
 		s.comm = e->comm;
 		old = profmap_find(dst, &s);
 		if (old) {
@@ -484,6 +486,7 @@ static void profmap_merge_staged(struct profmap *dst, struct profmap *src,
 		src->buckets[e->key.hash & src->mask] = NULL;
 		s.pcs = e->stk;
 		s.key = e->key;
+		s.gen = e->gen;
 		s.comm = e->comm;
 		old = profmap_find(dst, &s);
 		if (old)

@@ -86,17 +86,26 @@ struct profmap_key {
  * @stk:	@key.nk kernel PCs then @key.nu user PCs, each leaf first;
  *		NULL when both are 0; from
  *		pool->stk_cache[profmap_class(nk + nu)]
- * @count:	samples; >= 1 once the entry is in a map
+ * @count:	samples; >= 1 once the entry is in a map (40 bits: 3.5
+ *		years of one task at 10 kHz)
+ * @gen:	the mapping generation of its user frames (maps.c), 0 for
+ *		none; part of what makes two samples the same, beside @key
+ *		(which it would push past 16 bytes, and the entry past 64)
  * @key:	hash, task and stack shape
  * @comm:	task comm at first insertion, NUL-terminated
  *
  * 64 bytes on 64-bit, so one cache line per unique stack plus its array.
  */
+#define PROFMAP_COUNT_BITS	40
+#define PROFMAP_GEN_BITS	24
+#define PROFMAP_GEN_MAX		((1U << PROFMAP_GEN_BITS) - 1)
+
 struct profmap_entry {
 	struct profmap_entry *next_hash;
 	struct profmap_entry *next_all;
 	u64 *stk;
-	u64 count;
+	u64 count : PROFMAP_COUNT_BITS;
+	u64 gen : PROFMAP_GEN_BITS;
 	struct profmap_key key;
 	char comm[16];
 };
@@ -109,11 +118,13 @@ struct profmap_entry {
  * @pcs:	@key.nk kernel PCs then @key.nu user PCs, leaf first
  * @key:	hash (from profmap_hash_final()), task and stack shape;
  *		@key.pad must be zero
+ * @gen:	mapping generation, <= PROFMAP_GEN_MAX (0: none)
  * @comm:	task comm, stored only on insertion (may be unterminated at 16)
  */
 struct profmap_sample {
 	const u64 *pcs;
 	struct profmap_key key;
+	u32 gen;
 	const char *comm;
 };
 
@@ -269,7 +280,8 @@ static __always_inline u32 profmap_hash_final(const struct profmap_pool *pool, u
 				     const struct profmap_sample *s)
 {
 	h = profmap_hash_step(pool, h, ((u64)s->key.tgid << 32) | s->key.tid);
-	h = profmap_hash_step(pool, h, ((u64)s->key.nk << 8) | s->key.nu);
+	h = profmap_hash_step(pool, h, ((u64)s->gen << 16) |
+			      ((u64)s->key.nk << 8) | s->key.nu);
 	return (u32)(h ^ (h >> 32));
 }
 

@@ -27,6 +27,7 @@
 #include <asm/ptrace.h>
 
 #include "internal.h"
+#include "maps.h"
 #include "uwind.h"
 
 /**
@@ -175,7 +176,7 @@ static struct pt_regs *sampler_user_regs(struct pt_regs *regs)
 
 /* Tag, hash and count the captured sample in this CPU's hot map. */
 static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
-			    unsigned int nk)
+			    unsigned int nk, u32 gen)
 {
 	struct task_struct *task = current;
 	struct kpm_cpu_stats *st = &c->stats;
@@ -190,6 +191,7 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 			.nu = cap->n - nk,
 			.flags = cap->flags,
 		},
+		.gen = gen,
 		.comm = task->comm,
 	};
 	int err;
@@ -216,6 +218,8 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	};
 	struct pt_regs *uregs;
 	unsigned int nk;
+	bool known;
+	u32 gen = 0;
 
 	if (unlikely(!regs)) {
 		kpm_stat_add(&c->stats.no_regs, 1);
@@ -241,13 +245,24 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	if (uregs && (kpm_unwind == 2 || (kpm_unwind == 1 && user_mode(regs))) &&
 	    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
 		return;
-	if (uregs && !sampler_user_stack(&cap, uregs))
-		kpm_stat_add(&c->stats.user_fault, 1);
-	sampler_account(c, &cap, nk);
+	if (uregs) {
+		gen = maps_gen_irq(&known);
+		/*
+		 * An image's first sample takes its mapping records in its
+		 * task's context first, even from inside a system call (its
+		 * work pins the module until the call returns, once).
+		 */
+		if (!known && kpm_unwind && maps_can_capture() &&
+		    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
+			return;
+		if (!sampler_user_stack(&cap, uregs))
+			kpm_stat_add(&c->stats.user_fault, 1);
+	}
+	sampler_account(c, &cap, nk, gen);
 }
 
 void sampler_account_deferred(const u64 *pcs, unsigned int nk,
-			      unsigned int n, u8 flags, u64 h)
+			      unsigned int n, u8 flags, u64 h, u32 gen)
 {
 	struct sampler_capture cap = {
 		.pcs = (u64 *)pcs,
@@ -258,7 +273,7 @@ void sampler_account_deferred(const u64 *pcs, unsigned int nk,
 	unsigned long irqflags;
 
 	local_irq_save(irqflags);
-	sampler_account(kpm.cpus[smp_processor_id()], &cap, nk);
+	sampler_account(kpm.cpus[smp_processor_id()], &cap, nk, gen);
 	local_irq_restore(irqflags);
 }
 

@@ -49,6 +49,7 @@
 
 #include "internal.h"
 #include "ehframe.h"
+#include "maps.h"
 #include "uwind.h"
 
 /**
@@ -218,10 +219,7 @@ static bool uwind_read_u64(u64 addr, u64 *v)
 	return !err;
 }
 
-/* Copy @len bytes at file offset @pos of @mapping: cached, up-to-date
- * pages only, never waiting for I/O.
- */
-static bool uwind_read_file(struct address_space *mapping, u64 pos,
+bool uwind_read_file(struct address_space *mapping, u64 pos,
 			    void *dst, size_t len)
 {
 	while (len) {
@@ -542,11 +540,12 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	struct task_struct *task = current;
 	struct mm_struct *mm = task->mm;
 	struct pt_regs *regs = task_pt_regs(task);
-	bool live, locked = false;
+	bool live, known, locked = false;
 	struct uwind_cpu *u;
 	unsigned int nu = 0;
 	u8 flags = s->flags;
 	u64 h = s->h;
+	u32 gen;
 
 	live = mm && !(task->flags & (PF_EXITING | PF_KTHREAD)) &&
 	       user_64bit_mode(regs) && regs->ip;
@@ -564,9 +563,14 @@ static noinline void uwind_complete(struct uwind_slot *s)
 				kpm_max_depth, &h, &flags);
 	}
 	preempt_enable();
-	if (locked)
+	/* The mapping records of these frames, taken here if need be. */
+	if (locked) {
+		gen = maps_visit(mm, s->pcs + s->nk, nu);
 		mmap_read_unlock(mm);
-	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h);
+	} else {
+		gen = maps_gen_irq(&known);
+	}
+	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h, gen);
 	llist_add(&s->node, &s->pool->free);
 }
 

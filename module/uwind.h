@@ -11,6 +11,8 @@
 
 #include <linux/types.h>
 
+struct address_space;
+
 /*
  * The counters, in the order /proc/kprofmap/stats prints them (each as
  * "unwind_NAME value"):
@@ -96,6 +98,21 @@ bool uwind_queue(unsigned int cpu, const u64 *pcs, unsigned int nk,
 		 u8 flags, u64 h);
 
 /**
+ * uwind_read_file() - copy bytes of a file from its page cache
+ * @mapping: the file's
+ * @pos: file offset
+ * @dst: where to
+ * @len: how many
+ *
+ * Cached, up-to-date pages only: never waits for I/O, never reads the
+ * process's copy.
+ * Context: any but hard irq; takes no sleeping lock.
+ * Return: true when all @len bytes were copied.
+ */
+bool uwind_read_file(struct address_space *mapping, u64 pos, void *dst,
+		     size_t len);
+
+/**
  * uwind_stats_sum() - every CPU's counters added up
  * @sum: filled in
  *
@@ -110,12 +127,13 @@ void uwind_stats_sum(struct uwind_stats *sum);
  * @n: all frames
  * @flags: PROFMAP_F_*
  * @h: running hash over all @n frames
+ * @gen: mapping generation of the user frames (maps.h), 0 for none
  *
  * Tagged with current, counted in this CPU's hot map with interrupts off
  * (the timer writes the same map). Provided by sampler.c.
  * Context: task context.
  */
 void sampler_account_deferred(const u64 *pcs, unsigned int nk,
-			      unsigned int n, u8 flags, u64 h);
+			      unsigned int n, u8 flags, u64 h, u32 gen);
 
 #endif /* _KPROFMAP_UWIND_H */

@@ -117,6 +117,46 @@ TEST_F(core, classes)
 	EXPECT_EQ(64, sizeof(struct profmap_entry));
 }
 
+/* The mapping generation is part of the identity: the same stack and
+ * task under two generations (an exec, a dlopen) are two entries, and a
+ * merge keeps them apart.
+ */
+TEST_F(core, gen_is_identity)
+{
+	struct fixture f;
+	struct tsample a, b;
+	struct profmap_entry *e;
+	unsigned int seen = 0;
+
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	mk_sample(&a, &f.pool, 1, 2, 3, 42);
+	mk_sample(&b, &f.pool, 1, 2, 3, 42);
+	a.s.gen = 7;
+	b.s.gen = PROFMAP_GEN_MAX;
+	a.s.key.hash = profmap_hash_sample(&f.pool, &a.s);
+	b.s.key.hash = profmap_hash_sample(&f.pool, &b.s);
+	EXPECT_NE(a.s.key.hash, b.s.key.hash);
+	/* And a collision: the compare alone must keep them apart. */
+	b.s.key.hash = a.s.key.hash;
+	EXPECT_EQ(0, profmap_add(&f.hot, &a.s, 1, GFP_ATOMIC));
+	EXPECT_EQ(0, profmap_add(&f.hot, &b.s, 2, GFP_ATOMIC));
+	EXPECT_EQ(0, profmap_add(&f.hot, &a.s, 3, GFP_ATOMIC));
+	EXPECT_EQ(2, f.hot.nr_entries);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
+	EXPECT_EQ(2, f.agg.nr_entries);
+	for (e = f.agg.all; e; e = e->next_all) {
+		if (e->gen == 7) {
+			EXPECT_EQ(4, (u64)e->count);
+			seen |= 1;
+		} else if (e->gen == PROFMAP_GEN_MAX) {
+			EXPECT_EQ(2, (u64)e->count);
+			seen |= 2;
+		}
+	}
+	EXPECT_EQ(3, seen);
+	fx_fini(_metadata, &f);
+}
+
 /* The hit path does not allocate. */
 TEST_F(core, hit_no_alloc)
 {
@@ -138,7 +178,7 @@ TEST_F(core, hit_no_alloc)
 	if (only_entry(&f.hot)) {
 		struct profmap_entry *e = f.hot.all;
 
-		EXPECT_EQ(1001, e->count);
+		EXPECT_EQ(1001, (u64)e->count);
 		EXPECT_EQ(3, e->key.nk);
 		EXPECT_EQ(4, e->key.nu);
 		EXPECT_EQ(42, e->key.tid);
@@ -174,7 +214,7 @@ TEST_F(core, keys_distinguish)
 	profmap_add(&f.hot, &e.s, 1, GFP_ATOMIC);
 	profmap_add(&f.hot, &a.s, 1, GFP_ATOMIC);
 	EXPECT_EQ(5, f.hot.nr_entries);
-	EXPECT_EQ(2, f.hot.all->count);
+	EXPECT_EQ(2, (u64)f.hot.all->count);
 	fx_fini(_metadata, &f);
 }
 
@@ -218,7 +258,7 @@ TEST_F(core, collisions_move_to_front)
 	EXPECT_EQ(t[39].pcs[0], f.agg.buckets[0]->stk[0]);
 	EXPECT_EQ(0, profmap_add(&f.agg, &t[0].s, 1, GFP_ATOMIC));
 	EXPECT_EQ(t[0].pcs[0], f.agg.buckets[0]->stk[0]);
-	EXPECT_EQ(2, f.agg.buckets[0]->count);
+	EXPECT_EQ(2, (u64)f.agg.buckets[0]->count);
 	EXPECT_EQ(40, f.agg.max_chain);
 	for (i = 0; i < 40; i++) {
 		EXPECT_EQ(0, profmap_add(&f.agg, &t[i].s, 1, GFP_ATOMIC));
@@ -263,7 +303,7 @@ TEST_F(core, chain_limit_and_fold)
 	for (e = f.agg.all; e; e = e->next_all) {
 		total += e->count;
 		if (e->stk[0] == t[0].pcs[0]) {
-			EXPECT_EQ(2, e->count);
+			EXPECT_EQ(2, (u64)e->count);
 		}
 	}
 	EXPECT_EQ(41, total);
@@ -410,7 +450,7 @@ TEST_F(core, merge)
 	EXPECT_EQ(4, f.agg.lost_alloc);
 	for (i = 0, e = f.agg.all; e; e = e->next_all, i++) {
 		EXPECT_EQ(t[i].pcs[0], e->stk[0]);	/* insertion order */
-		EXPECT_EQ((i < 6 ? i + 1 : 0) + (i >= 3 ? 10 : 0), e->count);
+		EXPECT_EQ((i < 6 ? i + 1 : 0) + (i >= 3 ? 10 : 0), (u64)e->count);
 	}
 	EXPECT_EQ(8, i);
 	/* The sources are empty and reusable. */
@@ -598,7 +638,7 @@ TEST_F(core, detach)
 	}
 	for (i = 0, e = list.first; e; e = e->next_all, i++) {
 		EXPECT_EQ(t[i].pcs[0], e->stk[0]);
-		EXPECT_EQ(i + 1, e->count);
+		EXPECT_EQ(i + 1, (u64)e->count);
 	}
 	EXPECT_EQ(5, i);
 	/* Still holding their slots: the cap (5) is full. */
@@ -660,7 +700,7 @@ TEST_F(core, reserve_no_slab)
 	EXPECT_EQ(5, cache_allocs(&f.pool));	/* 3 entries + 2 stacks */
 	for (i = 0, e = f.agg.all; e; e = e->next_all, i++) {
 		EXPECT_TRUE(e < st.res.ents || e >= st.res.ents + 8);
-		EXPECT_EQ(3 * (i + 2), e->count);
+		EXPECT_EQ(3 * (i + 2), (u64)e->count);
 		EXPECT_EQ(t[i].s.key.nu, e->key.nu);
 		EXPECT_STREQ("worker", e->comm);
 		if (i) {

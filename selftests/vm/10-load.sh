@@ -16,11 +16,11 @@ ktap_header
 
 W=/kpm/selftests/workloads
 GOOD="freq=1 freq=10000 max_depth=1 max_depth=255 max_entries=16
-max_entries=1048576 idle=1 autostart=0 noop=1"
+max_entries=1048576 idle=1 autostart=0 noop=1 max_maps=16 max_maps=1048576"
 BAD="freq=0 freq=10001 max_depth=0 max_depth=256 max_entries=15
-max_entries=1048577"
+max_entries=1048577 max_maps=15 max_maps=1048577"
 
-ktap_plan $((4 + 2 + 3 * 9 + 2 * 6))
+ktap_plan $((4 + 2 + 3 * 11 + 2 * 8))
 
 # is WHAT GOT WANT: true if GOT is WANT, else say what differs.
 is() {
@@ -80,6 +80,19 @@ took_effect_max_entries() {
 		if [ "$1" -lt 40 ]; then [ "$(kpm_stat lost_cap)" -gt 0 ]; else [ "$(kpm_stat lost_cap)" -eq 0 ]; fi
 }
 
+# max_maps: 24 processes, each one executable mapping, meet a cap of 16
+# (maps_lost_cap counts the refused captures) or fit under it.
+took_effect_max_maps() {
+	is "sysfs max_maps" "$(param_value max_maps)" "$1" &&
+		is "stats max_maps" "$(kpm_stat max_maps)" "$1" &&
+		for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24; do
+			$W/kpm_keys 10 0.05 >/dev/null || return 1
+		done &&
+		echo "maps_held $(kpm_stat maps_held), maps_lost_cap $(kpm_stat maps_lost_cap)" &&
+		[ "$(kpm_stat maps_held)" -le "$1" ] &&
+		if [ "$1" -lt 24 ]; then [ "$(kpm_stat maps_lost_cap)" -gt 0 ]; else [ "$(kpm_stat maps_lost_cap)" -eq 0 ]; fi
+}
+
 took_effect_idle() {
 	is "sysfs idle" "$(param_value idle)" Y && sleep 0.3 &&
 		grep -Eq '^S [0-9]+ 0 0 swapper/[0-9]+ ' /proc/kprofmap/samples
@@ -117,7 +130,7 @@ files_modes() {
 
 header_format() {
 	head -n 1 /proc/kprofmap/samples |
-		grep -Eq "^kprofmap-samples 1 freq=99 cpus=[0-9]+ start_ns=[0-9]+ end_ns=[0-9]+ max_depth=64$"
+		grep -Eq "^kprofmap-samples 2 freq=99 cpus=[0-9]+ start_ns=[0-9]+ end_ns=[0-9]+ max_depth=64$"
 }
 
 params_read_only() {
@@ -138,7 +151,7 @@ else
 fi
 ktap_result "defaults: sampling on at 99 Hz, ticks counted" defaults_sampling
 ktap_result "files exist with modes 0400/0200 owned by root" files_modes
-ktap_result "header names version 1, freq and cpus" header_format
+ktap_result "header names version 2, freq and cpus" header_format
 ktap_result "parameters are read-only in sysfs" params_read_only
 kpm_unload_check "unload (defaults), log clean"
 

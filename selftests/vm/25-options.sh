@@ -25,7 +25,7 @@ no_idle_records() {
 # comm swapper/N, a kernel stack), none with a user stack.
 idle_records_are_swapper() {
 	grep -Eq '^S [0-9]+ 0 0 swapper/[0-9]+ - k=[0-9a-f]' "$1" &&
-		! grep -E '^S [0-9]+ 0 0 ' "$1" | grep -qv ' u=$'
+		! grep -E '^S [0-9]+ 0 0 ' "$1" | grep -qv ' u= m=0$'
 }
 
 # user_stacks_cut_to_2 FILE: kpm_chain ($pid)'s user-mode samples start

@@ -8,7 +8,7 @@
  *
  *   kpm_check -f FILE [-p TGID] [-c COMM] [-s SYMS -u leaf,caller,...]
  *             [-k KSYM] [-m MIN_FRACTION] [-n MIN_SAMPLES] [-N MAX_SAMPLES]
- *             [-l LEAF] [-L] [-C] [-K]
+ *             [-l LEAF] [-g PATH] [-L] [-C] [-K]
  *
  * Considers the S records of TGID (all records without -p). A record
  * matches when its user frames, named, start with the -u chain (leaf
@@ -20,7 +20,14 @@
  * lost record with a non-zero count; -C requires every (tgid, tid, comm,
  * stack) to appear once. -K considers only samples taken in user mode
  * (no kernel frames). -l considers only samples whose user leaf frame is
- * named LEAF (in SYMS; aliases as in -u). Prints what it found as TAP comments.
+ * named LEAF (in SYMS; aliases as in -u). -g considers only records with
+ * user frames, and a record matches only if every user frame (a return
+ * address less one) lies in a mapping of the record's generation (its
+ * m= names a G line of the file) and its leaf's mapping path contains
+ * PATH (or, for a leaf in the vDSO, its caller's). Always: G and M lines precede the S lines, every M line belongs
+ * to a G line before it, and every m= other than 0 names a G line of the
+ * file. Prints what it found as TAP comments, with up to 5 considered
+ * records that do not match.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -141,8 +148,103 @@ static size_t parse_pcs(char *s, unsigned long long *pcs, size_t max)
 	return n;
 }
 
+/* Mapping records: the M lines of the file, by generation. */
+struct mapping {
+	unsigned long long gen, start, end;
+	char *path;
+};
+
+struct mappings {
+	struct mapping *v;
+	size_t n, cap;
+	unsigned long long *gens;	/* G lines seen */
+	size_t ngens;
+};
+
+static bool gen_known(const struct mappings *mt, unsigned long long gen)
+{
+	size_t i;
+
+	for (i = 0; i < mt->ngens; i++)
+		if (mt->gens[i] == gen)
+			return true;
+	return false;
+}
+
+/* "G gen tgid boot_ns exec" or "M gen start end pgoff buildid path". */
+static void parse_mapping_line(struct mappings *mt, char *line)
+{
+	char path[4096];
+	struct mapping *m;
+	unsigned long long gen;
+
+	if (line[0] == KPM_REC_GEN) {
+		if (sscanf(line, "G %llu %*u %*u %*u", &gen) != 1 || !gen ||
+		    gen_known(mt, gen))
+			die("bad G line: %s", line);
+		mt->gens = realloc(mt->gens, (mt->ngens + 1) * sizeof(*mt->gens));
+		if (!mt->gens)
+			die("%s", "out of memory");
+		mt->gens[mt->ngens++] = gen;
+		return;
+	}
+	if (mt->n == mt->cap) {
+		mt->cap = mt->cap ? 2 * mt->cap : 256;
+		mt->v = realloc(mt->v, mt->cap * sizeof(*mt->v));
+		if (!mt->v)
+			die("%s", "out of memory");
+	}
+	m = &mt->v[mt->n];
+	if (sscanf(line, "M %llu %llx %llx %*x %*s %4095s", &m->gen, &m->start,
+		   &m->end, path) != 4 || m->start >= m->end ||
+	    !gen_known(mt, m->gen))
+		die("bad M line: %s", line);
+	m->path = strdup(path);
+	mt->n++;
+}
+
+/* The path of @gen's mapping holding @pc, or NULL. */
+static const char *mapping_at(const struct mappings *mt, unsigned long long gen,
+			      unsigned long long pc)
+{
+	size_t i;
+
+	for (i = 0; i < mt->n; i++)
+		if (mt->v[i].gen == gen && mt->v[i].start <= pc &&
+		    pc < mt->v[i].end)
+			return mt->v[i].path;
+	return NULL;
+}
+
+/* Does every user frame lie in a mapping of @gen, and the first frame
+ * outside the vDSO (the leaf, or the vDSO's caller) in a path containing
+ * @sub?
+ */
+static bool frames_mapped(const struct mappings *mt, unsigned long long gen,
+			  const unsigned long long *pcs, size_t n,
+			  const char *sub)
+{
+	bool named = false;
+	const char *path;
+	size_t i;
+
+	if (!gen || !n)
+		return false;
+	for (i = 0; i < n; i++) {
+		path = mapping_at(mt, gen, i ? pcs[i] - 1 : pcs[i]);
+		if (!path)
+			return false;
+		if (!named && strcmp(path, "[vdso]")) {
+			if (!strstr(path, sub))
+				return false;
+			named = true;
+		}
+	}
+	return named;
+}
+
 struct opts {
-	const char *file, *syms, *chain, *comm, *leaf;
+	const char *file, *syms, *chain, *comm, *leaf, *mapped;
 	const char *ksym[8];
 	int nksym;
 	long tgid;
@@ -217,13 +319,16 @@ int main(int argc, char **argv)
 	struct opts o = { .tgid = -1, .min_frac = 0.9, .max_n = -1 };
 	static unsigned long long kp[2 * KPM_MAX_DEPTH_LIMIT], up[2 * KPM_MAX_DEPTH_LIMIT];
 	struct symtab us = {0}, ks = {0};
+	struct mappings mt = {0};
+	unsigned long long gen;
+	bool in_samples = false;
 	long long considered = 0, matching = 0, lost = -1, records = 0;
 	char *line = NULL, **seen = NULL;
 	size_t cap = 0, lineno = 0, nseen = 0;
-	int c, dups = 0;
+	int c, dups = 0, shown = 0;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:l:LCK")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:l:g:LCK")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'p': o.tgid = atol(optarg); break;
@@ -231,6 +336,7 @@ int main(int argc, char **argv)
 		case 's': o.syms = optarg; break;
 		case 'u': o.chain = optarg; break;
 		case 'l': o.leaf = optarg; break;
+		case 'g': o.mapped = optarg; break;
 		case 'k':
 			if (o.nksym == 8)
 				die("%s", "at most 8 -k");
@@ -258,7 +364,7 @@ int main(int argc, char **argv)
 	if (!f)
 		die("cannot open %s", o.file);
 	while (getline(&line, &cap, f) > 0) {
-		char *fld[8], *save = NULL, *tok;
+		char *fld[9], *save = NULL, *tok;
 		long long count, tgid;
 		const char *comm;
 		size_t nk, nu, nf = 0;
@@ -272,6 +378,13 @@ int main(int argc, char **argv)
 				die("bad header: %s", line);
 			continue;
 		}
+		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP) {
+			if (in_samples)
+				die("mapping record after the samples: %s", line);
+			parse_mapping_line(&mt, line);
+			continue;
+		}
+		in_samples = true;
 		if (line[0] == KPM_REC_LOST) {
 			if (sscanf(line, "L %lld", &lost) != 1)
 				die("bad lost record: %s", line);
@@ -286,13 +399,17 @@ int main(int argc, char **argv)
 			seen = realloc(seen, (nseen + 1) * sizeof(*seen));
 			seen[nseen++] = strdup(strchr(line + 2, ' '));
 		}
-		/* "S count tgid tid comm flags k=... u=..." */
-		for (tok = strtok_r(line, " ", &save); tok && nf < 8;
+		/* "S count tgid tid comm flags k=... u=... m=gen" */
+		for (tok = strtok_r(line, " ", &save); tok && nf < 9;
 		     tok = strtok_r(NULL, " ", &save))
 			fld[nf++] = tok;
-		if (nf != 8 || strcmp(fld[0], "S") || strncmp(fld[6], "k=", 2) ||
-		    strncmp(fld[7], "u=", 2))
+		if (nf != 9 || tok || strcmp(fld[0], "S") ||
+		    strncmp(fld[6], "k=", 2) || strncmp(fld[7], "u=", 2) ||
+		    sscanf(fld[8], "m=%llu", &gen) != 1)
 			die("bad record: %s", line);
+		if (gen && !gen_known(&mt, gen))
+			die("record names a generation without a G line: %s",
+			    fld[8]);
 		count = atoll(fld[1]);
 		tgid = atoll(fld[2]);
 		comm = fld[4];
@@ -303,6 +420,8 @@ int main(int argc, char **argv)
 		nu = parse_pcs(fld[7] + 2, up, 2 * KPM_MAX_DEPTH_LIMIT);
 		if (o.user_mode_only && nk)
 			continue;
+		if (o.mapped && !nu)
+			continue;
 		if (o.leaf && (!nu || !name_in(sym_name(&us, up[0]), o.leaf)))
 			continue;
 		considered += count;
@@ -310,11 +429,22 @@ int main(int argc, char **argv)
 			ok = false;
 		if (o.chain && !chain_matches(&us, o.chain, up, nu))
 			ok = false;
+		if (o.mapped && !frames_mapped(&mt, gen, up, nu, o.mapped))
+			ok = false;
 		for (c = 0; c < o.nksym; c++)
 			if (!has_ksym(&ks, o.ksym[c], kp, nk))
 				ok = false;
-		if (ok)
+		if (ok) {
 			matching += count;
+		} else if (shown < 5) {
+			/* A few of the others, to see why. */
+			shown++;
+			printf("# not matching:");
+			for (c = 0; c < 9; c++)
+				printf(" %.200s", fld[c]);
+			printf(" (leaf in %s)\n",
+			       nu ? mapping_at(&mt, gen, up[0]) ?: "no mapping" : "-");
+		}
 	}
 	fclose(f);
 	free(line);

@@ -92,13 +92,20 @@ static int read_snap(const char *path, struct snap *s)
 				s->bad++;
 			continue;
 		}
+		/* Mapping records come before the first sample. */
+		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP) {
+			if (s->records)
+				s->bad++;
+			continue;
+		}
 		if (line[0] == KPM_REC_LOST) {
 			if (sscanf(line, "L %lld alloc=", &s->lost) != 1)
 				s->bad++;
 			continue;
 		}
 		if (sscanf(line, "S %lld ", &count) != 1 || count < 1 ||
-		    !strstr(line, " k=") || !strstr(line, " u=")) {
+		    !strstr(line, " k=") || !strstr(line, " u=") ||
+		    !strstr(line, " m=")) {
 			s->bad++;
 			continue;
 		}

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maps.c - mapping records: which files a sampled process's user frames
+ * were in, kept for as long as a window of samples can need them
+ *
+ * The visit is the unwinder's (uwind.c): a task_work in the sampled
+ * task's own context on its way back to user mode, its mmap lock held for
+ * read. There maps_visit() takes a generation, a snapshot of the image's
+ * executable file mappings, when the image has none yet (a new process,
+ * or the first sample after an exec: the image is keyed by tgid, start
+ * time and exec count, so neither an exec'd image nor a reused pid is
+ * confused with another) or when a sampled PC lies in an executable file
+ * mapping the current generation lacks (dlopen). Paths come from d_path()
+ * in the task's own context (its mount namespace and root), build ids
+ * from the file through the page cache, never the process's memory.
+ *
+ * The timer reads an image's current generation without a lock (RCU),
+ * and defers a sample of an image that has none to its task, so every
+ * image's first sample takes its mappings before it is counted.
+ *
+ * Lifetime: the generation table holds a reference on each generation, a
+ * snapshot one on each it prints. A generation stops being current when
+ * its image takes a new one or its process is found gone; the table
+ * drops it two window ends (maps_collect(): a drain read to its end, a
+ * reset) later, so the window its samples were counted in, and the next,
+ * still print it. Readers of a generation's mappings in task context use
+ * RCU; freeing waits for a grace period.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dcache.h>
+#include <linux/fs.h>
+#include <linux/hash.h>
+#include <linux/limits.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/rculist.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/xarray.h>
+
+#include "internal.h"
+#include "maps.h"
+#include "uwind.h"
+
+unsigned int kpm_max_maps = 65536;
+module_param_named(max_maps, kpm_max_maps, uint, 0444);
+MODULE_PARM_DESC(max_maps, "mappings held in mapping records (16..1048576)");
+
+#define MAPS_MIN		16
+#define MAPS_MAX		1048576
+#define MAPS_HASH_BITS		10
+
+/**
+ * struct maps_image - a process image and its current generation
+ * @node:	in its hash chain (RCU for the timer)
+ * @rcu:	freed after a grace period
+ * @tgid:	the process, global pid
+ * @boot_ns:	the group leader's start time (CLOCK_BOOTTIME)
+ * @exec:	the group leader's exec count
+ * @cur:	the current generation (RCU), never NULL once published
+ */
+struct maps_image {
+	struct hlist_node node;
+	struct rcu_head rcu;
+	u32 tgid;
+	u64 boot_ns;
+	u64 exec;
+	struct kpm_gen __rcu *cur;
+};
+
+#define MAPS_STAT_ATOMIC(name) atomic64_t name;
+
+/**
+ * struct maps_state - the tables
+ * @lock:	serialises every change of @images, @gens and the counts
+ *		below it; taken after current's mmap lock (maps_visit())
+ * @images:	images by tgid; RCU readers
+ * @gens:	generation id -> generation, one reference each
+ * @next_id:	xa_alloc_cyclic()'s cursor
+ * @epoch:	window ends seen (maps_collect()), from 1
+ * @nr_gens:	generations in @gens
+ * @nr_images:	images in @images
+ * @bytes:	memory of the generations in @gens
+ * @held:	mappings of the generations in @gens, and captures under
+ *		way (reserved before they allocate)
+ * @full:	a capture was refused for max_maps; none is tried until a
+ *		window end frees some
+ * @stats:	counters
+ */
+static struct maps_state {
+	struct mutex lock;
+	struct hlist_head images[1 << MAPS_HASH_BITS];
+	struct xarray gens;
+	u32 next_id;
+	u64 epoch;
+	u64 nr_gens;
+	u64 nr_images;
+	u64 bytes;
+	atomic_long_t held;
+	bool full;
+	struct {
+		MAPS_STATS(MAPS_STAT_ATOMIC)
+	} stats;
+} maps;
+
+#define maps_stat(name) atomic64_inc(&maps.stats.name)
+
+/* The image current runs: (tgid, leader's start time, exec count). The
+ * leader outlives every thread of its group, so reading it is safe here,
+ * in hard irq included.
+ */
+static void maps_ident(u32 *tgid, u64 *boot_ns, u64 *exec)
+{
+	struct task_struct *leader = READ_ONCE(current->group_leader);
+
+	*tgid = current->tgid;
+	*boot_ns = leader->start_boottime;
+	*exec = READ_ONCE(leader->self_exec_id);
+}
+
+/* Under rcu_read_lock() or maps.lock. */
+static struct maps_image *maps_find(u32 tgid, u64 boot_ns, u64 exec)
+{
+	struct maps_image *img;
+
+	hlist_for_each_entry_rcu(img, &maps.images[hash_32(tgid, MAPS_HASH_BITS)],
+				 node, lockdep_is_held(&maps.lock))
+		if (img->tgid == tgid && img->boot_ns == boot_ns &&
+		    img->exec == exec)
+			return img;
+	return NULL;
+}
+
+/* Current's image's current generation, or NULL; under rcu_read_lock(). */
+static struct kpm_gen *maps_current(void)
+{
+	struct maps_image *img;
+	u64 boot_ns, exec;
+	u32 tgid;
+
+	maps_ident(&tgid, &boot_ns, &exec);
+	img = maps_find(tgid, boot_ns, exec);
+	return img ? rcu_dereference(img->cur) : NULL;
+}
+
+u32 maps_gen_irq(bool *known)
+{
+	struct kpm_gen *g;
+	u32 id;
+
+	rcu_read_lock();
+	g = maps_current();
+	id = g ? g->id : 0;
+	rcu_read_unlock();
+	*known = g;
+	return id;
+}
+
+bool maps_can_capture(void)
+{
+	return !READ_ONCE(maps.full);
+}
+
+/* The vDSO: executable, no file; named "[vdso]" in the records. */
+static bool maps_is_vdso(const struct vm_area_struct *vma)
+{
+	return !vma->vm_file && vma->vm_mm &&
+	       vma->vm_start == (unsigned long)vma->vm_mm->context.vdso;
+}
+
+/* A mapping the records hold: executable, and a file's or the vDSO. */
+static bool maps_exec_file(const struct vm_area_struct *vma)
+{
+	return (vma->vm_flags & VM_EXEC) &&
+	       (vma->vm_file || maps_is_vdso(vma));
+}
+
+/* Does @g hold a mapping containing @pc? (@g->maps is sorted.) */
+static bool maps_covers(const struct kpm_gen *g, u64 pc)
+{
+	unsigned int lo = 0, hi = g->nr;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (pc < g->maps[mid].start)
+			hi = mid;
+		else if (pc >= g->maps[mid].end)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static void maps_free_rcu(struct rcu_head *rcu)
+{
+	struct kpm_gen *g = container_of(rcu, struct kpm_gen, rcu);
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++)
+		kfree(g->maps[i].path);
+	kvfree(g);
+}
+
+static void maps_release(struct kref *ref)
+{
+	struct kpm_gen *g = container_of(ref, struct kpm_gen, ref);
+
+	call_rcu(&g->rcu, maps_free_rcu);
+}
+
+void maps_put(struct kpm_gen *g)
+{
+	kref_put(&g->ref, maps_release);
+}
+
+struct kpm_gen *maps_get(u32 id)
+{
+	struct kpm_gen *g;
+
+	rcu_read_lock();
+	g = xa_load(&maps.gens, id);
+	if (g && !kref_get_unless_zero(&g->ref))
+		g = NULL;
+	rcu_read_unlock();
+	return g;
+}
+
+static bool maps_read_file(void *ctx, u64 off, void *dst, size_t len)
+{
+	return uwind_read_file(ctx, off, dst, len);
+}
+
+/* Fill @m from @vma: its range, path (into @buf first) and build id. */
+static int maps_fill(struct kpm_map *m, const struct kpm_map *prev,
+		     struct vm_area_struct *vma, char *buf)
+{
+	struct file *file = vma->vm_file;
+	unsigned int len;
+	char *p;
+
+	m->start = vma->vm_start;
+	m->end = vma->vm_end;
+	if (!file) {
+		/* The kernel's own image: readers take it from their own
+		 * process; its build id is not read from user memory.
+		 */
+		m->path = kstrdup("[vdso]", GFP_KERNEL);
+		return m->path ? 0 : -ENOMEM;
+	}
+	m->pgoff = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	p = d_path(&file->f_path, buf, PATH_MAX);
+	m->path = kstrdup(IS_ERR(p) ? "[unknown]" : p, GFP_KERNEL);
+	if (!m->path)
+		return -ENOMEM;
+	/* The segments of one file follow each other: read its id once. */
+	if (prev && !strcmp(prev->path, m->path)) {
+		m->bid_len = prev->bid_len;
+		memcpy(m->bid, prev->bid, sizeof(m->bid));
+		return 0;
+	}
+	if (bid_parse(maps_read_file, file->f_mapping, m->bid, &len) == BID_OK)
+		m->bid_len = len;
+	else
+		maps_stat(no_buildid);
+	return 0;
+}
+
+/* A new generation of current's image: its executable file mappings.
+ * Called with the mmap lock held for read; may sleep.
+ */
+static struct kpm_gen *maps_capture(struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned int n = 0, i = 0;
+	struct kpm_gen *g;
+	char *buf;
+
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma)
+			n += maps_exec_file(vma);
+	}
+	if (!n)
+		return NULL;
+	if (n > KPM_MAPS_PER_GEN) {
+		n = KPM_MAPS_PER_GEN;
+		maps_stat(truncated);
+	}
+	if (atomic_long_add_return(n, &maps.held) > kpm_max_maps) {
+		atomic_long_sub(n, &maps.held);
+		WRITE_ONCE(maps.full, true);
+		maps_stat(lost_cap);
+		return NULL;
+	}
+	g = kvzalloc(struct_size(g, maps, n), GFP_KERNEL);
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!g || !buf)
+		goto fail;
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (!maps_exec_file(vma))
+				continue;
+			if (i == n)
+				break;
+			if (maps_fill(&g->maps[i], i ? &g->maps[i - 1] : NULL,
+				      vma, buf))
+				goto fail;
+			g->bytes += strlen(g->maps[i].path) + 1;
+			i++;
+		}
+	}
+	kfree(buf);
+	g->nr = i;
+	g->bytes += struct_size(g, maps, n);
+	atomic_long_sub(n - i, &maps.held);
+	kref_init(&g->ref);
+	maps_ident(&g->tgid, &g->boot_ns, &g->exec);
+	return g;
+
+fail:
+	if (g) {
+		g->nr = i + 1;	/* the failed one's path is NULL or set */
+		maps_free_rcu(&g->rcu);
+	}
+	kfree(buf);
+	atomic_long_sub(n, &maps.held);
+	maps_stat(lost_alloc);
+	return NULL;
+}
+
+/* Publish @g as the current generation of its image. */
+static u32 maps_publish(struct kpm_gen *g)
+{
+	struct maps_image *img;
+	struct kpm_gen *old;
+
+	mutex_lock(&maps.lock);
+	if (xa_alloc_cyclic(&maps.gens, &g->id, g,
+			    XA_LIMIT(1, PROFMAP_GEN_MAX), &maps.next_id,
+			    GFP_KERNEL) < 0)
+		goto fail;
+	img = maps_find(g->tgid, g->boot_ns, g->exec);
+	if (!img) {
+		img = kzalloc(sizeof(*img), GFP_KERNEL);
+		if (!img) {
+			xa_erase(&maps.gens, g->id);
+			goto fail;
+		}
+		img->tgid = g->tgid;
+		img->boot_ns = g->boot_ns;
+		img->exec = g->exec;
+		hlist_add_head_rcu(&img->node,
+				   &maps.images[hash_32(g->tgid, MAPS_HASH_BITS)]);
+		maps.nr_images++;
+		maps_stat(new_image);
+	} else {
+		old = rcu_dereference_protected(img->cur,
+						lockdep_is_held(&maps.lock));
+		old->retired = maps.epoch;
+		maps_stat(dlopen);
+	}
+	rcu_assign_pointer(img->cur, g);
+	maps.nr_gens++;
+	maps.bytes += g->bytes;
+	maps_stat(captures);
+	mutex_unlock(&maps.lock);
+	return g->id;
+
+fail:
+	mutex_unlock(&maps.lock);
+	atomic_long_sub(g->nr, &maps.held);
+	maps_stat(lost_alloc);
+	maps_put(g);
+	return 0;
+}
+
+u32 maps_visit(struct mm_struct *mm, const u64 *pcs, unsigned int n)
+{
+	struct vm_area_struct *vma;
+	struct kpm_gen *g;
+	unsigned int i;
+	bool need;
+	u64 look;
+	u32 id;
+
+	mmap_assert_locked(mm);
+	rcu_read_lock();
+	g = maps_current();
+	id = g ? g->id : 0;
+	need = !g;
+	/* A return address points after its call: look up the call. */
+	for (i = 0; g && i < n && !need; i++) {
+		look = i ? pcs[i] - 1 : pcs[i];
+		if (maps_covers(g, look))
+			continue;
+		vma = find_vma(mm, look);
+		need = vma && vma->vm_start <= look && maps_exec_file(vma);
+	}
+	rcu_read_unlock();
+	if (!need || !maps_can_capture())
+		return id;
+	g = maps_capture(mm);
+	return g ? maps_publish(g) : id;
+}
+
+/* Is the process of @img still running that image? */
+static bool maps_alive(const struct maps_image *img)
+{
+	struct task_struct *t;
+	bool alive;
+
+	rcu_read_lock();
+	t = pid_task(find_pid_ns(img->tgid, &init_pid_ns), PIDTYPE_TGID);
+	alive = t && t->start_boottime == img->boot_ns &&
+		READ_ONCE(t->self_exec_id) == img->exec;
+	rcu_read_unlock();
+	return alive;
+}
+
+void maps_collect(void)
+{
+	struct maps_image *img;
+	struct hlist_node *tmp;
+	struct kpm_gen *g;
+	unsigned long id;
+	unsigned int b;
+
+	mutex_lock(&maps.lock);
+	maps.epoch++;
+	for (b = 0; b < ARRAY_SIZE(maps.images); b++) {
+		hlist_for_each_entry_safe(img, tmp, &maps.images[b], node) {
+			if (maps_alive(img))
+				continue;
+			g = rcu_dereference_protected(img->cur,
+						      lockdep_is_held(&maps.lock));
+			g->retired = maps.epoch;
+			hlist_del_rcu(&img->node);
+			kfree_rcu(img, rcu);
+			maps.nr_images--;
+		}
+	}
+	xa_for_each(&maps.gens, id, g) {
+		if (!g->retired || g->retired + 2 > maps.epoch)
+			continue;
+		xa_erase(&maps.gens, id);
+		maps.nr_gens--;
+		maps.bytes -= g->bytes;
+		atomic_long_sub(g->nr, &maps.held);
+		maps_stat(freed);
+		maps_put(g);
+	}
+	WRITE_ONCE(maps.full, false);
+	mutex_unlock(&maps.lock);
+}
+
+void maps_stats_get(struct maps_stats *st)
+{
+#define MAPS_STAT_READ(name) st->name = atomic64_read(&maps.stats.name);
+	MAPS_STATS(MAPS_STAT_READ)
+#undef MAPS_STAT_READ
+	mutex_lock(&maps.lock);
+	st->gens = maps.nr_gens;
+	st->images = maps.nr_images;
+	st->bytes = maps.bytes;
+	st->held = atomic_long_read(&maps.held);
+	mutex_unlock(&maps.lock);
+}
+
+int maps_init(void)
+{
+	unsigned int b;
+
+	if (kpm_max_maps < MAPS_MIN || kpm_max_maps > MAPS_MAX) {
+		pr_err("max_maps=%u out of range %u..%u\n", kpm_max_maps,
+		       MAPS_MIN, MAPS_MAX);
+		return -EINVAL;
+	}
+	mutex_init(&maps.lock);
+	for (b = 0; b < ARRAY_SIZE(maps.images); b++)
+		INIT_HLIST_HEAD(&maps.images[b]);
+	xa_init_flags(&maps.gens, XA_FLAGS_ALLOC1);
+	maps.epoch = 1;
+	return 0;
+}
+
+void maps_exit(void)
+{
+	struct maps_image *img;
+	struct hlist_node *tmp;
+	struct kpm_gen *g;
+	unsigned long id;
+	unsigned int b;
+
+	for (b = 0; b < ARRAY_SIZE(maps.images); b++)
+		hlist_for_each_entry_safe(img, tmp, &maps.images[b], node) {
+			hlist_del(&img->node);
+			kfree(img);
+		}
+	xa_for_each(&maps.gens, id, g) {
+		xa_erase(&maps.gens, id);
+		maps_put(g);
+	}
+	xa_destroy(&maps.gens);
+	/* The grace periods of every freed generation and image. */
+	rcu_barrier();
+}

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * maps.h - mapping records: each sampled process image's executable file
+ * mappings, taken in the task's own context (maps.c)
+ *
+ * A generation is one snapshot of one process image's executable,
+ * file-backed mappings: start, end, file offset, the path as the task
+ * sees it and the file's GNU build id (read from the file through the
+ * page cache). Samples carry the id of the generation that was current
+ * when their user stack was taken (struct profmap_entry.gen), and
+ * /proc/kprofmap/samples prints every generation its samples name (the
+ * G and M lines of kprofmap_format.h).
+ */
+#ifndef _KPROFMAP_MAPS_H
+#define _KPROFMAP_MAPS_H
+
+#include <linux/kref.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+
+#include "buildid.h"
+
+struct mm_struct;
+struct task_struct;
+
+/**
+ * struct kpm_map - one executable file mapping
+ * @start:	runtime start address
+ * @end:	runtime end address (exclusive)
+ * @pgoff:	file offset of @start
+ * @bid_len:	bytes of @bid, 0 when the file has none or it was unreadable
+ * @bid:	the file's GNU build id
+ * @path:	d_path() in the task's context, NUL-terminated
+ */
+struct kpm_map {
+	u64 start;
+	u64 end;
+	u64 pgoff;
+	u8 bid_len;
+	u8 bid[BID_MAX_LEN];
+	char *path;
+};
+
+/**
+ * struct kpm_gen - a generation: one image's mappings at one moment
+ * @ref:	held by the generation table and by each snapshot printing it
+ * @rcu:	freed after a grace period (task context reads @maps under RCU)
+ * @id:		1..PROFMAP_GEN_MAX, unique among live generations
+ * @tgid:	the process (global pid namespace)
+ * @boot_ns:	its start time, CLOCK_BOOTTIME ns (with @tgid: the process)
+ * @exec:	its exec count (with both: the image)
+ * @retired:	0 while it is its image's current generation; else the
+ *		collection epoch it stopped being so (freed two epochs on)
+ * @bytes:	memory it holds, paths included
+ * @nr:		mappings in @maps, sorted by address
+ * @maps:	the mappings
+ */
+struct kpm_gen {
+	struct kref ref;
+	struct rcu_head rcu;
+	u32 id;
+	u32 tgid;
+	u64 boot_ns;
+	u64 exec;
+	u64 retired;
+	size_t bytes;
+	unsigned int nr;
+	struct kpm_map maps[];
+};
+
+/*
+ * The counters, in the order /proc/kprofmap/stats prints them (each as
+ * "maps_NAME value"):
+ *   captures     generations taken
+ *   new_image    of which for an image seen for the first time (a new
+ *                process, or one that exec'd)
+ *   dlopen       of which because a sampled PC lay in an executable file
+ *                mapping the current generation lacks
+ *   lost_cap     captures refused: max_maps mappings already held
+ *   lost_alloc   captures that failed to allocate
+ *   truncated    generations cut at KPM_MAPS_PER_GEN mappings
+ *   no_buildid   mappings recorded without a build id (none, or its page
+ *                not in the page cache)
+ *   freed        generations freed (their process gone or superseded)
+ */
+#define MAPS_STATS(X)							\
+	X(captures) X(new_image) X(dlopen) X(lost_cap) X(lost_alloc)	\
+	X(truncated) X(no_buildid) X(freed)
+
+#define MAPS_STAT_FIELD(name) u64 name;
+
+/**
+ * struct maps_stats - the counters (see MAPS_STATS), and what is held
+ * @held:	mappings held in live generations (against max_maps)
+ * @gens:	live generations
+ * @images:	process images known
+ * @bytes:	memory of the generations
+ */
+struct maps_stats {
+	MAPS_STATS(MAPS_STAT_FIELD)
+	u64 held;
+	u64 gens;
+	u64 images;
+	u64 bytes;
+};
+
+#define KPM_MAPS_PER_GEN	1024	/* mappings kept in one generation */
+
+extern unsigned int kpm_max_maps;	/* module parameter max_maps */
+
+/**
+ * maps_init() - check max_maps, set up the tables
+ *
+ * Return: 0 or -EINVAL (max_maps out of range).
+ */
+int maps_init(void);
+
+/**
+ * maps_exit() - free every generation and image
+ *
+ * Context: module exit, after every task_work has run and every reader
+ * has gone; waits for pending RCU callbacks.
+ */
+void maps_exit(void);
+
+/**
+ * maps_gen_irq() - the current generation of current's image
+ * @known: set when the image has one
+ *
+ * Context: any, hard irq included; a lockless lookup under RCU.
+ * Return: its id, or 0.
+ */
+u32 maps_gen_irq(bool *known);
+
+/**
+ * maps_visit() - the generation for a user stack of current
+ * @mm:		current's mm, its mmap lock held for read
+ * @pcs:	the stack's user PCs
+ * @n:		how many
+ *
+ * Takes a new generation when the image has none yet, or when one of
+ * @pcs lies in an executable file mapping the current generation lacks.
+ *
+ * Context: task context (current's own), may sleep.
+ * Return: the generation's id, or 0 when none could be taken.
+ */
+u32 maps_visit(struct mm_struct *mm, const u64 *pcs, unsigned int n);
+
+/**
+ * maps_can_capture() - would a capture be tried now (cap not reached)?
+ *
+ * Context: any (a racy read, a hint for the sampler).
+ */
+bool maps_can_capture(void);
+
+/**
+ * maps_get() - a reference to generation @id, for a snapshot
+ * @id: a generation id (not 0)
+ *
+ * Context: process context.
+ * Return: the generation, or NULL when it is gone.
+ */
+struct kpm_gen *maps_get(u32 id);
+
+/**
+ * maps_put() - drop a reference from maps_get()
+ * @g: the generation
+ */
+void maps_put(struct kpm_gen *g);
+
+/**
+ * maps_collect() - end of a window: forget what no window can need
+ *
+ * Called when a drain has been read to its end, and at reset. Images
+ * whose process is gone are forgotten and their generation retired;
+ * generations retired two epochs ago are freed.
+ *
+ * Context: process context, may sleep.
+ */
+void maps_collect(void);
+
+/**
+ * maps_stats_get() - the counters and what is held
+ * @st: filled in
+ */
+void maps_stats_get(struct maps_stats *st);
+
+#endif /* _KPROFMAP_MAPS_H */
