@@ -5,7 +5,9 @@
  * Each record is handled and forgotten: its frames become location ids
  * (symbolized only the first time a location is seen), then one Sample
  * (or one folded line) is written. Kernel symbols are loaded at the first
- * kernel frame, a process's maps at its first user frame.
+ * kernel frame, a process's maps at its first user frame. The G and M
+ * lines of version 2 are kept (usym.c) for the samples that name their
+ * generation; those samples' user frames are symbolized from them.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -140,13 +142,38 @@ static uint32_t conv_addr_loc(struct kp_conv *c, uint32_t map, uint64_t pc,
 				      false);
 }
 
+/*
+ * The location of @pc in the file region @r (a maps line or an M line),
+ * named from @o when not NULL. Its Mapping is the region's: start, limit,
+ * file offset, path, and the build id of the M line, else of @o.
+ */
+static uint32_t conv_region_loc(struct kp_conv *c, struct uregion *r,
+				const struct elfobj *o, uint64_t pc, bool adj)
+{
+	const char *name = NULL, *bid;
+	uint32_t id;
+
+	if (!r->map_id) {
+		bid = usym_region_build_id(&c->us, r);
+		r->map_id = prof_mapping(&c->prof, r->start, r->end, r->offset,
+					 usym_region_path(&c->us, r),
+					 *bid ? bid : o ? o->build_id : "",
+					 false);
+	}
+	id = prof_loc_find(&c->prof, r->map_id, pc, adj);
+	if (id)
+		return id;
+	if (o && (!adj || pc > r->start))
+		name = elfobj_func(o, r, adj ? pc - 1 : pc);
+	return prof_loc_add(&c->prof, r->map_id, pc, adj, r->map_id, name,
+			    false);
+}
+
+/* A frame of a sample without a generation: the live maps. */
 static uint32_t conv_user_loc(struct kp_conv *c, struct uproc *p, uint64_t pc,
 			      bool adj)
 {
 	struct uregion *r;
-	struct elfobj *o;
-	const char *name = NULL;
-	uint32_t id;
 
 	if (p->state == UPROC_EXITED)
 		return conv_addr_loc(c, conv_synth_map(c, &p->synth_map_id,
@@ -162,20 +189,35 @@ static uint32_t conv_user_loc(struct kp_conv *c, struct uproc *p, uint64_t pc,
 		return conv_addr_loc(c, conv_synth_map(c, &p->unmapped_map_id,
 						       "unmapped", p->tgid),
 				     pc, adj);
-	if (!r->map_id) {
-		o = usym_region_obj(&c->us, p, r);
-		r->map_id = prof_mapping(&c->prof, r->start, r->end, r->offset,
-					 usym_region_path(&c->us, r),
-					 o ? o->build_id : "", false);
+	return conv_region_loc(c, r, usym_region_obj(&c->us, p, r), pc, adj);
+}
+
+/*
+ * A frame of a sample with generation @g: its M lines. An address in
+ * none of them (JIT code, a vDSO the records lack) is looked up in the live maps while
+ * the process lives, but only in a region that is no file: a file region
+ * there that the generation lacks belongs to a later image.
+ */
+static uint32_t conv_gen_loc(struct kp_conv *c, struct ugen *g, uint64_t pc,
+			     bool adj)
+{
+	struct uregion *r = usym_gen_region(&c->us, g, pc);
+	struct uproc *p;
+
+	if (r)
+		return conv_region_loc(c, r, usym_gen_region_obj(&c->us, g, r),
+				       pc, adj);
+	if (usym_gen_live(&c->us, g)) {
+		p = usym_proc(&c->us, g->tgid);
+		r = p->state == UPROC_LIVE ? usym_region(p, pc) : NULL;
+		if (r && r->kind != UREGION_FILE)
+			return conv_region_loc(c, r,
+					       usym_region_obj(&c->us, p, r),
+					       pc, adj);
 	}
-	id = prof_loc_find(&c->prof, r->map_id, pc, adj);
-	if (id)
-		return id;
-	o = usym_region_obj(&c->us, p, r);
-	if (o && (!adj || pc > r->start))
-		name = elfobj_func(o, r, adj ? pc - 1 : pc);
-	return prof_loc_add(&c->prof, r->map_id, pc, adj, r->map_id, name,
-			    false);
+	return conv_addr_loc(c, conv_synth_map(c, &g->unmapped_map_id,
+					       "unmapped", g->tgid),
+			     pc, adj);
 }
 
 /* --- records --- */
@@ -197,6 +239,7 @@ static uint32_t conv_synth_loc(struct kp_conv *c, uint64_t which)
 static void conv_frames(struct kp_conv *c, const struct kpm_sample *s)
 {
 	struct uproc *p = NULL;
+	struct ugen *g = NULL;
 	unsigned int i;
 
 	c->nlocs = 0;
@@ -204,10 +247,13 @@ static void conv_frames(struct kp_conv *c, const struct kpm_sample *s)
 		conv_push(c, conv_kernel_loc(c, s->kpc[i], i > 0));
 	if (s->ktrunc)
 		conv_push(c, conv_synth_loc(c, SYNTH_TRUNCATED));
-	if (s->nu)
+	if (s->nu && s->gen)
+		g = usym_gen(&c->us, s->gen);	/* the reader saw its G line */
+	else if (s->nu)
 		p = usym_proc(&c->us, s->tgid);
 	for (i = 0; i < s->nu; i++)
-		conv_push(c, conv_user_loc(c, p, s->upc[i], i > 0));
+		conv_push(c, g ? conv_gen_loc(c, g, s->upc[i], i > 0) :
+			  conv_user_loc(c, p, s->upc[i], i > 0));
 	if (s->utrunc)
 		conv_push(c, conv_synth_loc(c, SYNTH_TRUNCATED));
 	if (c->nlocs == 0)
@@ -338,10 +384,25 @@ static int conv_records(struct kp_conv *c, struct kpm_reader *r)
 	int ret;
 
 	while ((ret = kpm_reader_next(r, &c->rec)) > 0) {
-		if (c->rec.type == KPM_REC_SAMPLE_LINE)
+		switch (c->rec.type) {
+		case KPM_REC_SAMPLE_LINE:
 			ret = conv_sample(c, &c->rec.s);
-		else
+			break;
+		case KPM_REC_LOST_LINE:
 			ret = conv_lost(c, &c->rec.l);
+			break;
+		case KPM_REC_GEN_LINE:
+			usym_gen_add(&c->us, &c->rec.g);
+			ret = 0;
+			break;
+		case KPM_REC_MAP_LINE:
+			usym_gen_map(&c->us, &c->rec.m);
+			ret = 0;
+			break;
+		default:
+			ret = 0;
+			break;
+		}
 		if (ret) {
 			fprintf(stderr, "kprof2pprof: %s: write error: %s\n",
 				c->opt->output, strerror(-ret));
@@ -373,6 +434,7 @@ static int conv_finish(struct kp_conv *c, const struct kpm_header *h)
 	c->st.locations = c->prof.nloc;
 	c->st.functions = c->prof.nfunc;
 	c->st.mappings = c->prof.nmap;
+	c->st.build_id_mismatches = c->us.build_id_mismatches;
 	c->st.raw_bytes = c->out.in_bytes;
 	if (kp_out_commit(&c->out, err, sizeof(err))) {
 		fprintf(stderr, "kprof2pprof: %s\n", err);

@@ -32,6 +32,7 @@ struct kp_stats {
 	uint64_t samples;	/* their counts, plus lost samples */
 	uint64_t frames;	/* PCs read */
 	uint64_t locations, functions, mappings;
+	uint64_t build_id_mismatches;	/* files rebuilt since the records */
 	uint64_t raw_bytes;	/* profile bytes before gzip */
 	uint64_t out_bytes;	/* bytes written */
 };

@@ -22,7 +22,7 @@
 #include "parse.h"
 #include "util.h"
 
-#define KP_VERSION "1.0"
+#define KP_VERSION "1.1"
 #define KP_DURATION_MAX (7 * 24 * 3600.0)	/* seconds */
 
 enum {
@@ -77,9 +77,12 @@ static void kp_usage(FILE *f)
 "\n"
 "Kernel frames are named from kallsyms under the [kernel.kallsyms] mapping\n"
 "or a [MODULE] mapping; user frames from .symtab, the build-id debug file\n"
-"or .dynsym of each mapped file. A frame that cannot be named keeps its\n"
-"address and mapping; frames of processes that have exited go to a mapping\n"
-"named \"[exited pid N]\". Every sample has the labels pid, tid and comm.\n"
+"or .dynsym of each mapped file: the files the records' mapping lines\n"
+"(format 2) name, found by path while their build id matches or by build\n"
+"id under --debug-dir, else those of /proc/PID/maps. A frame that cannot\n"
+"be named keeps its address and mapping (file, offset, build id); frames of\n"
+"exited processes without mapping records go to a mapping named\n"
+"\"[exited pid N]\". Every sample has the labels pid, tid and comm.\n"
 "\n"
 "The output is written to a temporary file and renamed into place, so an\n"
 "error never leaves a partial file. Exit status: 0 success, 1 error\n"
@@ -319,8 +322,9 @@ static void kp_parse_args(struct kp_cli *cli, int argc, char **argv)
 			kp_usage(stdout);
 			exit(0);
 		case OPT_VERSION:
-			printf("kprof2pprof %s (kprofmap record format %d)\n",
-			       KP_VERSION, KPM_FORMAT_VERSION);
+			printf("kprof2pprof %s (kprofmap record formats %d to %d)\n",
+			       KP_VERSION, KPM_READ_VERSION_MIN,
+			       KPM_FORMAT_VERSION);
 			exit(0);
 		default:
 			fputs("Try 'kprof2pprof --help' for more information.\n",

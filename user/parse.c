@@ -226,9 +226,9 @@ static int kpm_parse_header(struct kpm_reader *r, const char *line, size_t len)
 	if (!kp_parse_dec(ver.p, ver.len, &v))
 		return kpm_fail(r, "header: format version \"%s\" is not a number",
 				Q(ver));
-	if (v != KPM_FORMAT_VERSION)
-		return kpm_fail(r, "unsupported format version %s (this kprof2pprof reads version %d)",
-				Q(ver), KPM_FORMAT_VERSION);
+	if (v < KPM_READ_VERSION_MIN || v > KPM_FORMAT_VERSION)
+		return kpm_fail(r, "unsupported format version %s (this kprof2pprof reads versions %d to %d)",
+				Q(ver), KPM_READ_VERSION_MIN, KPM_FORMAT_VERSION);
 	r->hdr.version = (unsigned int)v;
 	for (i = 2; i < n; i++) {
 		const char *eq = memchr(tok[i].p, '=', tok[i].len);
@@ -287,6 +287,9 @@ void kpm_reader_close(struct kpm_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
+	free(r->gens);
+	r->gens = NULL;
+	kp_index_free(&r->genix);
 }
 
 /* --- sample lines --- */
@@ -300,21 +303,22 @@ static int kpm_hexval(unsigned char c)
 	return -1;
 }
 
-bool kpm_parse_comm(const char *s, size_t len, char *out, size_t *olen,
-		    const char **why)
+/*
+ * Unescape a comm or path field into @out (@cap bytes with the NUL):
+ * the canonical form of kprofmap_format.h, where bytes 0x21..0x7e other
+ * than '\\' are literal and every other byte is \\xHH, lowercase. @toolong
+ * is the reason given when it does not fit.
+ */
+static bool kpm_unescape(const char *s, size_t len, char *out, size_t cap,
+			 size_t *olen, const char *toolong, const char **why)
 {
 	size_t i = 0, o = 0;
 
-	if (len == 4 && !memcmp(s, "\\x00", 4)) {
-		out[0] = '\0';
-		*olen = 0;
-		return true;
-	}
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
 
-		if (o == KPM_COMM_LEN - 1) {
-			*why = "longer than 15 bytes";
+		if (o == cap - 1) {
+			*why = toolong;
 			return false;
 		}
 		if (c == '\\') {
@@ -328,7 +332,7 @@ bool kpm_parse_comm(const char *s, size_t len, char *out, size_t *olen,
 			}
 			c = (unsigned char)(hi << 4 | lo);
 			if (c == 0) {
-				*why = "\\x00 inside a comm (it stands only for the empty comm)";
+				*why = "\\x00 inside the field (it stands only for an empty comm)";
 				return false;
 			}
 			if (c >= 0x21 && c <= 0x7e && c != '\\') {
@@ -347,6 +351,18 @@ bool kpm_parse_comm(const char *s, size_t len, char *out, size_t *olen,
 	out[o] = '\0';
 	*olen = o;
 	return true;
+}
+
+bool kpm_parse_comm(const char *s, size_t len, char *out, size_t *olen,
+		    const char **why)
+{
+	if (len == 4 && !memcmp(s, "\\x00", 4)) {
+		out[0] = '\0';
+		*olen = 0;
+		return true;
+	}
+	return kpm_unescape(s, len, out, KPM_COMM_LEN, olen,
+			    "longer than 15 bytes", why);
 }
 
 /*
@@ -409,27 +425,42 @@ static int kpm_parse_flags(struct kpm_reader *r, const struct kpm_tok *t,
 	return 0;
 }
 
+/* The decimal fields of a record, each in its range; @n of them. */
+struct kpm_dec_field {
+	const char *what;
+	uint64_t lo, hi;
+};
+
+static int kpm_parse_decs(struct kpm_reader *r, const struct kpm_tok *tok,
+			  const struct kpm_dec_field *f, size_t n, uint64_t *v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!kp_parse_dec(tok[i].p, tok[i].len, &v[i]))
+			return kpm_fail(r, "%s \"%s\" is not a decimal number",
+					f[i].what, Q(tok[i]));
+		if (v[i] < f[i].lo || v[i] > f[i].hi)
+			return kpm_fail(r, "%s %llu out of range %llu..%llu",
+					f[i].what, (unsigned long long)v[i],
+					(unsigned long long)f[i].lo,
+					(unsigned long long)f[i].hi);
+	}
+	return 0;
+}
+
 static int kpm_parse_ids(struct kpm_reader *r, const struct kpm_tok *tok,
 			 struct kpm_sample *s)
 {
-	uint64_t v[3];
-	static const char *const what[3] = { "count", "tgid", "tid" };
-	static const uint64_t lo[3] = { 1, 0, 0 };
-	static const uint64_t hi[3] = {
-		KPM_READ_COUNT_MAX, KPM_READ_PID_MAX, KPM_READ_PID_MAX,
+	static const struct kpm_dec_field f[3] = {
+		{ "count", 1, KPM_READ_COUNT_MAX },
+		{ "tgid", 0, KPM_READ_PID_MAX },
+		{ "tid", 0, KPM_READ_PID_MAX },
 	};
-	int i;
+	uint64_t v[3];
 
-	for (i = 0; i < 3; i++) {
-		if (!kp_parse_dec(tok[i].p, tok[i].len, &v[i]))
-			return kpm_fail(r, "%s \"%s\" is not a decimal number",
-					what[i], Q(tok[i]));
-		if (v[i] < lo[i] || v[i] > hi[i])
-			return kpm_fail(r, "%s %llu out of range %llu..%llu",
-					what[i], (unsigned long long)v[i],
-					(unsigned long long)lo[i],
-					(unsigned long long)hi[i]);
-	}
+	if (kpm_parse_decs(r, tok, f, 3, v))
+		return -1;
 	if (v[0] > (uint64_t)INT64_MAX / kpm_period(&r->hdr))
 		return kpm_fail(r, "count %llu too large: count * period overflows",
 				(unsigned long long)v[0]);
@@ -441,14 +472,146 @@ static int kpm_parse_ids(struct kpm_reader *r, const struct kpm_tok *tok,
 	return 0;
 }
 
+/* --- mapping records (version 2) --- */
+
+static bool kpm_gen_eq(const void *ctx, uint32_t entry)
+{
+	const struct kpm_reader *r = ((const void *const *)ctx)[0];
+	const uint64_t *gen = ((const void *const *)ctx)[1];
+
+	return r->gens[entry] == *gen;
+}
+
+/* Whether a G line of this input named @gen. */
+static bool kpm_gen_known(const struct kpm_reader *r, uint64_t gen)
+{
+	const void *ctx[2] = { r, &gen };
+
+	return kp_index_find(&r->genix, kp_hash64(gen), kpm_gen_eq, ctx) >= 0;
+}
+
+static void kpm_gen_remember(struct kpm_reader *r, uint64_t gen)
+{
+	kp_grow(&r->gens, &r->gencap, r->ngens, sizeof(*r->gens));
+	r->gens[r->ngens] = gen;
+	kp_index_insert(&r->genix, kp_hash64(gen), (uint32_t)r->ngens);
+	r->ngens++;
+}
+
+/* "m=<gen>", the last field of a version 2 S line. */
+static int kpm_parse_sample_gen(struct kpm_reader *r, const struct kpm_tok *t,
+				struct kpm_sample *s)
+{
+	if (t->len < 3 || t->p[0] != 'm' || t->p[1] != '=' ||
+	    !kp_parse_dec(t->p + 2, t->len - 2, &s->gen))
+		return kpm_fail(r, "expected m=<generation> (decimal), got \"%s\"",
+				Q(*t));
+	if (s->gen && !kpm_gen_known(r, s->gen))
+		return kpm_fail(r, "m=%llu: no G line of generation %llu in this file",
+				(unsigned long long)s->gen,
+				(unsigned long long)s->gen);
+	return 0;
+}
+
+static int kpm_parse_gen(struct kpm_reader *r, const struct kpm_tok *tok,
+			 size_t n, struct kpm_gen *g)
+{
+	static const struct kpm_dec_field f[4] = {
+		{ "generation", 1, UINT64_MAX },
+		{ "tgid", 1, KPM_READ_PID_MAX },
+		{ "boot_ns", 0, UINT64_MAX },
+		{ "exec", 0, UINT64_MAX },
+	};
+	uint64_t v[4];
+
+	if (n != 5)
+		return kpm_fail(r, "generation record has %zu fields, expected 5: G gen tgid boot_ns exec",
+				n);
+	if (kpm_parse_decs(r, tok + 1, f, 4, v))
+		return -1;
+	if (kpm_gen_known(r, v[0]))
+		return kpm_fail(r, "generation %llu given twice (one G line per generation)",
+				(unsigned long long)v[0]);
+	kpm_gen_remember(r, v[0]);
+	r->cur_gen = v[0];
+	g->gen = v[0];
+	g->tgid = (uint32_t)v[1];
+	g->boot_ns = v[2];
+	g->exec = v[3];
+	return 0;
+}
+
+/* "-", or 1 to 20 bytes as lowercase hex (what the module reads). */
+static bool kpm_parse_build_id(const struct kpm_tok *t, char *out)
+{
+	size_t i;
+
+	out[0] = '\0';
+	if (kpm_tok_is(t, "-"))
+		return true;
+	if (t->len % 2 || t->len > KPM_READ_BUILD_ID_MAX)
+		return false;
+	for (i = 0; i < t->len; i++)
+		if (kpm_hexval((unsigned char)t->p[i]) < 0)
+			return false;
+	memcpy(out, t->p, t->len);
+	out[t->len] = '\0';
+	return true;
+}
+
+static int kpm_parse_map(struct kpm_reader *r, const struct kpm_tok *tok,
+			 size_t n, struct kpm_map *m)
+{
+	static const char *const what[3] = { "start", "end", "pgoff" };
+	uint64_t *hex[3] = { &m->start, &m->end, &m->pgoff };
+	const char *why = NULL;
+	int i;
+
+	if (n != 7)
+		return kpm_fail(r, "mapping record has %zu fields, expected 7: M gen start end pgoff buildid path",
+				n);
+	if (!kp_parse_dec(tok[1].p, tok[1].len, &m->gen))
+		return kpm_fail(r, "generation \"%s\" is not a decimal number",
+				Q(tok[1]));
+	if (m->gen != r->cur_gen && kpm_gen_known(r, m->gen))
+		return kpm_fail(r, "mapping record of generation %llu after the G line of generation %llu (a generation's M lines follow its G line)",
+				(unsigned long long)m->gen,
+				(unsigned long long)r->cur_gen);
+	if (m->gen != r->cur_gen)
+		return kpm_fail(r, "mapping record of generation %llu before any G line of it (its G line must come first)",
+				(unsigned long long)m->gen);
+	for (i = 0; i < 3; i++)
+		if (!kp_parse_hex(tok[2 + i].p, tok[2 + i].len, hex[i]))
+			return kpm_fail(r, "mapping record: bad %s \"%s\" (lowercase hex, 1-16 digits, no 0x, no leading zero)",
+					what[i], Q(tok[2 + i]));
+	if (m->start >= m->end)
+		return kpm_fail(r, "mapping record: start %llx is not below end %llx",
+				(unsigned long long)m->start,
+				(unsigned long long)m->end);
+	if (!kpm_parse_build_id(&tok[5], m->build_id))
+		return kpm_fail(r, "mapping record: bad build id \"%s\" (- or an even number of lowercase hex digits, at most %d)",
+				Q(tok[5]), KPM_READ_BUILD_ID_MAX);
+	if (!kpm_unescape(tok[6].p, tok[6].len, m->path, sizeof(m->path),
+			  &m->path_len, "longer than 4095 bytes", &why))
+		return kpm_fail(r, "mapping record: bad path \"%s\": %s",
+				Q(tok[6]), why);
+	return 0;
+}
+
+/* --- the S line --- */
+
 static int kpm_parse_sample(struct kpm_reader *r, const struct kpm_tok *tok,
 			    size_t n, struct kpm_sample *s)
 {
+	bool v2 = r->hdr.version >= 2;
 	const char *why = NULL;
 
-	if (n != 8)
-		return kpm_fail(r, "sample record has %zu fields, expected 8: S count tgid tid comm flags k=... u=...",
-				n);
+	if (n != (v2 ? 9u : 8u))
+		return kpm_fail(r, "sample record has %zu fields, expected %u: S count tgid tid comm flags k=... u=...%s",
+				n, v2 ? 9u : 8u, v2 ? " m=..." : "");
+	s->gen = 0;
+	if (v2 && kpm_parse_sample_gen(r, &tok[8], s))
+		return -1;
 	if (kpm_parse_ids(r, tok + 1, s))
 		return -1;
 	if (!kpm_parse_comm(tok[4].p, tok[4].len, s->comm, &s->comm_len, &why))
@@ -505,6 +668,18 @@ static int kpm_parse_lost(struct kpm_reader *r, const struct kpm_tok *tok,
 	return 0;
 }
 
+/* G and M lines: version 2 only, and before every S line. */
+static int kpm_check_map_order(struct kpm_reader *r, char type)
+{
+	if (r->hdr.version < 2)
+		return kpm_fail(r, "%c record in a version %u file (mapping records are version 2)",
+				type, r->hdr.version);
+	if (r->seen_sample)
+		return kpm_fail(r, "%c record after the first S record (mapping records come before the samples)",
+				type);
+	return 0;
+}
+
 int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 {
 	struct kpm_tok tok[9];
@@ -526,14 +701,26 @@ int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 		rec->type = KPM_REC_SAMPLE_LINE;
 		if (kpm_parse_sample(r, tok, n, &rec->s))
 			return -1;
+		r->seen_sample = true;
+	} else if (kpm_tok_is(&tok[0], (char[]){ KPM_REC_GEN, 0 }) ||
+		   kpm_tok_is(&tok[0], (char[]){ KPM_REC_MAP, 0 })) {
+		if (kpm_check_map_order(r, tok[0].p[0]))
+			return -1;
+		rec->type = tok[0].p[0] == KPM_REC_GEN ? KPM_REC_GEN_LINE
+						       : KPM_REC_MAP_LINE;
+		if (rec->type == KPM_REC_GEN_LINE ?
+		    kpm_parse_gen(r, tok, n, &rec->g) :
+		    kpm_parse_map(r, tok, n, &rec->m))
+			return -1;
 	} else if (kpm_tok_is(&tok[0], (char[]){ KPM_REC_LOST, 0 })) {
 		rec->type = KPM_REC_LOST_LINE;
 		if (kpm_parse_lost(r, tok, n, &rec->l))
 			return -1;
 		r->seen_lost = true;
 	} else {
-		return kpm_fail(r, "unknown record type \"%s\" (expected S or L)",
-				Q(tok[0]));
+		return kpm_fail(r, "unknown record type \"%s\" (expected %s)",
+				Q(tok[0]), r->hdr.version >= 2 ? "G, M, S or L" :
+				"S or L");
 	}
 	return 1;
 }

@@ -5,8 +5,11 @@
  * The format is defined in module/kprofmap_format.h; this reader applies
  * its strictest reading (see Documentation/kprof2pprof.rst, "Input"):
  * every field is checked, any deviation is an error naming the file, the
- * line and what was wrong, and nothing the reader holds grows with the
- * input: one line buffer and one record.
+ * line and what was wrong. It reads versions 1 and 2 (version 2 adds the
+ * G and M mapping records and the m= field of S lines). What the reader
+ * holds is one line buffer, one record and, for version 2, the set of
+ * generation ids its G lines named (so that an M line or an m= field that
+ * names an unknown one is refused): that set grows with the G lines only.
  */
 #ifndef KP_PARSE_H
 #define KP_PARSE_H
@@ -17,6 +20,7 @@
 #include <stdio.h>
 
 #include "../module/kprofmap_format.h"
+#include "util.h"
 
 /*
  * Bounds that make a value absurd. The format header fixes none of them
@@ -29,6 +33,12 @@
 #define KPM_READ_COUNT_MAX	1000000000000ULL /* per record */
 /* Longest accepted line; a full sample line is under 9 KiB. */
 #define KPM_READ_LINE_MAX	16384
+/* Oldest format version this reader takes; the newest is KPM_FORMAT_VERSION. */
+#define KPM_READ_VERSION_MIN	1
+/* Bytes of an unescaped M line path including its NUL (PATH_MAX). */
+#define KPM_READ_PATH_MAX	4096
+/* Hex digits of the longest accepted build id (20 bytes: SHA-1). */
+#define KPM_READ_BUILD_ID_MAX	40
 
 /* The header line. */
 struct kpm_header {
@@ -50,6 +60,8 @@ enum kpm_rec_type {
 	KPM_REC_NONE = 0,	/* end of input */
 	KPM_REC_SAMPLE_LINE,
 	KPM_REC_LOST_LINE,
+	KPM_REC_GEN_LINE,	/* version 2 */
+	KPM_REC_MAP_LINE,	/* version 2 */
 };
 
 /* One S line: a unique (task, stack) and its count. */
@@ -62,6 +74,25 @@ struct kpm_sample {
 	unsigned int nk, nu;	/* frames, each <= max_depth */
 	uint64_t kpc[KPM_MAX_DEPTH_LIMIT];	/* leaf first */
 	uint64_t upc[KPM_MAX_DEPTH_LIMIT];	/* leaf first */
+	uint64_t gen;		/* m=: a G line's generation, 0 for none (v1) */
+};
+
+/* A G line: one snapshot of one process image's file mappings. */
+struct kpm_gen {
+	uint64_t gen;		/* >= 1, not seen before in this input */
+	uint32_t tgid;		/* 1..KPM_READ_PID_MAX */
+	uint64_t boot_ns;	/* process start, ns since boot */
+	uint64_t exec;		/* execs of the process so far */
+};
+
+/* An M line: one executable file mapping of the last G line's image. */
+struct kpm_map {
+	uint64_t gen;		/* == that of the G line just before */
+	uint64_t start, end;	/* start < end */
+	uint64_t pgoff;		/* file offset of start */
+	char build_id[KPM_READ_BUILD_ID_MAX + 1];	/* hex, "" for '-' */
+	char path[KPM_READ_PATH_MAX];	/* unescaped, NUL-terminated */
+	size_t path_len;	/* 1..KPM_READ_PATH_MAX - 1 */
 };
 
 /* The L line: samples lost since the window start. */
@@ -75,6 +106,8 @@ struct kpm_record {
 	union {
 		struct kpm_sample s;
 		struct kpm_lost l;
+		struct kpm_gen g;
+		struct kpm_map m;
 	};
 };
 
@@ -91,7 +124,12 @@ struct kpm_reader {
 	size_t pos, end;	/* unread bytes are buf[pos..end) */
 	bool eof;
 	bool seen_lost;		/* the L line was read: nothing may follow */
+	bool seen_sample;	/* an S line was read: no G or M line may follow */
 	bool failed;
+	uint64_t cur_gen;	/* generation of the last G line, 0 before one */
+	uint64_t *gens;		/* every G line's generation, in input order */
+	size_t ngens, gencap;
+	struct kp_index genix;	/* generation -> gens[] */
 	struct kpm_header hdr;
 	char err[320];		/* "NAME:LINE: what was wrong" */
 };
@@ -117,7 +155,10 @@ int kpm_reader_open(struct kpm_reader *r, FILE *f, const char *name);
  */
 int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec);
 
-/** kpm_reader_close() - free the buffer (the stream stays open). */
+/**
+ * kpm_reader_close() - free the buffer and the generation set (the stream
+ * stays open). Context: process.
+ */
 void kpm_reader_close(struct kpm_reader *r);
 
 /**

@@ -181,21 +181,28 @@ static void elfobj_read_build_id(struct elfobj *o, Elf *e, size_t phnum)
 	}
 }
 
+/* Open DEBUG-DIR/.build-id/xx/yyyy.debug of @build_id: an fd, or -1. */
+static int debug_file_open(const char *debug_dir, const char *build_id)
+{
+	char path[4096];
+
+	if (!debug_dir || strlen(build_id) < 4)
+		return -1;
+	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", debug_dir,
+		 build_id, build_id + 2);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
 /* Use the .symtab of /usr/lib/debug/.build-id/xx/yyyy.debug, if any. */
 static bool elfobj_read_debug_file(struct elfobj *o, const char *debug_dir)
 {
-	char path[4096];
 	GElf_Shdr sh;
 	Elf_Scn *scn;
 	bool ok = false;
 	Elf *e;
 	int fd;
 
-	if (!debug_dir || strlen(o->build_id) < 4)
-		return false;
-	snprintf(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", debug_dir,
-		 o->build_id, o->build_id + 2);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = debug_file_open(debug_dir, o->build_id);
 	if (fd < 0)
 		return false;
 	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
@@ -251,6 +258,8 @@ static struct elfobj *elfobj_from_elf(Elf *e, const char *debug_dir)
 		o->load[o->nload].off = ph.p_offset;
 		o->load[o->nload].vaddr = ph.p_vaddr;
 		o->load[o->nload].filesz = ph.p_filesz;
+		o->load[o->nload].memsz = ph.p_memsz;
+		o->load[o->nload].exec = ph.p_flags & PF_X;
 		o->nload++;
 	}
 	elfobj_read_build_id(o, e, phnum);
@@ -296,6 +305,42 @@ bool elfobj_vaddr(const struct elfobj *o, uint64_t off, uint64_t *vaddr)
 	return false;
 }
 
+/*
+ * A debug file's PT_LOADs keep p_vaddr and p_memsz but not the mapped
+ * file's p_offset, so a file offset cannot be turned into a vaddr through
+ * them. The region is then taken for what the kernel maps of an
+ * executable segment from its first page: start = load bias + p_vaddr
+ * rounded down to a page. The segment is the executable one whose pages
+ * span the region, or the only executable one.
+ */
+static bool elfobj_debug_vaddr(const struct elfobj *o,
+			       const struct uregion *r, uint64_t addr,
+			       uint64_t *vaddr)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base, span;
+	const struct elfobj_load *x = NULL, *only = NULL;
+	size_t i, nexec = 0;
+
+	for (i = 0; i < o->nload && !x; i++) {
+		const struct elfobj_load *l = &o->load[i];
+
+		if (!l->exec)
+			continue;
+		nexec++;
+		only = l;
+		base = l->vaddr & ~(page - 1);
+		span = ((l->vaddr + l->memsz + page - 1) & ~(page - 1)) - base;
+		if (span == r->end - r->start)
+			x = l;
+	}
+	if (!x && nexec == 1)
+		x = only;
+	if (!x)
+		return false;
+	*vaddr = addr - r->start + (x->vaddr & ~(page - 1));
+	return *vaddr >= x->vaddr && *vaddr - x->vaddr < x->memsz;
+}
+
 const char *elfobj_func(const struct elfobj *o, const struct uregion *r,
 			uint64_t addr)
 {
@@ -303,7 +348,9 @@ const char *elfobj_func(const struct elfobj *o, const struct uregion *r,
 	uint64_t vaddr;
 	size_t lo;
 
-	if (addr < r->start || addr >= r->end ||
+	if (addr < r->start || addr >= r->end)
+		return NULL;
+	if (o->debug_file ? !elfobj_debug_vaddr(o, r, addr, &vaddr) :
 	    !elfobj_vaddr(o, addr - r->start + r->offset, &vaddr))
 		return NULL;
 	lo = kp_count_le(o->sym, o->nsym, sizeof(*o->sym),
@@ -353,6 +400,16 @@ static void usym_load_vdso(struct usym *u)
 	u->vdso_len = (size + page - 1) / page * page;
 }
 
+/* Our own vDSO for a [vdso] region of the same size: the same kernel's. */
+static struct elfobj *usym_vdso_obj(struct usym *u, const struct uregion *r)
+{
+	if (!u->vdso_tried)
+		usym_load_vdso(u);
+	if (u->vdso && r->end - r->start == u->vdso_len && !r->offset)
+		return u->vdso;
+	return NULL;
+}
+
 /* --- processes and regions --- */
 
 void usym_init(struct usym *u, const char *proc_root, const char *debug_dir)
@@ -360,6 +417,8 @@ void usym_init(struct usym *u, const char *proc_root, const char *debug_dir)
 	memset(u, 0, sizeof(*u));
 	u->proc_root = proc_root;
 	u->debug_dir = debug_dir;
+	u->tick_ns = 1000000000ULL / (uint64_t)sysconf(_SC_CLK_TCK);
+	kp_strpool_intern(&u->paths, "", 0);	/* 0: no build id */
 	elf_version(EV_CURRENT);
 }
 
@@ -371,6 +430,11 @@ void usym_free(struct usym *u)
 		free(u->procs[i].reg);
 	free(u->procs);
 	kp_index_free(&u->procix);
+	for (i = 0; i < u->ngens; i++)
+		free(u->gens[i].reg);
+	free(u->gens);
+	kp_index_free(&u->genix);
+	free(u->mismatch_warned);
 	for (i = 0; i < u->nobjs; i++)
 		elfobj_free(u->objs[i]);
 	free(u->objs);
@@ -383,6 +447,33 @@ void usym_free(struct usym *u)
 const char *usym_region_path(const struct usym *u, const struct uregion *r)
 {
 	return kp_strpool_get(&u->paths, r->path);
+}
+
+const char *usym_region_build_id(const struct usym *u,
+				 const struct uregion *r)
+{
+	return kp_strpool_get(&u->paths, r->build_id);
+}
+
+/* The path of @r as maps or an M line shows it; sets kind and deleted. */
+static void usym_region_set_path(struct usym *u, struct uregion *r,
+				 const char *path, size_t len)
+{
+	if (len > 10 && !memcmp(path + len - 10, " (deleted)", 10)) {
+		r->deleted = true;
+		len -= 10;
+	}
+	if (len == 0) {
+		path = "[anon]";
+		len = 6;
+	}
+	if (len == 6 && !memcmp(path, "[vdso]", 6))
+		r->kind = UREGION_VDSO;
+	else if (path[0] == '/')
+		r->kind = UREGION_FILE;
+	else
+		r->kind = UREGION_OTHER;
+	r->path = kp_strpool_intern(&u->paths, path, len);
 }
 
 /* Parse one maps line; return false if it is not one. */
@@ -406,21 +497,7 @@ static bool usym_parse_maps_line(struct usym *u, char *line,
 	path = line + n;
 	path += strspn(path, " \t");
 	len = strcspn(path, "\n");
-	if (len > 10 && !memcmp(path + len - 10, " (deleted)", 10)) {
-		r->deleted = true;
-		len -= 10;
-	}
-	if (len == 0) {
-		path = "[anon]";
-		len = 6;
-	}
-	if (len == 6 && !memcmp(path, "[vdso]", 6))
-		r->kind = UREGION_VDSO;
-	else if (path[0] == '/')
-		r->kind = UREGION_FILE;
-	else
-		r->kind = UREGION_OTHER;
-	r->path = kp_strpool_intern(&u->paths, path, len);
+	usym_region_set_path(u, r, path, len);
 	return true;
 }
 
@@ -431,23 +508,27 @@ static int usym_region_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-/* Sort the regions (maps lists them sorted; a hand-made file may not). */
-static void usym_sort_regions(struct usym *u, struct uproc *p,
-			      const char *path)
+/*
+ * Sort @nreg regions (maps lists them sorted; a hand-made file may not),
+ * dropping each that overlaps one before it. @what names them in the
+ * warning.
+ */
+static void usym_sort_regions(struct usym *u, struct uregion *reg,
+			      size_t *nreg, const char *what)
 {
 	size_t i, n = 0;
 
-	qsort(p->reg, p->nreg, sizeof(*p->reg), usym_region_cmp);
-	for (i = 0; i < p->nreg; i++) {
-		if (n && p->reg[i].start < p->reg[n - 1].end) {
+	qsort(reg, *nreg, sizeof(*reg), usym_region_cmp);
+	for (i = 0; i < *nreg; i++) {
+		if (n && reg[i].start < reg[n - 1].end) {
 			usym_warn(u, "%s: overlapping regions; %llx-%llx ignored",
-				  path, (unsigned long long)p->reg[i].start,
-				  (unsigned long long)p->reg[i].end);
+				  what, (unsigned long long)reg[i].start,
+				  (unsigned long long)reg[i].end);
 			continue;
 		}
-		p->reg[n++] = p->reg[i];
+		reg[n++] = reg[i];
 	}
-	p->nreg = n;
+	*nreg = n;
 }
 
 static void usym_read_maps(struct usym *u, struct uproc *p)
@@ -481,7 +562,7 @@ static void usym_read_maps(struct usym *u, struct uproc *p)
 	}
 	free(line);
 	fclose(f);
-	usym_sort_regions(u, p, path);
+	usym_sort_regions(u, p->reg, &p->nreg, path);
 }
 
 static bool usym_proc_eq(const void *ctx, uint32_t entry)
@@ -512,14 +593,21 @@ struct uproc *usym_proc(struct usym *u, uint32_t tgid)
 	return p;
 }
 
-struct uregion *usym_region(struct uproc *p, uint64_t addr)
+/* The region of sorted @reg[@n] that holds @addr, or NULL. */
+static struct uregion *usym_find_region(struct uregion *reg, size_t n,
+					uint64_t addr)
 {
-	size_t lo = kp_count_le(p->reg, p->nreg, sizeof(*p->reg),
+	size_t lo = kp_count_le(reg, n, sizeof(*reg),
 				offsetof(struct uregion, start), addr);
 
-	if (lo == 0 || addr >= p->reg[lo - 1].end)
+	if (lo == 0 || addr >= reg[lo - 1].end)
 		return NULL;
-	return &p->reg[lo - 1];
+	return &reg[lo - 1];
+}
+
+struct uregion *usym_region(struct uproc *p, uint64_t addr)
+{
+	return usym_find_region(p->reg, p->nreg, addr);
 }
 
 /*
@@ -613,13 +701,8 @@ struct elfobj *usym_region_obj(struct usym *u, const struct uproc *p,
 	if (r->obj_tried)
 		return r->obj;
 	r->obj_tried = true;
-	if (r->kind == UREGION_VDSO) {
-		if (!u->vdso_tried)
-			usym_load_vdso(u);
-		if (u->vdso && r->end - r->start == u->vdso_len && !r->offset)
-			r->obj = u->vdso;
-		return r->obj;
-	}
+	if (r->kind == UREGION_VDSO)
+		return r->obj = usym_vdso_obj(u, r);
 	if (r->kind != UREGION_FILE)
 		return NULL;
 	fd = usym_open_region(u, p, r, &why);
@@ -631,4 +714,200 @@ struct elfobj *usym_region_obj(struct usym *u, const struct uproc *p,
 	r->obj = usym_obj_for_fd(u, fd);
 	close(fd);
 	return r->obj;
+}
+
+/* --- generations: the mappings of version 2 records --- */
+
+static bool usym_gen_eq(const void *ctx, uint32_t entry)
+{
+	const struct usym *u = ((const void *const *)ctx)[0];
+	const uint64_t *gen = ((const void *const *)ctx)[1];
+
+	return u->gens[entry].gen == *gen;
+}
+
+struct ugen *usym_gen(struct usym *u, uint64_t gen)
+{
+	const void *ctx[2] = { u, &gen };
+	long e = kp_index_find(&u->genix, kp_hash64(gen), usym_gen_eq, ctx);
+
+	return e < 0 ? NULL : &u->gens[e];
+}
+
+void usym_gen_add(struct usym *u, const struct kpm_gen *g)
+{
+	struct ugen *n;
+
+	kp_grow(&u->gens, &u->gencap, u->ngens, sizeof(*u->gens));
+	n = &u->gens[u->ngens];
+	memset(n, 0, sizeof(*n));
+	n->gen = g->gen;
+	n->tgid = g->tgid;
+	n->boot_ns = g->boot_ns;
+	n->exec = g->exec;
+	kp_index_insert(&u->genix, kp_hash64(g->gen), (uint32_t)u->ngens);
+	u->ngens++;
+}
+
+void usym_gen_map(struct usym *u, const struct kpm_map *m)
+{
+	struct ugen *g = usym_gen(u, m->gen);
+	struct uregion *r;
+
+	if (!g)
+		return;		/* the reader refuses such an M line */
+	kp_grow(&g->reg, &g->regcap, g->nreg, sizeof(*g->reg));
+	r = &g->reg[g->nreg++];
+	memset(r, 0, sizeof(*r));
+	r->start = m->start;
+	r->end = m->end;
+	r->offset = m->pgoff;
+	r->build_id = kp_strpool_intern(&u->paths, m->build_id,
+					strlen(m->build_id));
+	usym_region_set_path(u, r, m->path, m->path_len);
+	g->sorted = false;
+}
+
+struct uregion *usym_gen_region(struct usym *u, struct ugen *g,
+				uint64_t addr)
+{
+	char what[64];
+
+	if (!g->sorted) {
+		snprintf(what, sizeof(what), "generation %llu",
+			 (unsigned long long)g->gen);
+		usym_sort_regions(u, g->reg, &g->nreg, what);
+		g->sorted = true;
+	}
+	return usym_find_region(g->reg, g->nreg, addr);
+}
+
+/* Field 22 of PROC/TGID/stat, starttime in clock ticks since boot. */
+static bool usym_read_starttime(struct usym *u, uint32_t tgid,
+				unsigned long long *ticks)
+{
+	char path[4096], buf[2048], *p;
+	size_t n;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/%u/stat", u->proc_root, tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* comm (field 2) may hold spaces and ')': it ends at the last ')' */
+	p = strrchr(buf, ')');
+	for (i = 3; p && i <= 22; i++)
+		p = strchr(p + 1, ' ');
+	return p && sscanf(p + 1, "%llu", ticks) == 1;
+}
+
+bool usym_gen_live(struct usym *u, struct ugen *g)
+{
+	unsigned long long ticks;
+
+	if (g->live == UGEN_UNCHECKED)
+		g->live = usym_read_starttime(u, g->tgid, &ticks) &&
+			  ticks == g->boot_ns / u->tick_ns ? UGEN_LIVE
+							   : UGEN_GONE;
+	return g->live == UGEN_LIVE;
+}
+
+/*
+ * The object of @r's file at PROC/TGID/root/PATH (@in_root) or at PATH,
+ * when its build id is @bid ("": any). One of another build id is left
+ * in *@other.
+ */
+static struct elfobj *usym_gen_open(struct usym *u, const struct ugen *g,
+				    const struct uregion *r, bool in_root,
+				    const char *bid, struct elfobj **other)
+{
+	const char *file = usym_region_path(u, r);
+	char path[8192];
+	struct elfobj *o;
+	int fd;
+
+	if (in_root)
+		snprintf(path, sizeof(path), "%s/%u/root%s", u->proc_root,
+			 g->tgid, file);
+	else
+		snprintf(path, sizeof(path), "%s", file);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	o = usym_obj_for_fd(u, fd);
+	close(fd);
+	if (!o || !*bid || !strcmp(o->build_id, bid))
+		return o;
+	*other = o;
+	return NULL;
+}
+
+/* The debug file of build id @bid, standing for the mapped file. */
+static struct elfobj *usym_gen_debug_obj(struct usym *u, const char *bid)
+{
+	struct elfobj *o;
+	int fd = debug_file_open(u->debug_dir, bid);
+
+	if (fd < 0)
+		return NULL;
+	o = usym_obj_for_fd(u, fd);
+	close(fd);
+	if (!o || strcmp(o->build_id, bid))
+		return NULL;
+	o->debug_file = true;
+	return o;
+}
+
+/* Once per path: the file there is not the one the records name. */
+static void usym_warn_mismatch(struct usym *u, const struct uregion *r,
+			       const char *disk, bool named)
+{
+	size_t cap;
+
+	if (r->path >= u->warnedcap) {
+		cap = 2 * ((size_t)r->path + 1);
+		u->mismatch_warned = xrealloc(u->mismatch_warned, cap);
+		memset(u->mismatch_warned + u->warnedcap, 0,
+		       cap - u->warnedcap);
+		u->warnedcap = cap;
+	}
+	if (u->mismatch_warned[r->path])
+		return;
+	u->mismatch_warned[r->path] = 1;
+	u->build_id_mismatches++;
+	kp_warn("%s: build id %s in the records, %s on disk; %s",
+		usym_region_path(u, r), usym_region_build_id(u, r),
+		*disk ? disk : "none",
+		named ? "named from the debug file of the records' build id" :
+			"not symbolized");
+}
+
+struct elfobj *usym_gen_region_obj(struct usym *u, struct ugen *g,
+				   struct uregion *r)
+{
+	const char *bid = usym_region_build_id(u, r);
+	struct elfobj *o = NULL, *other = NULL;
+
+	if (r->obj_tried)
+		return r->obj;
+	r->obj_tried = true;
+	if (r->kind == UREGION_VDSO)
+		return r->obj = usym_vdso_obj(u, r);
+	if (r->kind == UREGION_FILE) {
+		/* without a build id, only the file the live process maps */
+		if ((*bid || !r->deleted) && usym_gen_live(u, g))
+			o = usym_gen_open(u, g, r, true, bid, &other);
+		if (!o && *bid)
+			o = usym_gen_open(u, g, r, false, bid, &other);
+	}
+	if (!o && *bid)
+		o = usym_gen_debug_obj(u, bid);
+	if (other)
+		usym_warn_mismatch(u, r, other->build_id, o != NULL);
+	r->obj = o;
+	return o;
 }

@@ -9,6 +9,14 @@
  * per file (by device and inode) with libelf: .symtab when it has
  * functions, else the debug file of its build id, else .dynsym.
  *
+ * Version 2 records carry the mappings themselves: per generation (one
+ * process image, a G line) the executable file mappings at sampling time
+ * (M lines, with their build ids). A sample naming a generation is
+ * symbolized from that generation's regions, whose files are found by
+ * path (in the process's root while it lives, or anywhere with the same
+ * build id) or by build id in the debug directory; see
+ * usym_gen_region_obj(). Frames of other samples use the live maps.
+ *
  * An address is turned into an ELF virtual address through the file:
  *   file offset  = addr - region.start + region.offset
  *   ELF vaddr    = file offset - load.p_offset + load.p_vaddr
@@ -24,11 +32,13 @@
 #include <stdint.h>
 
 #include "ksym.h"
+#include "parse.h"
 #include "util.h"
 
 /* A PT_LOAD segment of an ELF file. */
 struct elfobj_load {
-	uint64_t off, vaddr, filesz;
+	uint64_t off, vaddr, filesz, memsz;
+	bool exec;		/* PF_X */
 };
 
 /* A function symbol. */
@@ -51,6 +61,9 @@ struct elfobj {
 	size_t strtab_len;
 	char build_id[KP_BUILD_ID_HEX_MAX];	/* "" when it has none */
 	const char *symsrc;	/* ".symtab", ".dynsym", "debug file" or "none" */
+	bool debug_file;	/* a DEBUG-DIR/.build-id file standing for the
+				 * mapped one: its PT_LOADs keep vaddr and
+				 * memsz but not the file's offsets */
 };
 
 enum uregion_kind {
@@ -63,6 +76,7 @@ enum uregion_kind {
 struct uregion {
 	uint64_t start, end, offset, inode;
 	uint32_t path;		/* number in usym.paths ("[anon]" if none) */
+	uint32_t build_id;	/* number in usym.paths: an M line's, or 0 ("") */
 	uint8_t kind;		/* enum uregion_kind */
 	bool deleted;		/* "(deleted)": only map_files can open it */
 	bool obj_tried;
@@ -85,6 +99,26 @@ struct uproc {
 	uint32_t unmapped_map_id;	/* "[unmapped pid N]", 0 until used */
 };
 
+enum ugen_live {
+	UGEN_UNCHECKED,
+	UGEN_LIVE,		/* PROC/TGID/stat has the G line's start time */
+	UGEN_GONE,		/* exited, or the pid is another process now */
+};
+
+/*
+ * struct ugen - one G line and its M lines.
+ * Invariant: once sorted, reg[] is sorted by start, without overlaps.
+ */
+struct ugen {
+	uint64_t gen, boot_ns, exec;
+	uint32_t tgid;
+	uint8_t live;		/* enum ugen_live */
+	bool sorted;
+	struct uregion *reg;	/* one per M line ("[vdso]": UREGION_VDSO) */
+	size_t nreg, regcap;
+	uint32_t unmapped_map_id;	/* "[unmapped pid N]", 0 until used */
+};
+
 /*
  * struct usym - every process and file seen so far.
  * Invariant: each uproc and elfobj is loaded at most once.
@@ -101,8 +135,15 @@ struct usym {
 	struct elfobj *vdso;	/* NULL when unavailable */
 	uint64_t vdso_len;	/* bytes our own vDSO spans */
 	bool vdso_tried;
-	struct kp_strpool paths;
+	struct kp_strpool paths;	/* paths and build ids; 0 is "" */
+	struct ugen *gens;
+	size_t ngens, gencap;
+	struct kp_index genix;	/* generation -> gens[] */
+	uint64_t tick_ns;	/* ns per clock tick of /proc/PID/stat */
+	uint8_t *mismatch_warned;	/* by path number: warned already */
+	size_t warnedcap;
 	unsigned long warnings;
+	unsigned long build_id_mismatches;	/* files, each counted once */
 };
 
 /**
@@ -149,6 +190,75 @@ struct elfobj *usym_region_obj(struct usym *u, const struct uproc *p,
  * Context: any. Return: a stable string.
  */
 const char *usym_region_path(const struct usym *u, const struct uregion *r);
+
+/**
+ * usym_region_build_id() - the build id an M line gave a region
+ *
+ * Context: any. Return: lowercase hex, or "" (none, or a maps region).
+ */
+const char *usym_region_build_id(const struct usym *u,
+				 const struct uregion *r);
+
+/**
+ * usym_gen_add() - a G line: a new, empty generation
+ *
+ * Context: process. Return: nothing.
+ */
+void usym_gen_add(struct usym *u, const struct kpm_gen *g);
+
+/**
+ * usym_gen_map() - an M line: a region of its generation (already added)
+ *
+ * Context: process. Return: nothing.
+ */
+void usym_gen_map(struct usym *u, const struct kpm_map *m);
+
+/**
+ * usym_gen() - the generation @gen, as added by usym_gen_add()
+ *
+ * Context: any. Return: the generation, or NULL when not added. Valid
+ * until the next usym_gen_add().
+ */
+struct ugen *usym_gen(struct usym *u, uint64_t gen);
+
+/**
+ * usym_gen_region() - the region (M line) of @g that holds @addr
+ *
+ * Sorts @g's regions on first use, dropping overlapping ones with a
+ * warning.
+ *
+ * Context: process. Return: the region, or NULL.
+ */
+struct uregion *usym_gen_region(struct usym *u, struct ugen *g,
+				uint64_t addr);
+
+/**
+ * usym_gen_live() - whether the process of @g still runs
+ *
+ * True when PROC/TGID/stat exists and its starttime (field 22, clock
+ * ticks since boot) is the G line's boot_ns truncated to ticks. Checked
+ * once per generation.
+ *
+ * Context: process; may read PROC/TGID/stat. Return: the answer.
+ */
+bool usym_gen_live(struct usym *u, struct ugen *g);
+
+/**
+ * usym_gen_region_obj() - the ELF object of an M line, found on first use
+ *
+ * In order: PATH in the process's root (PROC/TGID/root/PATH) while
+ * usym_gen_live(), whose build id must be the M line's when it has one;
+ * PATH as this process sees it, only when the M line has a build id and
+ * the file has the same; DEBUG-DIR/.build-id/xx/rest.debug of that build
+ * id. A file found by path with another build id is never used: it is
+ * reported once per path (a warning, and usym.build_id_mismatches). A
+ * "[vdso]" line is named from kprof2pprof's own vDSO when of its size.
+ *
+ * Context: process; may open and parse files. Return: the object, or
+ * NULL: the frames then keep their addresses in the region's mapping.
+ */
+struct elfobj *usym_gen_region_obj(struct usym *u, struct ugen *g,
+				   struct uregion *r);
 
 /**
  * elfobj_func() - name of the function at a runtime address

@@ -5,9 +5,13 @@
  * Feeds arbitrary bytes through kpm_reader_open()/kpm_reader_next() as a
  * stream, and checks what the reader promises: it never crashes, every
  * record it accepts respects the bounds of parse.h and the header, and
- * every error is one line "fuzz:LINE: ...".
+ * every error is one line "fuzz:LINE: ...". For version 2 it also checks
+ * the order of the mapping records: each M line belongs to the G line just
+ * before it, no generation twice, and an S line names 0 or a generation
+ * whose G line came before.
  */
 #include <assert.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,12 +38,87 @@ static void check_sample(const struct kpm_reader *r, const struct kpm_sample *s)
 	assert(s->tgid || !s->nu);
 }
 
+/* The generations accepted so far (the first GENS_MAX of them). */
+#define GENS_MAX 1024
+struct gens {
+	uint64_t gen[GENS_MAX];
+	size_t n;
+	bool full;
+};
+
+static bool gens_has(const struct gens *g, uint64_t gen)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->gen[i] == gen)
+			return true;
+	return false;
+}
+
+static void check_gen(const struct kpm_gen *g, struct gens *seen)
+{
+	assert(g->gen >= 1);
+	assert(g->tgid >= 1 && g->tgid <= KPM_READ_PID_MAX);
+	assert(!gens_has(seen, g->gen));
+	if (seen->n < GENS_MAX)
+		seen->gen[seen->n++] = g->gen;
+	else
+		seen->full = true;
+}
+
+static void check_map(const struct kpm_map *m, uint64_t last_gen)
+{
+	size_t i, len = strlen(m->build_id);
+
+	assert(m->gen == last_gen);
+	assert(m->start < m->end);
+	assert(len % 2 == 0 && len <= KPM_READ_BUILD_ID_MAX);
+	for (i = 0; i < len; i++)
+		assert(strchr("0123456789abcdef", m->build_id[i]));
+	assert(m->path_len >= 1 && m->path_len < KPM_READ_PATH_MAX);
+	assert(strlen(m->path) == m->path_len);
+}
+
+/* Check @rec against the records before it (asserts). */
+static void check_record(const struct kpm_reader *r,
+			 const struct kpm_record *rec, struct gens *seen,
+			 uint64_t *last_gen, bool *sampled)
+{
+	switch (rec->type) {
+	case KPM_REC_SAMPLE_LINE:
+		check_sample(r, &rec->s);
+		assert(r->hdr.version >= 2 || rec->s.gen == 0);
+		assert(!rec->s.gen || seen->full || gens_has(seen, rec->s.gen));
+		*sampled = true;
+		break;
+	case KPM_REC_LOST_LINE:
+		assert(rec->l.count == rec->l.alloc + rec->l.cap &&
+		       rec->l.count >= 1);
+		break;
+	case KPM_REC_GEN_LINE:
+		assert(r->hdr.version >= 2 && !*sampled);
+		check_gen(&rec->g, seen);
+		*last_gen = rec->g.gen;
+		break;
+	case KPM_REC_MAP_LINE:
+		assert(r->hdr.version >= 2 && !*sampled);
+		check_map(&rec->m, *last_gen);
+		break;
+	default:
+		assert(0);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct kpm_record rec;
+	static struct kpm_record rec;
+	static struct gens seen;
 	struct kpm_reader r;
+	uint64_t last_gen = 0;
+	bool sampled = false;
 	FILE *f;
 	int ret;
 
@@ -51,16 +130,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (kpm_reader_open(&r, f, "fuzz")) {
 		check_error(&r);
 	} else {
-		assert(r.hdr.version == KPM_FORMAT_VERSION);
+		assert(r.hdr.version >= KPM_READ_VERSION_MIN &&
+		       r.hdr.version <= KPM_FORMAT_VERSION);
+		seen.n = 0;
+		seen.full = false;
 		assert(r.hdr.freq >= 1 && r.hdr.freq <= KPM_READ_FREQ_MAX);
 		assert(r.hdr.end_ns >= r.hdr.start_ns);
-		while ((ret = kpm_reader_next(&r, &rec)) > 0) {
-			if (rec.type == KPM_REC_SAMPLE_LINE)
-				check_sample(&r, &rec.s);
-			else
-				assert(rec.l.count == rec.l.alloc + rec.l.cap &&
-				       rec.l.count >= 1);
-		}
+		while ((ret = kpm_reader_next(&r, &rec)) > 0)
+			check_record(&r, &rec, &seen, &last_gen, &sampled);
 		if (ret < 0)
 			check_error(&r);
 		/* an error sticks */

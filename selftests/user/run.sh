@@ -98,18 +98,24 @@ expect_line() {
 $(cat "$2")"
 }
 
-# header LINE: the records' first line with a fixed window
+# header LINE: the records' first line with a fixed window; HDR2 for
+# version 2 (mapping records)
 HDR="kprofmap-samples 1 freq=999 cpus=2 start_ns=1700000000000000000 end_ns=1700000002500000000 max_depth=64"
+HDR2="kprofmap-samples 2 ${HDR#kprofmap-samples 1 }"
 PERIOD=$((1000000000 / 999))
 
 # The malformed inputs, tested below. Each case:
 #   name | line | message part | input (printf %b)
 GOOD='S 1 10 10 a - k=1 u=2'
 H=$HDR
+H2=$HDR2
+G1='G 1 4000 100 0'
+M1='M 1 1000 2000 0 abcd /bin/x\\x20(deleted)'
 MALFORMED=(
 	"empty file|1|empty input|"
 	"bad magic|1|not a kprofmap samples file|kprofmap-sample 1 freq=1 cpus=1 start_ns=0 end_ns=0\n"
-	"wrong version|1|unsupported format version 2|kprofmap-samples 2 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"wrong version|1|unsupported format version 3 (this kprof2pprof reads versions 1 to 2)|kprofmap-samples 3 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"version 0|1|unsupported format version 0|kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"missing freq|1|required key freq= missing|kprofmap-samples 1 cpus=1 start_ns=0 end_ns=0\n"
 	"freq zero|1|freq=0 out of range|kprofmap-samples 1 freq=0 cpus=1 start_ns=0 end_ns=0\n"
 	"duplicate key|1|cpus= given twice|kprofmap-samples 1 freq=1 cpus=1 cpus=2 start_ns=0 end_ns=0\n"
@@ -147,13 +153,41 @@ MALFORMED=(
 	"lost bad field|2|expected cap=<decimal>|$H\nL 1 alloc=1 kap=0\n"
 	"record after L|3|L must be the last line|$H\nL 1 alloc=1 cap=0\n$GOOD\n"
 	"count overflows period|2|count * period overflows|kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0\nS 999999999999 10 10 a - k=1 u=\n"
+	# version 2: G and M lines before the S lines, m= on every S line
+	"v1: G line|2|G record in a version 1 file|$H\n$G1\n"
+	"v1: m= field|2|has 9 fields, expected 8|$H\nS 1 10 10 a - k=1 u=2 m=0\n"
+	"v2: S without m=|2|has 8 fields, expected 9|$H2\nS 1 10 10 a - k=1 u=2\n"
+	"v2: bad m=|2|expected m=<generation>|$H2\nS 1 10 10 a - k=1 u=2 m=x\n"
+	"v2: m= names no G line|4|m=5: no G line of generation 5|$H2\n$G1\n$M1\nS 1 10 10 a - k=1 u=2 m=5\n"
+	"v2: G field count|2|has 4 fields, expected 5|$H2\nG 1 4000 100\n"
+	"v2: G generation 0|2|generation 0 out of range|$H2\nG 0 4000 100 0\n"
+	"v2: G tgid 0|2|tgid 0 out of range|$H2\nG 1 0 100 0\n"
+	"v2: G bad boot_ns|2|boot_ns \"1e9\" is not a decimal|$H2\nG 1 4000 1e9 0\n"
+	"v2: duplicate G|4|generation 1 given twice|$H2\n$G1\n$M1\n$G1\n"
+	"v2: M field count|3|has 6 fields, expected 7|$H2\n$G1\nM 1 1000 2000 0 -\n"
+	"v2: M bad hex|3|bad start \"12g4\"|$H2\n$G1\nM 1 12g4 2000 0 - /x\n"
+	"v2: M bad pgoff|3|bad pgoff \"0x0\"|$H2\n$G1\nM 1 1000 2000 0x0 - /x\n"
+	"v2: M start = end|3|start 2000 is not below end 2000|$H2\n$G1\nM 1 2000 2000 0 - /x\n"
+	"v2: M start > end|3|start 3000 is not below end 2000|$H2\n$G1\nM 1 3000 2000 0 - /x\n"
+	"v2: M of an unknown generation|3|generation 7 before any G line of it|$H2\n$G1\nM 7 1000 2000 0 - /x\n"
+	"v2: M before its G|2|generation 1 before any G line of it|$H2\n$M1\n$G1\n"
+	"v2: M after another G|4|generation 1 after the G line of generation 2|$H2\n$G1\nG 2 4000 100 1\n$M1\n"
+	"v2: build id odd length|3|bad build id \"abc\"|$H2\n$G1\nM 1 1000 2000 0 abc /x\n"
+	"v2: build id of 42 digits|3|bad build id|$H2\n$G1\nM 1 1000 2000 0 $(printf '%042d' 1) /x\n"
+	"v2: build id uppercase|3|bad build id \"ABCD\"|$H2\n$G1\nM 1 1000 2000 0 ABCD /x\n"
+	"v2: path bad escape|3|\": bad escape (must be|$H2\n$G1\nM 1 1000 2000 0 - /a\\\\xZZ\n"
+	"v2: path needless escape|3|escaped byte that is written literally|$H2\n$G1\nM 1 1000 2000 0 - \\\\x2fa\n"
+	"v2: path with a NUL|3|x00 inside the field|$H2\n$G1\nM 1 1000 2000 0 - /a\\\\x00\n"
+	"v2: G after the first S|3|G record after the first S record|$H2\nS 1 10 10 a - k=1 u= m=0\n$G1\n"
+	"v2: M after the first S|4|M record after the first S record|$H2\n$G1\nS 1 10 10 a - k=1 u= m=1\n$M1\n"
+	"v2: unknown record|2|expected G, M, S or L|$H2\nX 1\n"
 )
 
 # --- plan --------------------------------------------------------------------
 
-# Our own tests: 23 (count a new one here), one per malformed input, and
+# Our own tests: 27 (count a new one here), one per malformed input, and
 # unit_test's. ktap_finished fails a run that ran another number.
-OWN_TESTS=23
+OWN_TESTS=27
 "$SANDIR/unit_test" > "$T/unit.tap" 2>&1
 UNIT_RC=$?
 ktap_header
@@ -597,6 +631,140 @@ test_no_kallsyms() {
 }
 ktap_result "unreadable kallsyms: warning, kernel frames kept as addresses" test_no_kallsyms
 
+# --- version 2: mapping records ----------------------------------------------
+
+# exec_map FILE BIAS: "START END PGOFF" (hex, no 0x, no leading zero) of the
+# executable PT_LOAD of FILE loaded with load bias BIAS: an M line's fields
+exec_map() {
+	maps_of "$1" "$2" 0 | awk '$2 ~ /x/ { split($1, a, "-"); print a[1], a[2], $3; exit }' |
+		{ read -r s e o; echo "$s $e $(hex "0x$o")"; }
+}
+# m_line GEN FILE BIAS [BUILDID [PATH]]: the M line of FILE's code
+m_line() {
+	echo "M $1 $(exec_map "$2" "$3") ${4:-$(build_id "$2")} ${5:-$2}"
+}
+TICK_NS=$((1000000000 / $(getconf CLK_TCK)))
+V2_PIE_BIAS=$((0x560000000000))
+V2_LIB_BIAS=$(( 0x7f5000000000 - $(first_vaddr "$B/libkpt.so") ))
+# return addresses in libkpt.so and kpt_pie loaded at those biases
+V2_ALPHA=$(u $((V2_LIB_BIAS + LIB_ALPHA + 4)))
+V2_HIDDEN=$(u $((V2_LIB_BIAS + LIB_HIDDEN + 9)))
+V2_WORK=$(u $((V2_PIE_BIAS + PIE_WORK + 9)))
+
+test_v2_gone() {
+	# tgid 3999999 has no PROC directory: only the records tell
+	local lib_x lib_bias6
+	set -- $(exec_map "$B/libkpt.so" 0)
+	# gen 6, after an exec: libkpt.so's code where gen 5 had kpt_pie's
+	lib_bias6=$(( 0x$(exec_map "$B/kpt_pie" $V2_PIE_BIAS | cut -d' ' -f1) - 0x$1 ))
+	{
+		echo "$HDR2"
+		echo "G 5 3999999 123456789 0"
+		m_line 5 "$B/kpt_pie" $V2_PIE_BIAS
+		m_line 5 "$B/libkpt.so" $V2_LIB_BIAS
+		echo "G 6 3999999 123456789 1"
+		m_line 6 "$B/libkpt.so" $lib_bias6
+		echo "S 101 3999999 3999999 gone2 - k= u=$V2_ALPHA,$V2_HIDDEN,$V2_WORK m=5"
+		echo "S 102 3999999 3999999 gone2 - k= u=$(u $((lib_bias6 + LIB_BETA + 9))) m=6"
+		echo "S 103 1000 1000 kpt_pie - k= u=$U_STACK m=0"
+	} > "$T/v2gone.txt"
+	k2p -o "$T/v2gone.pb.gz" "$T/v2gone.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/v2gone.pb.gz" > "$T/v2gone.stacks"
+	expect_line "101 $((101 * PERIOD)) | kpt_lib_alpha;kpt_lib_hidden;kpt_main_work | comm:[gone2] pid:[3999999] tid:[3999999]" "$T/v2gone.stacks" &&
+	expect_line "102 $((102 * PERIOD)) | kpt_lib_beta | comm:[gone2] pid:[3999999] tid:[3999999]" "$T/v2gone.stacks" &&
+	expect_line "103 $((103 * PERIOD)) | $U_NAMES | comm:[kpt_pie] pid:[1000] tid:[1000]" "$T/v2gone.stacks" || return 1
+	# one Mapping per M line, as the record has it
+	lib_x=$(m_line 5 "$B/libkpt.so" $V2_LIB_BIAS)
+	set -- $lib_x
+	mappings "$T/v2gone.pb.gz" | grep -qxF "0x$3/0x$4/$(printf '%#x' 0x$5) $B/libkpt.so $6 [FN]" ||
+		die "mapping of ($lib_x): $(mappings "$T/v2gone.pb.gz")"
+	[ ! -s "$T/err" ] || die "warnings: $(cat "$T/err")"
+}
+ktap_result "v2 records, process gone: names from the files the M lines name; per-generation after exec; m=0 uses maps" test_v2_gone
+
+test_v2_rebuilt() {
+	local old new pc
+	mkdir -p "$T/rebuilt"
+	$CC -O0 -fPIC -shared -Wl,--build-id -o "$T/rebuilt/librb.so" "$HERE/testprog/kpt_lib.c" || return 1
+	old=$(build_id "$T/rebuilt/librb.so")
+	set -- $(sym "$T/rebuilt/librb.so" kpt_lib_alpha)
+	pc=$(u $((0x7f6000000000 + $1 + 2)))
+	{
+		echo "$HDR2"
+		echo "G 7 3999998 5 0"
+		m_line 7 "$T/rebuilt/librb.so" $((0x7f6000000000))
+		echo "G 8 3999997 5 0"
+		m_line 8 "$T/rebuilt/librb.so" $((0x7f6000000000))
+		echo "S 111 3999998 3999998 rb - k= u=$pc m=7"
+		echo "S 112 3999997 3999997 rb - k= u=$pc m=8"
+	} > "$T/rebuilt.txt"
+	# rebuilt in place: other code, another build id, same path
+	$CC -O2 -fPIC -shared -Wl,--build-id -o "$T/rebuilt/librb.so" "$HERE/testprog/kpt_lib.c" "$HERE/testprog/kpt_main.c" || return 1
+	new=$(build_id "$T/rebuilt/librb.so")
+	[ "$old" != "$new" ] || die "the rebuild kept build id $old"
+	k2p -o "$T/rebuilt.pb.gz" "$T/rebuilt.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/rebuilt.pb.gz" > "$T/rebuilt.stacks"
+	expect_line "111 $((111 * PERIOD)) | ?0x$pc@$T/rebuilt/librb.so | comm:[rb] pid:[3999998] tid:[3999998]" "$T/rebuilt.stacks" &&
+	expect_line "112 $((112 * PERIOD)) | ?0x$pc@$T/rebuilt/librb.so | comm:[rb] pid:[3999997] tid:[3999997]" "$T/rebuilt.stacks" || return 1
+	# one warning for the file, though two generations map it
+	[ "$(cat "$T/err")" = "kprof2pprof: warning: $T/rebuilt/librb.so: build id $old in the records, $new on disk; not symbolized" ] ||
+		die "stderr: $(cat "$T/err")"
+	# the Mapping keeps the records' build id, for pprof to find the right file
+	mappings "$T/rebuilt.pb.gz" | grep -qF " $T/rebuilt/librb.so $old " ||
+		die "mapping: $(mappings "$T/rebuilt.pb.gz")"
+}
+ktap_result "v2 records, file rebuilt in place: no name, one warning per file, exit 0, the records' build id kept" test_v2_rebuilt
+
+test_v2_debug_dir() {
+	local bid
+	bid=$(build_id "$B/libkpt.so")
+	mkdir -p "$T/debug2/.build-id/${bid:0:2}"
+	objcopy --only-keep-debug "$B/libkpt.so" "$T/debug2/.build-id/${bid:0:2}/${bid:2}.debug" || return 1
+	{
+		echo "$HDR2"
+		echo "G 11 3999996 1 0"
+		m_line 11 "$B/libkpt.so" $V2_LIB_BIAS "$bid" "$T/absent/libkpt.so"
+		echo "S 121 3999996 3999996 dbg - k= u=$V2_ALPHA,$V2_HIDDEN m=11"
+	} > "$T/v2dbg.txt"
+	"$K2P" --proc-root "$T/proc" --kallsyms "$T/kallsyms" --sys-root "$T/sys" \
+		--debug-dir "$T/debug2" -o "$T/v2dbg.pb.gz" "$T/v2dbg.txt" 2>"$T/err" ||
+		die "exit $?: $(cat "$T/err")"
+	stacks "$T/v2dbg.pb.gz" | grep -qxF "121 $((121 * PERIOD)) | kpt_lib_alpha;kpt_lib_hidden | comm:[dbg] pid:[3999996] tid:[3999996]" ||
+		die "debug file not used: $(stacks "$T/v2dbg.pb.gz")"
+	# without it: addresses, in a Mapping with the file's name, build id
+	# and offset, for a symbolizer that has the file
+	k2p -o "$T/v2nodbg.pb.gz" "$T/v2dbg.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/v2nodbg.pb.gz" | grep -qxF "121 $((121 * PERIOD)) | ?0x$V2_ALPHA@$T/absent/libkpt.so;?0x$V2_HIDDEN@$T/absent/libkpt.so | comm:[dbg] pid:[3999996] tid:[3999996]" ||
+		die "without the debug file: $(stacks "$T/v2nodbg.pb.gz")"
+	set -- $(m_line 11 "$B/libkpt.so" $V2_LIB_BIAS)
+	mappings "$T/v2nodbg.pb.gz" | grep -qxF "0x$3/0x$4/$(printf '%#x' 0x$5) $T/absent/libkpt.so $bid " ||
+		die "mapping: $(mappings "$T/v2nodbg.pb.gz")"
+}
+ktap_result "v2 records, file absent: debug file by build id; without one, the Mapping keeps file, offset, build id" test_v2_debug_dir
+
+test_v2_live_no_build_id() {
+	# pid 4001 lives, started at tick 123456; its root is /
+	mkdir -p "$T/proc/4001"
+	ln -sfn / "$T/proc/4001/root"
+	echo "4001 (a) b) S 1 4001 4001 0 -1 4194560 100 0 0 0 0 0 0 0 20 0 1 0 123456 1000 100 18446744073709551615" > "$T/proc/4001/stat"
+	{
+		echo "$HDR2"
+		# the module's boot_ns, truncated to ticks by /proc
+		echo "G 12 4001 $((123456 * TICK_NS + TICK_NS - 1)) 0"
+		m_line 12 "$B/libkpt.so" $V2_LIB_BIAS -
+		# an earlier process with the same pid
+		echo "G 13 4001 $((123455 * TICK_NS)) 0"
+		m_line 13 "$B/libkpt.so" $V2_LIB_BIAS -
+		echo "S 131 4001 4001 live - k= u=$V2_ALPHA m=12"
+		echo "S 132 4001 4001 old - k= u=$V2_ALPHA m=13"
+	} > "$T/v2live.txt"
+	k2p -o "$T/v2live.pb.gz" "$T/v2live.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/v2live.pb.gz" > "$T/v2live.stacks"
+	expect_line "131 $((131 * PERIOD)) | kpt_lib_alpha | comm:[live] pid:[4001] tid:[4001]" "$T/v2live.stacks" &&
+	expect_line "132 $((132 * PERIOD)) | ?0x$V2_ALPHA@$B/libkpt.so | comm:[old] pid:[4001] tid:[4001]" "$T/v2live.stacks"
+}
+ktap_result "v2 records without a build id: the file by path only while the process (pid and start time) lives" test_v2_live_no_build_id
+
 # --- malformed inputs: "FILE:LINE: message", exit 1, no output -----------
 
 test_malformed() {
@@ -642,7 +810,7 @@ test_usage() {
 	for args in --output --drain --duration --folded --proc-root --kallsyms --version; do
 		grep -q -- "$args" "$T/help" || die "--help does not mention $args"
 	done
-	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record format 1)$" || die "--version"
+	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 2)$" || die "--version"
 	"$K2P" "$T/does-not-exist" 2>"$T/err"; rc=$?
 	[ $rc = 1 ] && grep -q "does-not-exist: No such file" "$T/err" || die "missing input: exit $rc"
 }

@@ -368,6 +368,134 @@ TEST_F(parse, reader)
 	fclose(f);
 }
 
+/* Version 2: G and M lines, then S lines with m=; version 1 still read. */
+TEST_F(parse, reader_v2)
+{
+	static const char text[] =
+		"kprofmap-samples 2 freq=100 cpus=4 start_ns=5 end_ns=9\n"
+		"G 3 10 123456789012 2\n"
+		"M 3 55d4c8a01000 55d4c8a02000 1000 0a1b /usr/bin/a\\x20b\\x20(deleted)\n"
+		"M 3 7f0000000000 7f0000001000 0 - /lib/x\n"
+		"S 7 10 11 a - k=1 u=55d4c8a01139 m=3\n"
+		"S 1 0 0 swapper/0 - k=2 u= m=0\n";
+	struct kpm_record rec;
+	struct kpm_reader r;
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	ASSERT_EQ(0, kpm_reader_open(&r, f, "t")) TH_LOG("open: %s", r.err);
+	EXPECT_EQ(2, r.hdr.version);
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("G: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_GEN_LINE && rec.g.gen == 3 &&
+		    rec.g.tgid == 10 && rec.g.boot_ns == 123456789012ULL &&
+		    rec.g.exec == 2) {
+		TH_LOG("G values");
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("M: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_MAP_LINE && rec.m.gen == 3 &&
+		    rec.m.start == 0x55d4c8a01000ULL &&
+		    rec.m.end == 0x55d4c8a02000ULL && rec.m.pgoff == 0x1000 &&
+		    !strcmp(rec.m.build_id, "0a1b") &&
+		    !strcmp(rec.m.path, "/usr/bin/a b (deleted)") &&
+		    rec.m.path_len == 22) {
+		TH_LOG("M values: \"%s\" \"%s\"", rec.m.build_id, rec.m.path);
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("M -: %s", r.err);
+	EXPECT_TRUE(rec.m.build_id[0] == '\0' && rec.m.pgoff == 0) {
+		TH_LOG("M without a build id");
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_SAMPLE_LINE && rec.s.gen == 3 &&
+		    rec.s.nu == 1) {
+		TH_LOG("S values");
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S m=0: %s", r.err);
+	EXPECT_EQ(0, rec.s.gen);
+	EXPECT_EQ(0, kpm_reader_next(&r, &rec)) TH_LOG("end: %s", r.err);
+	kpm_reader_close(&r);
+	fclose(f);
+}
+
+/* Each malformed mapping record is refused with its line number. */
+TEST_F(parse, reader_v2_errors)
+{
+	static const struct { const char *text, *err; } c[] = {
+		{ "G 1 10 5 0\nM 1 2000 1000 0 - /x\n",
+		  "t:3: mapping record: start 2000 is not below end 1000" },
+		{ "G 1 10 5 0\nM 2 1000 2000 0 - /x\n",
+		  "t:3: mapping record of generation 2 before any G line" },
+		{ "M 1 1000 2000 0 - /x\n",
+		  "t:2: mapping record of generation 1 before any G line" },
+		{ "G 1 10 5 0\nG 2 10 5 1\nM 1 1000 2000 0 - /x\n",
+		  "t:4: mapping record of generation 1 after the G line of generation 2" },
+		{ "G 1 10 5 0\nG 1 10 5 0\n",
+		  "t:3: generation 1 given twice" },
+		{ "G 1 10 5 0\nM 1 1000 2000 0 abc /x\n",
+		  "t:3: mapping record: bad build id \"abc\"" },
+		{ "G 1 10 5 0\nM 1 1000 2000 0 00112233445566778899aabbccddeeff0011223344 /x\n",
+		  "t:3: mapping record: bad build id" },
+		{ "G 1 10 5 0\nM 1 1000 2000 0 - /a\\x2\n",
+		  "t:3: mapping record: bad path" },
+		{ "G 1 10 5 0\nM 1 1000 2000 00 - /x\n",
+		  "t:3: mapping record: bad pgoff" },
+		{ "S 1 10 10 a - k=1 u= m=0\nG 1 10 5 0\n",
+		  "t:3: G record after the first S record" },
+		{ "G 1 10 5 0\nS 1 10 10 a - k=1 u= m=2\n",
+		  "t:3: m=2: no G line of generation 2 in this file" },
+	};
+	static const char hdr[] =
+		"kprofmap-samples 2 freq=1 cpus=1 start_ns=0 end_ns=0\n";
+	size_t i;
+
+	for (i = 0; i < KP_ARRAY_SIZE(c); i++) {
+		char text[512];
+		struct kpm_record rec;
+		struct kpm_reader r;
+		int ret, n;
+		FILE *f;
+
+		n = snprintf(text, sizeof(text), "%s%s", hdr, c[i].text);
+		f = fmemopen(text, n, "r");
+		ASSERT_EQ(0, kpm_reader_open(&r, f, "t")) TH_LOG("open: %s", r.err);
+		while ((ret = kpm_reader_next(&r, &rec)) > 0)
+			;
+		EXPECT_LT(ret, 0) TH_LOG("case %zu accepted", i);
+		EXPECT_TRUE(!strncmp(r.err, c[i].err, strlen(c[i].err))) {
+			TH_LOG("case %zu: \"%s\", expected \"%s...\"", i, r.err,
+			       c[i].err);
+		}
+		kpm_reader_close(&r);
+		fclose(f);
+	}
+}
+
+/* Versions 1 and 2 are read; 0 and 3 are refused, naming the version. */
+TEST_F(parse, versions)
+{
+	static const struct { const char *text; int ok; } c[] = {
+		{ "kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
+		{ "kprofmap-samples 2 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
+		{ "kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
+		{ "kprofmap-samples 3 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < KP_ARRAY_SIZE(c); i++) {
+		struct kpm_reader r;
+		FILE *f = fmemopen((void *)c[i].text, strlen(c[i].text), "r");
+		int ret = kpm_reader_open(&r, f, "t");
+
+		EXPECT_EQ(c[i].ok, ret == 0) TH_LOG("case %zu: %s", i, r.err);
+		if (!c[i].ok) {
+			EXPECT_TRUE(!strncmp(r.err, "t:1: unsupported format version ", 32) &&
+				    r.err[32] == c[i].text[17]) {
+				TH_LOG("case %zu: %s", i, r.err);
+			}
+		}
+		kpm_reader_close(&r);
+		fclose(f);
+	}
+}
+
 /* A line of exactly KPM_READ_LINE_MAX bytes is read; one more is refused. */
 TEST_F(parse, line_length_limit)
 {
