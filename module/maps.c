@@ -40,6 +40,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/rculist.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
@@ -389,8 +390,8 @@ u32 maps_visit(struct mm_struct *mm, const u64 *pcs, unsigned int n)
 	struct vm_area_struct *vma;
 	struct kpm_gen *g;
 	unsigned int i;
+	u64 look, t0;
 	bool need;
-	u64 look;
 	u32 id;
 
 	mmap_assert_locked(mm);
@@ -409,8 +410,12 @@ u32 maps_visit(struct mm_struct *mm, const u64 *pcs, unsigned int n)
 	rcu_read_unlock();
 	if (!need || !maps_can_capture())
 		return id;
+	t0 = local_clock();
 	g = maps_capture(mm);
-	return g ? maps_publish(g) : id;
+	if (g)
+		id = maps_publish(g) ?: id;
+	atomic64_add(local_clock() - t0, &maps.stats.capture_ns);
+	return id;
 }
 
 /* Is the process of @img still running that image? */

@@ -82,10 +82,11 @@ struct kpm_gen {
  *   no_buildid   mappings recorded without a build id (none, or its page
  *                not in the page cache)
  *   freed        generations freed (their process gone or superseded)
+ *   capture_ns   time spent taking generations, local_clock() ns
  */
 #define MAPS_STATS(X)							\
 	X(captures) X(new_image) X(dlopen) X(lost_cap) X(lost_alloc)	\
-	X(truncated) X(no_buildid) X(freed)
+	X(truncated) X(no_buildid) X(freed) X(capture_ns)
 
 #define MAPS_STAT_FIELD(name) u64 name;
 

@@ -61,7 +61,7 @@ ngens=$(gens_of kpm_keys $S | wc -l)
 ktap_diag "children with mapped samples: $children of 50, under $ngens generations"
 records_of kpm_keys $S >$S.keys
 ktap_result "50 children: every user-mode sample of each mapped in kpm_keys" \
-	$CHECK -f $S.keys -K -g /kpm/selftests/workloads/kpm_keys -m 1 -n 500
+	$CHECK -f $S.keys -K -g /kpm/selftests/workloads/kpm_keys -m 1 -n 200
 ktap_result "50 children: >= 45 of them seen, each under its own generation" \
 	[ "$children" -ge 45 -a "$ngens" -ge "$children" ]
 

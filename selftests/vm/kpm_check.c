@@ -326,6 +326,7 @@ int main(int argc, char **argv)
 	char *line = NULL, **seen = NULL;
 	size_t cap = 0, lineno = 0, nseen = 0;
 	int c, dups = 0, shown = 0;
+	static char whole[512];
 	FILE *f;
 
 	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:l:g:LCK")) != -1) {
@@ -399,6 +400,7 @@ int main(int argc, char **argv)
 			seen = realloc(seen, (nseen + 1) * sizeof(*seen));
 			seen[nseen++] = strdup(strchr(line + 2, ' '));
 		}
+		snprintf(whole, sizeof(whole), "%s", line);
 		/* "S count tgid tid comm flags k=... u=... m=gen" */
 		for (tok = strtok_r(line, " ", &save); tok && nf < 9;
 		     tok = strtok_r(NULL, " ", &save))
@@ -439,10 +441,7 @@ int main(int argc, char **argv)
 		} else if (shown < 5) {
 			/* A few of the others, to see why. */
 			shown++;
-			printf("# not matching:");
-			for (c = 0; c < 9; c++)
-				printf(" %.200s", fld[c]);
-			printf(" (leaf in %s)\n",
+			printf("# not matching: %s (leaf in %s)\n", whole,
 			       nu ? mapping_at(&mt, gen, up[0]) ?: "no mapping" : "-");
 		}
 	}
