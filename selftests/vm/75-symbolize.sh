@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# 75-symbolize.sh - kprof2pprof names user frames from the module's
+# mapping records, not from the live system (issue 10), judged on its
+# folded output (COMM;ROOT;...;LEAF COUNT; an unnamed frame is written
+# FILE+0xOFFSET or [MAPPING]+0xADDRESS):
+#  - an exited process: kpm_chain, converted after it exited: >= 95% of
+#    its samples with every frame named, and >= 95% of those in
+#    chain_leaf under main;chain_a;chain_b;chain_leaf;
+#  - rebuilt in place: a copy of kpm_chain replaced by kpm_keys after it
+#    exited: the build-id mismatch is reported, and none of its frames is
+#    named (neither kpm_chain's names nor kpm_keys');
+#  - a mount namespace: kpm_chain copied to a tmpfs mounted only inside
+#    the namespace: named while it runs (through /proc/PID/root), and
+#    after it has exited only from a debug directory holding its build id.
+. "$(dirname "$0")/../lib/kpm.sh"
+kpm_require_root
+kpm_require_module
+kpm_require_cmd unshare
+ktap_header
+ktap_plan 8
+
+W=/kpm/selftests/workloads
+K2P=/kpm/kprof2pprof
+[ -x $K2P ] || ktap_bail "no $K2P (make -C user)"
+S=/tmp/sym.$$
+
+# fold FILE: FILE's records as folded stacks into FILE.folded, stderr
+# into FILE.err.
+fold() {
+	$K2P --folded -o "$1.folded" "$@" 2>"$1.err"
+}
+
+# named_share COMM FILE MIN: of COMM's samples in FILE (folded), at least
+# MIN have every frame named, and of those in chain_leaf at least MIN
+# have main;chain_a;chain_b;chain_leaf.
+named_share() {
+	awk -v c="$1" -v min="$3" '
+	{ n = $NF; s = $0; sub(/ [0-9]+$/, "", s) }
+	index(s, c ";") == 1 {
+		all += n
+		if (s !~ /\+0x/) named += n
+		if (s ~ /;chain_leaf(;|$)/) { leaf += n; if (s ~ /;main;chain_a;chain_b;chain_leaf(;|$)/) chain += n }
+	}
+	END {
+		printf "# %s: %d samples, %d with every frame named, %d in chain_leaf, %d of those under main;chain_a;chain_b\n", c, all, named, leaf, chain
+		exit !(all >= 200 && named >= min * all && leaf > 0 && chain >= min * leaf)
+	}' "$2"
+}
+
+kpm_load freq=999 || ktap_bail "insmod failed"
+
+# An exited process.
+$W/kpm_chain 1 >/dev/null & pid=$!
+wait $pid
+cat /proc/kprofmap/drain >$S
+ktap_result "exited process: kprof2pprof converts its records" fold $S
+ktap_result "exited process: >= 95% of kpm_chain's samples named, its chain whole" \
+	named_share kpm_chain $S.folded 0.95
+
+# Rebuilt in place after it exited.
+mkdir -p /tmp/rb
+cp $W/kpm_chain /tmp/rb/rbprog
+/tmp/rb/rbprog 0.5 >/dev/null
+cp $W/kpm_keys /tmp/rb/rbprog
+cat /proc/kprofmap/drain >$S
+fold $S
+sed 's/^/# kprof2pprof: /' $S.err
+ktap_result "rebuilt in place: the build-id mismatch is reported" \
+	grep -q "rbprog.*build id" $S.err
+no_wrong_names() {
+	grep '^rbprog;' $S.folded | head -n 3 | sed 's/^/# /'
+	grep -q '^rbprog;' $S.folded &&
+		! grep '^rbprog;' $S.folded | grep -Eq 'chain_|kk_|;main(;| )'
+}
+ktap_result "rebuilt in place: none of its frames named, from either build" \
+	no_wrong_names
+
+# A mount namespace whose binary exists only inside it.
+mkdir -p /tmp/nsdir
+unshare -m sh -c "mount -t tmpfs none /tmp/nsdir && cp $W/kpm_chain /tmp/nsdir/nsprog &&
+	exec /tmp/nsdir/nsprog 4" >/dev/null & pid=$!
+sleep 1.5
+[ ! -e /tmp/nsdir/nsprog ] || ktap_bail "nsprog is visible outside its namespace"
+cat /proc/kprofmap/samples >$S.live
+fold $S.live
+live=$(kill -0 $pid 2>/dev/null && echo yes)
+ktap_diag "nsprog still running after the conversion: ${live:-no}"
+ktap_result "mount namespace: named while it runs (through /proc/PID/root)" \
+	named_share nsprog $S.live.folded 0.95
+wait $pid
+cat /proc/kprofmap/drain >$S
+fold $S
+unnamed_after_exit() {
+	awk '{ s = $0; sub(/ [0-9]+$/, "", s) } index(s, "nsprog;") == 1 && s ~ /chain_leaf/ { bad = 1 }
+	     END { exit bad }' $S.folded && grep -q '^nsprog;' $S.folded
+}
+ktap_result "mount namespace: after it exited, not named without its file" \
+	unnamed_after_exit
+bid=$(awk '$1 == "M" && $NF ~ /nsprog$/ { print $6; exit }' $S)
+dir=/tmp/debug/.build-id/$(echo "$bid" | cut -c1-2)
+mkdir -p $dir
+cp $W/kpm_chain $dir/$(echo "$bid" | cut -c3-).debug
+ktap_diag "nsprog's build id $bid, copy in $dir"
+fold $S --debug-dir /tmp/debug
+ktap_result "mount namespace: after it exited, named from --debug-dir by its build id" \
+	named_share nsprog $S.folded 0.95
+kpm_unload_check "unload, log clean"
+rm -rf $S $S.* /tmp/rb /tmp/debug
+ktap_finished
