@@ -181,20 +181,28 @@ static bool maps_exec_file(const struct vm_area_struct *vma)
 	       (vma->vm_file || maps_is_vdso(vma));
 }
 
-/* Does @g hold a mapping containing @pc? (@g->maps is sorted.) */
-static bool maps_covers(const struct kpm_gen *g, u64 pc)
+/* Does @g hold a mapping containing @pc? (@g->maps is sorted.) *@last
+ * is the one that held the previous frame, tried first: a stack's frames
+ * mostly lie in one file.
+ */
+static bool maps_covers(const struct kpm_gen *g, u64 pc,
+			const struct kpm_map **last)
 {
 	unsigned int lo = 0, hi = g->nr;
 
+	if (*last && (*last)->start <= pc && pc < (*last)->end)
+		return true;
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
 
-		if (pc < g->maps[mid].start)
+		if (pc < g->maps[mid].start) {
 			hi = mid;
-		else if (pc >= g->maps[mid].end)
+		} else if (pc >= g->maps[mid].end) {
 			lo = mid + 1;
-		else
+		} else {
+			*last = &g->maps[mid];
 			return true;
+		}
 	}
 	return false;
 }
@@ -387,6 +395,7 @@ fail:
 
 u32 maps_visit(struct mm_struct *mm, const u64 *pcs, unsigned int n)
 {
+	const struct kpm_map *last = NULL;
 	struct vm_area_struct *vma;
 	struct kpm_gen *g;
 	unsigned int i;
@@ -402,7 +411,7 @@ u32 maps_visit(struct mm_struct *mm, const u64 *pcs, unsigned int n)
 	/* A return address points after its call: look up the call. */
 	for (i = 0; g && i < n && !need; i++) {
 		look = i ? pcs[i] - 1 : pcs[i];
-		if (maps_covers(g, look))
+		if (maps_covers(g, look, &last))
 			continue;
 		vma = find_vma(mm, look);
 		need = vma && vma->vm_start <= look && maps_exec_file(vma);

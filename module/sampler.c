@@ -245,16 +245,19 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	if (uregs && (kpm_unwind == 2 || (kpm_unwind == 1 && user_mode(regs))) &&
 	    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
 		return;
-	if (uregs) {
+	/*
+	 * Mapping records are taken on the unwinder's visits only (none at
+	 * unwind=0). An image's first sample takes them in its task's
+	 * context first, even from inside a system call (its work pins the
+	 * module until the call returns, once).
+	 */
+	if (uregs && kpm_unwind) {
 		gen = maps_gen_irq(&known);
-		/*
-		 * An image's first sample takes its mapping records in its
-		 * task's context first, even from inside a system call (its
-		 * work pins the module until the call returns, once).
-		 */
-		if (!known && kpm_unwind && maps_can_capture() &&
+		if (!known && maps_can_capture() &&
 		    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
 			return;
+	}
+	if (uregs) {
 		if (!sampler_user_stack(&cap, uregs))
 			kpm_stat_add(&c->stats.user_fault, 1);
 	}
