@@ -133,7 +133,7 @@ stop() {
 		echo stop >/proc/kprofmap/control
 		check_kprofmap_depths "$1" "$2" "$3"
 		echo "INFO prof=$1 freq=$2 frames=$3 stats" \
-			$(grep -E '^(ticks|samples|stored|lost|user_fault|overruns|entries|callback_ns_mean|unwind|unwind_[a-z_]*) ' \
+			$(grep -E '^(ticks|samples|stored|lost|user_fault|overruns|entries|callback_ns_mean|unwind|unwind_[a-z_]*|maps_[a-z_]*) ' \
 				/proc/kprofmap/stats | tr ' ' '=')
 		bench_kpm_unload
 		;;

@@ -290,6 +290,18 @@ unwind_row() {
 	printf '   %-24s %6s%s\n' "$label" "$f" "$row"
 }
 
+# maps_cost FREQ WORKLOAD: the mapping records of kprofmap's session
+# (unwind=1): captures, guest ns per capture (= instructions under
+# -icount shift=0), bytes per mapping held.
+maps_cost() {
+	local c ns b h
+	c=$(info kprofmap "$1" "$2" maps_captures) ns=$(info kprofmap "$1" "$2" maps_capture_ns)
+	b=$(info kprofmap "$1" "$2" maps_bytes) h=$(info kprofmap "$1" "$2" maps_held)
+	awk -v c="$c" -v ns="$ns" -v b="$b" -v h="$h" 'BEGIN {
+		if (c == "n/a" || c == 0 || h == "n/a" || h == 0) { print "n/a"; exit }
+		printf "%d captures, %.0f ns a capture, %d mappings held, %.0f bytes a mapping\n", c, ns / c, h, b / h }'
+}
+
 # rel_target PROF LABEL REF REFLABEL DIV WORKLOAD: at 999 Hz, is PROF's
 # cost above the floor at most 1/DIV of REF's? ("-" for DIV: the ratio
 # only, no target.)
@@ -448,6 +460,9 @@ print_targets() {
 		done
 		for n in $WORKLOADS; do
 			printf '   %-7s rule-cache hit rate, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "${HIT[kprofmap,$f,$n]:-n/a}"
+		done
+		for n in $WORKLOADS; do
+			printf '   %-7s mapping records, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "$(maps_cost "$f" "$n")"
 		done
 		if [[ " $WORKLOADS " == *" 4 "* && " $WORKLOADS " == *" 44 "* ]]; then
 			printf '   %-7s cost of a frame-pointer-workload frame, 999 Hz ((44-frame - 4-frame) / 40): unwind=1 %s, unwind=0 %s, perf -g %s insns\n' \
