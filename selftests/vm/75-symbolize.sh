@@ -11,6 +11,12 @@
 #  - rebuilt in place: a copy of kpm_chain replaced by kpm_keys after it
 #    exited: the build-id mismatch is reported, and none of its frames is
 #    named (neither kpm_chain's names nor kpm_keys');
+#  - 50 short-lived children, converted after all exited: no frame of
+#    kpm_keys left unnamed (kpm_keys+0x...), its kk_spin named;
+#  - dlopen: kpm_dlopen's samples in the library named dl_spin (>= 300),
+#    none left as libkpm_dl.so+0x...;
+#  - exec: one pid, kpm_exec then kpm_chain: exec_spin named in the first
+#    image's samples and never in the second's, chain_leaf the reverse;
 #  - a mount namespace: kpm_chain copied to a tmpfs mounted only inside
 #    the namespace: named while it runs (through /proc/PID/root), and
 #    after it has exited only from a debug directory holding its build id.
@@ -19,7 +25,7 @@ kpm_require_root
 kpm_require_module
 kpm_require_cmd unshare
 ktap_header
-ktap_plan 8
+ktap_plan 11
 
 W=/kpm/selftests/workloads
 K2P=/kpm/kprof2pprof
@@ -58,6 +64,37 @@ cat /proc/kprofmap/drain >$S
 ktap_result "exited process: kprof2pprof converts its records" fold $S
 ktap_result "exited process: >= 95% of kpm_chain's samples named, its chain whole" \
 	named_share kpm_chain $S.folded 0.95
+
+# Short-lived children, dlopen, exec: converted after they all exited.
+sh -c "for i in \$(seq 50); do $W/kpm_keys 10 0.02 >/dev/null; done"
+$W/kpm_dlopen $W/libkpm_dl.so 1
+$W/kpm_exec 0.5 $W/kpm_chain 0.5 >/dev/null
+cat /proc/kprofmap/drain >$S
+fold $S
+# count_lines PREFIX PATTERN: samples of PREFIX's folded lines matching
+# the extended regular expression PATTERN.
+count_lines() {
+	awk -v c="$1;" -v re="$2" '{ n = $NF; s = $0; sub(/ [0-9]+$/, "", s) }
+		index(s, c) == 1 && s ~ re { t += n } END { print t + 0 }' $S.folded
+}
+children_named() {
+	echo "# kpm_keys: $(count_lines kpm_keys ';kk_spin') samples in kk_spin, $(count_lines kpm_keys 'kpm_keys\+0x') with a frame of kpm_keys unnamed"
+	[ "$(count_lines kpm_keys ';kk_spin')" -gt 200 ] &&
+		[ "$(count_lines kpm_keys 'kpm_keys\+0x')" -eq 0 ]
+}
+ktap_result "50 children: every frame in kpm_keys named" children_named
+dlopen_named() {
+	echo "# kpm_dlopen: $(count_lines kpm_dlopen ';dl_spin') samples in dl_spin, $(count_lines kpm_dlopen 'libkpm_dl[.]so\+0x') with a frame of the library unnamed"
+	[ "$(count_lines kpm_dlopen ';dl_spin')" -ge 300 ] &&
+		[ "$(count_lines kpm_dlopen 'libkpm_dl[.]so\+0x')" -eq 0 ]
+}
+ktap_result "dlopen: the library's dl_spin named after it was unloaded" dlopen_named
+exec_named() {
+	echo "# kpm_exec: $(count_lines kpm_exec ';exec_spin') in exec_spin, $(count_lines kpm_exec 'chain_') in chain_*; kpm_chain: $(count_lines kpm_chain ';chain_leaf') in chain_leaf, $(count_lines kpm_chain 'exec_spin') in exec_spin"
+	[ "$(count_lines kpm_exec ';exec_spin')" -ge 200 ] && [ "$(count_lines kpm_exec 'chain_')" -eq 0 ] &&
+		[ "$(count_lines kpm_chain ';chain_leaf')" -ge 200 ] && [ "$(count_lines kpm_chain 'exec_spin')" -eq 0 ]
+}
+ktap_result "exec: each image named from its own binary, same pid" exec_named
 
 # Rebuilt in place after it exited.
 mkdir -p /tmp/rb
