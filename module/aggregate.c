@@ -66,6 +66,11 @@ static struct kpm_aggregate {
 
 static void kpm_agg_collect_work(struct work_struct *work);
 
+/* The worker running kpm_agg_collect_work(), while it runs (the timer
+ * leaves its samples out; current_work() answers NULL in hard irq).
+ */
+static struct task_struct *kpm_agg_collector;
+
 int kpm_agg_init(void)
 {
 	int ret;
@@ -158,11 +163,13 @@ static void kpm_agg_collect(void)
  */
 static void kpm_agg_collect_work(struct work_struct *work)
 {
+	WRITE_ONCE(kpm_agg_collector, current);
 	cpus_read_lock();
 	mutex_lock(&kpm_agg.lock);
 	kpm_agg_collect();
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
+	WRITE_ONCE(kpm_agg_collector, NULL);
 	if (READ_ONCE(kpm.sampling))
 		queue_delayed_work(system_highpri_wq, &kpm_agg.collect_work,
 				   msecs_to_jiffies(kpm_collect_ms));
@@ -184,6 +191,11 @@ void kpm_agg_collect_stop(void)
 }
 
 /* irq_work of kpm_agg_kick(): hard irq (a kthread on PREEMPT_RT). */
+bool kpm_agg_collecting(const struct task_struct *task)
+{
+	return task == READ_ONCE(kpm_agg_collector);
+}
+
 void kpm_agg_kick_work(struct irq_work *work)
 {
 	if (READ_ONCE(kpm.sampling))
@@ -390,6 +402,7 @@ void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st)
 	st->stored = READ_ONCE(src->stored);
 	st->lost_reserve = READ_ONCE(src->lost_reserve);
 	st->idle = READ_ONCE(src->idle);
+	st->self = READ_ONCE(src->self);
 	st->no_regs = READ_ONCE(src->no_regs);
 	st->user_fault = READ_ONCE(src->user_fault);
 	st->ns_total = READ_ONCE(src->ns_total);
@@ -411,6 +424,7 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->stored += c.stored;
 		sum->lost_reserve += c.lost_reserve;
 		sum->idle += c.idle;
+		sum->self += c.self;
 		sum->no_regs += c.no_regs;
 		sum->user_fault += c.user_fault;
 		sum->ns_total += c.ns_total;

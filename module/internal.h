@@ -30,6 +30,8 @@
 #include <linux/mutex.h>
 #include <linux/types.h>
 
+struct task_struct;
+
 #include "profmap.h"
 #include "kprofmap_format.h"
 
@@ -41,6 +43,9 @@
  * @stored:	samples counted in the hot map
  * @lost_reserve: samples lost: the hot map's reserve was exhausted
  * @idle:	ticks that interrupted the idle task
+ * @self:	ticks that interrupted kprofmap's background collection (not
+ *		sampled: at high rates its ever-new stacks took the room
+ *		the cap leaves other processes)
  * @no_regs:	ticks without interrupted registers
  * @user_fault:	user walks ended by an unreadable frame
  * @ns_total:	time in the callback, local_clock() ns
@@ -58,6 +63,7 @@ struct kpm_cpu_stats {
 	u64 stored;
 	u64 lost_reserve;
 	u64 idle;
+	u64 self;
 	u64 no_regs;
 	u64 user_fault;
 	u64 ns_total;
@@ -320,6 +326,14 @@ void kpm_agg_kick(struct kpm_cpu *c);
  * Context: hardirq (a kthread on PREEMPT_RT).
  */
 void kpm_agg_kick_work(struct irq_work *work);
+
+/**
+ * kpm_agg_collecting() - is @task running the background collection now?
+ * @task: a task (the timer's current)
+ *
+ * Context: any, hard irq included.
+ */
+bool kpm_agg_collecting(const struct task_struct *task);
 
 /**
  * kpm_reset() - discard every sample staged so far and start a new window

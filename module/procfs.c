@@ -331,8 +331,8 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   st.lost_alloc, st.lost_cap, sum->lost_reserve,
 		   st.lost_share);
 	seq_printf(m, "alloc_failures %ld\n", st.alloc_failures);
-	seq_printf(m, "idle %llu\nno_regs %llu\nuser_fault %llu\n",
-		   sum->idle, sum->no_regs, sum->user_fault);
+	seq_printf(m, "idle %llu\nself %llu\nno_regs %llu\nuser_fault %llu\n",
+		   sum->idle, sum->self, sum->no_regs, sum->user_fault);
 	seq_printf(m, "entries %ld\nmax_entries %u\nchain_max %u\n",
 		   st.entries, kpm_max_entries, sum->chain_max);
 	seq_printf(m, "staged %lu\nstaged_max %lu\ncollections %llu\n",

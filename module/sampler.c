@@ -230,6 +230,11 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 		if (!kpm_idle)
 			return;
 	}
+	/* The background collection is kprofmap itself: counted, not sampled. */
+	if (unlikely(kpm_agg_collecting(current))) {
+		kpm_stat_add(&c->stats.self, 1);
+		return;
+	}
 	kpm_stat_add(&c->stats.samples, 1);
 
 	if (!user_mode(regs))

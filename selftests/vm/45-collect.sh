@@ -32,11 +32,12 @@ cpu1=1
 
 # Staging takes nothing from the slab: no collection for 10 s, and
 # max_depth=8 so that the debug kernel's deep stacks do not fill half of
-# the frame reserve and kick one early (a 0.3 s run staged 595 entries
-# there, past half of the 1024), so 0.1 s. The stats are read once: a
-# collection between two reads made this check race once.
-kpm_load freq=999 collect_ms=10000 max_depth=8 || ktap_bail "insmod failed"
-taskset 1 $W/kpm_keys 50 0.1 >/dev/null
+# the frame reserve and kick one early. 99 Hz: at 999 Hz even a 0.1 s
+# run staged 517 entries on the debug kernel (past half of the 1024
+# entries: a kick, a collection). The stats are read once: a collection
+# between two reads made this check race once.
+kpm_load freq=99 collect_ms=10000 max_depth=8 || ktap_bail "insmod failed"
+taskset 1 $W/kpm_keys 50 0.3 >/dev/null
 _st=$(kpm_stat staged) _en=$(kpm_stat entries) _co=$(kpm_stat collections)
 ktap_diag "before any collection: staged $_st entries $_en collections $_co"
 staged_without_slab() {

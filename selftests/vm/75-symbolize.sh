@@ -117,7 +117,7 @@ ktap_result "rebuilt in place: none of its frames named, from either build" \
 # A mount namespace whose binary exists only inside it.
 mkdir -p /tmp/nsdir
 unshare -m sh -c "mount -t tmpfs none /tmp/nsdir && cp $W/kpm_chain /tmp/nsdir/nsprog &&
-	exec /tmp/nsdir/nsprog 4" >/dev/null & pid=$!
+	exec /tmp/nsdir/nsprog 8" >/dev/null & pid=$!
 sleep 1.5
 [ ! -e /tmp/nsdir/nsprog ] || ktap_bail "nsprog is visible outside its namespace"
 cat /proc/kprofmap/samples >$S.live
