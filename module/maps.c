@@ -149,7 +149,7 @@ static struct kpm_gen *maps_current(void)
 	return img ? rcu_dereference(img->cur) : NULL;
 }
 
-u32 maps_gen_irq(bool *known)
+u32 maps_gen_irq(void)
 {
 	struct kpm_gen *g;
 	u32 id;
@@ -158,7 +158,6 @@ u32 maps_gen_irq(bool *known)
 	g = maps_current();
 	id = g ? g->id : 0;
 	rcu_read_unlock();
-	*known = g;
 	return id;
 }
 

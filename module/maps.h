@@ -126,12 +126,11 @@ void maps_exit(void);
 
 /**
  * maps_gen_irq() - the current generation of current's image
- * @known: set when the image has one
  *
  * Context: any, hard irq included; a lockless lookup under RCU.
- * Return: its id, or 0.
+ * Return: its id (ids start at 1), or 0 when the image has none.
  */
-u32 maps_gen_irq(bool *known);
+u32 maps_gen_irq(void);
 
 /**
  * maps_visit() - the generation for a user stack of current

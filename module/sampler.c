@@ -218,7 +218,6 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	};
 	struct pt_regs *uregs;
 	unsigned int nk;
-	bool known;
 	u32 gen = 0;
 
 	if (unlikely(!regs)) {
@@ -257,8 +256,8 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	 * module until the call returns, once).
 	 */
 	if (uregs && kpm_unwind) {
-		gen = maps_gen_irq(&known);
-		if (!known && maps_can_capture() &&
+		gen = maps_gen_irq();
+		if (!gen && maps_can_capture() &&
 		    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
 			return;
 	}

@@ -540,7 +540,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	struct task_struct *task = current;
 	struct mm_struct *mm = task->mm;
 	struct pt_regs *regs = task_pt_regs(task);
-	bool live, known, locked = false;
+	bool live, locked = false;
 	struct uwind_cpu *u;
 	unsigned int nu = 0;
 	u8 flags = s->flags;
@@ -568,7 +568,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 		gen = maps_visit(mm, s->pcs + s->nk, nu);
 		mmap_read_unlock(mm);
 	} else {
-		gen = maps_gen_irq(&known);
+		gen = maps_gen_irq();
 	}
 	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h, gen);
 	llist_add(&s->node, &s->pool->free);
