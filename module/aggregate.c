@@ -169,6 +169,7 @@ static void kpm_agg_collect_work(struct work_struct *work)
 	kpm_agg_collect();
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
+	maps_reap();
 	WRITE_ONCE(kpm_agg_collector, NULL);
 	if (READ_ONCE(kpm.sampling))
 		queue_delayed_work(system_highpri_wq, &kpm_agg.collect_work,

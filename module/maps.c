@@ -29,6 +29,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dcache.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
 #include <linux/limits.h>
@@ -83,6 +84,7 @@ struct maps_image {
  * @images:	images by tgid; RCU readers
  * @gens:	generation id -> generation, one reference each
  * @next_id:	xa_alloc_cyclic()'s cursor
+ * @serial:	the last generation serial given
  * @epoch:	window ends seen (maps_collect()), from 1
  * @nr_gens:	generations in @gens
  * @nr_images:	images in @images
@@ -91,6 +93,7 @@ struct maps_image {
  *		way (reserved before they allocate)
  * @full:	a capture was refused for max_maps; none is tried until a
  *		window end frees some
+ * @reaped:	jiffies of the last maps_reap() pass
  * @stats:	counters
  */
 static struct maps_state {
@@ -98,12 +101,14 @@ static struct maps_state {
 	struct hlist_head images[1 << MAPS_HASH_BITS];
 	struct xarray gens;
 	u32 next_id;
+	u64 serial;
 	u64 epoch;
 	u64 nr_gens;
 	u64 nr_images;
 	u64 bytes;
 	atomic_long_t held;
 	bool full;
+	unsigned long reaped;
 	struct {
 		MAPS_STATS(MAPS_STAT_ATOMIC)
 	} stats;
@@ -149,7 +154,7 @@ static struct kpm_gen *maps_current(void)
 	return img ? rcu_dereference(img->cur) : NULL;
 }
 
-u32 maps_gen_irq(void)
+u32 maps_gen_irq(u64 *serial)
 {
 	struct kpm_gen *g;
 	u32 id;
@@ -157,6 +162,8 @@ u32 maps_gen_irq(void)
 	rcu_read_lock();
 	g = maps_current();
 	id = g ? g->id : 0;
+	if (serial)
+		*serial = g ? g->serial : 0;
 	rcu_read_unlock();
 	return id;
 }
@@ -206,14 +213,64 @@ static bool maps_covers(const struct kpm_gen *g, u64 pc,
 	return false;
 }
 
+static void maps_put_files(struct kpm_gen *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr; i++) {
+		if (g->maps[i].file)
+			fput(g->maps[i].file);	/* deferred in interrupt context */
+		g->maps[i].file = NULL;
+	}
+}
+
 static void maps_free_rcu(struct rcu_head *rcu)
 {
 	struct kpm_gen *g = container_of(rcu, struct kpm_gen, rcu);
 	unsigned int i;
 
+	maps_put_files(g);
 	for (i = 0; i < g->nr; i++)
 		kfree(g->maps[i].path);
 	kvfree(g);
+}
+
+static void maps_files_rcu(struct rcu_head *rcu)
+{
+	struct kpm_gen *g = container_of(rcu, struct kpm_gen, files_rcu);
+
+	maps_put_files(g);
+	maps_put(g);		/* the reference maps_drop_files() took */
+}
+
+/* Stop the unwinder's hard-irq reads of @g's files and put them after a
+ * grace period (a reader that saw @g->files_gone clear may still use them
+ * until then). Under maps.lock.
+ */
+static void maps_drop_files(struct kpm_gen *g)
+{
+	lockdep_assert_held(&maps.lock);
+	if (g->files_gone)
+		return;
+	WRITE_ONCE(g->files_gone, true);
+	kref_get(&g->ref);
+	call_rcu(&g->files_rcu, maps_files_rcu);
+}
+
+struct file *maps_file_irq(u64 serial, u64 pc, u64 *start, u64 *end,
+			   u64 *pgoff)
+{
+	const struct kpm_map *m = NULL;
+	struct kpm_gen *g;
+
+	g = maps_current();
+	if (!g || g->serial != serial || READ_ONCE(g->files_gone) ||
+	    !maps_covers(g, pc, &m) || !m->file)
+		return NULL;
+	*start = m->start;
+	*end = m->end;
+	*pgoff = m->pgoff;
+	return m->file;
 }
 
 static void maps_release(struct kref *ref)
@@ -263,6 +320,7 @@ static int maps_fill(struct kpm_map *m, const struct kpm_map *prev,
 		return m->path ? 0 : -ENOMEM;
 	}
 	m->pgoff = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	m->file = get_file(file);
 	p = d_path(&file->f_path, buf, PATH_MAX);
 	m->path = kstrdup(IS_ERR(p) ? "[unknown]" : p, GFP_KERNEL);
 	if (!m->path)
@@ -357,6 +415,7 @@ static u32 maps_publish(struct kpm_gen *g)
 			    XA_LIMIT(1, PROFMAP_GEN_MAX), &maps.next_id,
 			    GFP_KERNEL) < 0)
 		goto fail;
+	g->serial = ++maps.serial;
 	img = maps_find(g->tgid, g->boot_ns, g->exec);
 	if (!img) {
 		img = kzalloc(sizeof(*img), GFP_KERNEL);
@@ -375,6 +434,7 @@ static u32 maps_publish(struct kpm_gen *g)
 		old = rcu_dereference_protected(img->cur,
 						lockdep_is_held(&maps.lock));
 		old->retired = maps.epoch;
+		maps_drop_files(old);
 		maps_stat(dlopen);
 	}
 	rcu_assign_pointer(img->cur, g);
@@ -457,6 +517,7 @@ void maps_collect(void)
 			g = rcu_dereference_protected(img->cur,
 						      lockdep_is_held(&maps.lock));
 			g->retired = maps.epoch;
+			maps_drop_files(g);
 			hlist_del_rcu(&img->node);
 			kfree_rcu(img, rcu);
 			maps.nr_images--;
@@ -473,6 +534,27 @@ void maps_collect(void)
 		maps_put(g);
 	}
 	WRITE_ONCE(maps.full, false);
+	mutex_unlock(&maps.lock);
+}
+
+void maps_reap(void)
+{
+	struct maps_image *img;
+	struct kpm_gen *g;
+	unsigned int b;
+
+	if (time_before(jiffies, READ_ONCE(maps.reaped) + HZ))
+		return;
+	mutex_lock(&maps.lock);
+	WRITE_ONCE(maps.reaped, jiffies);
+	for (b = 0; b < ARRAY_SIZE(maps.images); b++) {
+		hlist_for_each_entry(img, &maps.images[b], node) {
+			g = rcu_dereference_protected(img->cur,
+						      lockdep_is_held(&maps.lock));
+			if (!g->files_gone && !maps_alive(img))
+				maps_drop_files(g);
+		}
+	}
 	mutex_unlock(&maps.lock);
 }
 
@@ -524,6 +606,11 @@ void maps_exit(void)
 		maps_put(g);
 	}
 	xa_destroy(&maps.gens);
-	/* The grace periods of every freed generation and image. */
+	/*
+	 * The grace periods of every freed generation and image; twice: a
+	 * maps_files_rcu() callback may drop a generation's last reference
+	 * and queue its maps_free_rcu().
+	 */
+	rcu_barrier();
 	rcu_barrier();
 }

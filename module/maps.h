@@ -31,11 +31,16 @@ struct task_struct;
  * @bid_len:	bytes of @bid, 0 when the file has none or it was unreadable
  * @bid:	the file's GNU build id
  * @path:	d_path() in the task's context, NUL-terminated
+ * @file:	a reference to the file, for the unwinder in hard irq (NULL
+ *		for the vDSO); readers under RCU, while the generation's
+ *		@files_gone is false; put after a grace period once the
+ *		generation is superseded or its process gone (maps_reap())
  */
 struct kpm_map {
 	u64 start;
 	u64 end;
 	u64 pgoff;
+	struct file *file;
 	u8 bid_len;
 	u8 bid[BID_MAX_LEN];
 	char *path;
@@ -45,7 +50,12 @@ struct kpm_map {
  * struct kpm_gen - a generation: one image's mappings at one moment
  * @ref:	held by the generation table and by each snapshot printing it
  * @rcu:	freed after a grace period (task context reads @maps under RCU)
+ * @files_rcu:	puts the files' references after a grace period
+ * @files_gone:	set (under maps.lock) when the files are to be put: the
+ *		unwinder in hard irq no longer reads them
  * @id:		1..PROFMAP_GEN_MAX, unique among live generations
+ * @serial:	unique since load (never reused, unlike @id): keys the
+ *		unwinder's per-CPU step cache (uwind.c)
  * @tgid:	the process (global pid namespace)
  * @boot_ns:	its start time, CLOCK_BOOTTIME ns (with @tgid: the process)
  * @exec:	its exec count (with both: the image)
@@ -58,8 +68,11 @@ struct kpm_map {
 struct kpm_gen {
 	struct kref ref;
 	struct rcu_head rcu;
+	struct rcu_head files_rcu;
+	bool files_gone;
 	u32 id;
 	u32 tgid;
+	u64 serial;
 	u64 boot_ns;
 	u64 exec;
 	u64 retired;
@@ -126,11 +139,40 @@ void maps_exit(void);
 
 /**
  * maps_gen_irq() - the current generation of current's image
+ * @serial: set to its serial, 0 when there is none (may be NULL)
  *
  * Context: any, hard irq included; a lockless lookup under RCU.
  * Return: its id (ids start at 1), or 0 when the image has none.
  */
-u32 maps_gen_irq(void);
+u32 maps_gen_irq(u64 *serial);
+
+/**
+ * maps_file_irq() - the file mapped at @pc in current's generation @serial
+ * @serial: the generation the caller's stack belongs to (maps_gen_irq())
+ * @pc: a user address
+ * @start: set to the mapping's start (runtime address)
+ * @end: set to its end
+ * @pgoff: set to the file offset of @start
+ *
+ * Context: any, hard irq included; the caller holds rcu_read_lock() for
+ * as long as it uses the file.
+ * Return: the file, or NULL (no such mapping, the vDSO, another
+ * generation current by now, or its files already let go).
+ */
+struct file *maps_file_irq(u64 serial, u64 pc, u64 *start, u64 *end,
+			   u64 *pgoff);
+
+/**
+ * maps_reap() - let go of the files of processes that have gone
+ *
+ * Generations outlive their processes (until two window ends later), but
+ * their file references need not: dropping them lets a file system be
+ * unmounted, and a deleted binary's blocks be freed, soon after the last
+ * process that ran it. Checks at most once a second.
+ *
+ * Context: process context, may sleep (the background collection).
+ */
+void maps_reap(void);
 
 /**
  * maps_visit() - the generation for a user stack of current

@@ -209,6 +209,53 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 		kpm_agg_kick(c);
 }
 
+/*
+ * The user part by .eh_frame rules (unwind >= 1): walked here from the
+ * CPU's step cache when every frame's step is cached, else in the task's
+ * own context, where rules can be read (uwind.c). A sample of user mode
+ * goes there at once, on this interrupt's return to user mode; one
+ * inside a system call (unwind=1) is walked here, by frame pointer where
+ * no step is cached, the first such PC wanted for the image's next
+ * visit; with unwind=2 it goes there too and waits for the call to
+ * return (its work pins the module until then).
+ *
+ * Mapping records are taken on those visits: an image's first sample
+ * goes to its task even from inside a system call (once).
+ * Return: true when the sample has been counted or handed on; false to
+ * walk the frame pointers (the kernel part of @cap is intact), with
+ * @genp the image's generation id (0: none).
+ */
+static bool sampler_unwind(struct kpm_cpu *c, struct pt_regs *regs,
+			   struct pt_regs *uregs, struct sampler_capture *cap,
+			   unsigned int nk, u32 *genp)
+{
+	bool may_defer = user_mode(regs) || kpm_unwind == 2;
+	unsigned int nu;
+	u64 serial, h;
+	u8 flags;
+	u32 gen;
+
+	*genp = gen = maps_gen_irq(&serial);
+	if (!gen)
+		return (may_defer || maps_can_capture()) &&
+		       uwind_queue(c->cpu, cap->pcs, nk, cap->flags, cap->h);
+	h = cap->h;
+	flags = cap->flags;
+	switch (uwind_irq(c->cpu, uregs, serial, may_defer, cap->pcs + nk,
+			  kpm_max_depth, &nu, &h, &flags)) {
+	case UWIND_IRQ_DONE:
+		cap->n = nk + nu;
+		cap->h = h;
+		cap->flags = flags;
+		sampler_account(c, cap, nk, gen);
+		return true;
+	case UWIND_IRQ_DEFER:
+		return uwind_queue(c->cpu, cap->pcs, nk, cap->flags, cap->h);
+	default:
+		return false;
+	}
+}
+
 /* One sample of whatever @regs interrupted on this CPU. */
 static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 {
@@ -240,27 +287,8 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 		sampler_kernel_stack(&cap, regs);
 	nk = cap.n;
 	uregs = sampler_user_regs(regs);
-	/*
-	 * The user part in the task's own context, where rules can be read:
-	 * at once on this interrupt's return to user mode (unwind=1), or,
-	 * for a sample inside a system call, when the call returns
-	 * (unwind=2: until then the queued work pins the module).
-	 */
-	if (uregs && (kpm_unwind == 2 || (kpm_unwind == 1 && user_mode(regs))) &&
-	    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
+	if (uregs && kpm_unwind && sampler_unwind(c, regs, uregs, &cap, nk, &gen))
 		return;
-	/*
-	 * Mapping records are taken on the unwinder's visits only (none at
-	 * unwind=0). An image's first sample takes them in its task's
-	 * context first, even from inside a system call (its work pins the
-	 * module until the call returns, once).
-	 */
-	if (uregs && kpm_unwind) {
-		gen = maps_gen_irq();
-		if (!gen && maps_can_capture() &&
-		    uwind_queue(c->cpu, cap.pcs, nk, cap.flags, cap.h))
-			return;
-	}
 	if (uregs) {
 		if (!sampler_user_stack(&cap, uregs))
 			kpm_stat_add(&c->stats.user_fault, 1);

@@ -37,6 +37,7 @@
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
+#include <linux/nospec.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
@@ -118,25 +119,97 @@ struct uwind_fentry {
 	u64 hdr_len;
 };
 
+/**
+ * struct uwind_step - one cached step from a frame to its caller
+ * @cfa_off:	as struct ehf_rule's
+ * @ra_off:	as struct ehf_rule's (-8 in every x86-64 CIE)
+ * @bp_off:	as struct ehf_rule's, for EHF_BP_OFFSET
+ * @kind:	UWIND_STEP_RULE, UWIND_STEP_FP (the frame pointer: no rule
+ *		applies) or UWIND_STEP_END (the outermost frame)
+ * @cfa_base:	EHF_CFA_SP or EHF_CFA_BP
+ * @bp_rule:	EHF_BP_SAME or EHF_BP_OFFSET
+ */
+struct uwind_step {
+	s32 cfa_off;
+	s16 ra_off;
+	s16 bp_off;
+	u8 kind;
+	u8 cfa_base;
+	u8 bp_rule;
+};
+
+#define UWIND_STEP_RULE	1
+#define UWIND_STEP_FP	2
+#define UWIND_STEP_END	3
+
+/* The frame pointer as a rule: CFA = BP + 16, RA at CFA - 8, BP at CFA - 16. */
+static const struct uwind_step uwind_fp_step = {
+	.cfa_off = 16, .ra_off = -8, .bp_off = -16, .kind = UWIND_STEP_FP,
+	.cfa_base = EHF_CFA_BP, .bp_rule = EHF_BP_OFFSET,
+};
+
+/**
+ * struct uwind_sentry - a step cache entry: one image's runtime range
+ * @serial:	the image's generation (struct kpm_gen.serial), 0 if unused
+ * @start:	first runtime PC (a lookup address: PC, or return address - 1)
+ * @len:	PCs covered
+ * @step:	the step over [@start, @start + @len)
+ */
+struct uwind_sentry {
+	u64 serial;
+	u64 start;
+	u32 len;
+	struct uwind_step step;
+};
+
+#define UWIND_STEP_SETS	1024	/* per CPU */
+#define UWIND_STEP_WAYS	2	/* two rows of one 64-byte block */
+#define UWIND_WANTS	8	/* per CPU */
+
 #define UWIND_CACHE_RULES	1024	/* per CPU */
 #define UWIND_CACHE_WAYS	4	/* entries per set, round-robin */
 #define UWIND_CACHE_FILES	64	/* per CPU, direct-mapped */
 #define UWIND_SCRATCH		2048	/* an FDE and its CIE, 1 KiB each */
+#define UWIND_IRQ_FILES		16	/* per CPU, direct-mapped */
+#define UWIND_IRQ_RULES		4	/* rules computed in hard irq a sample */
 
 /**
  * struct uwind_cpu - per-CPU unwinder state, used with preemption off
- * @rules:	rule cache
- * @files:	file cache
+ * @steps:	step cache: (image, runtime PC range) -> step, read by the
+ *		timer in hard irq, written in task context with interrupts
+ *		off (so the timer never sees half an entry)
+ * @want:	PCs that samples inside the kernel found no step for, by
+ *		image; written by the timer, taken in task context with
+ *		interrupts off
+ * @nwant:	entries of @want in use (the timer's fast path: 0)
+ * @want_next:	next @want entry to replace when all are in use
+ * @rules:	rule cache (task context)
+ * @files:	file cache (task context)
  * @scratch:	FDE and CIE bytes of a rule being computed
+ * @irq_files:	file cache of the rules computed in hard irq
+ * @irq_scratch: @scratch for those (a tick may interrupt a computation)
+ * @irq_step:	the step last computed in hard irq
  * @stats:	counters (each written by its CPU only)
  * @victim:	next way to replace in a full rule-cache set
+ * @svictim:	next way to replace in a full step-cache set
  */
 struct uwind_cpu {
+	struct uwind_sentry steps[UWIND_STEP_SETS * UWIND_STEP_WAYS];
+	struct {
+		u64 serial;
+		u64 pc;
+	} want[UWIND_WANTS];
+	unsigned int nwant;
+	unsigned int want_next;
 	struct uwind_centry rules[UWIND_CACHE_RULES];
 	struct uwind_fentry files[UWIND_CACHE_FILES];
 	u8 scratch[UWIND_SCRATCH];
+	struct uwind_fentry irq_files[UWIND_IRQ_FILES];
+	u8 irq_scratch[UWIND_SCRATCH];
+	struct uwind_step irq_step;
 	struct uwind_stats stats;
 	unsigned int victim;
+	unsigned int svictim;
 };
 
 static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
@@ -322,13 +395,11 @@ static struct uwind_fentry *uwind_file(struct uwind_cpu *u,
 	return f;
 }
 
-/* Link-time address of runtime @pc in @vma, or false (outside every
+/* Link-time address of file offset @off, or false (outside every
  * PT_LOAD's file bytes).
  */
-static bool uwind_link_pc(const struct uwind_fentry *f,
-			  const struct vm_area_struct *vma, u64 pc, u64 *lpc)
+static bool uwind_link_off(const struct uwind_fentry *f, u64 off, u64 *lpc)
 {
-	u64 off = pc - vma->vm_start + ((u64)vma->vm_pgoff << PAGE_SHIFT);
 	unsigned int i;
 
 	for (i = 0; i < f->nload; i++)
@@ -347,10 +418,11 @@ static bool uwind_link_pc(const struct uwind_fentry *f,
 #define UWIND_NOELF	(-2)
 
 /* The rule for runtime address @pc in @vma: cached, or from the file.
- * Its ranges are link-time addresses (the cache's and the file's).
+ * Its ranges are link-time addresses (the cache's and the file's); @lpcp
+ * is set to @pc's link-time address once it is known.
  */
 static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
-		      u64 pc, struct ehf_rule *rule)
+		      u64 pc, struct ehf_rule *rule, u64 *lpcp)
 {
 	const struct inode *inode = file_inode(vma->vm_file);
 	struct uwind_reader rd = { .mapping = vma->vm_file->f_mapping };
@@ -360,8 +432,11 @@ static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
 	int ret;
 
 	rd.f = uwind_file(u, inode, rd.mapping);
-	if (!rd.f || !uwind_link_pc(rd.f, vma, pc, &lpc))
+	if (!rd.f ||
+	    !uwind_link_off(rd.f, pc - vma->vm_start +
+			    ((u64)vma->vm_pgoff << PAGE_SHIFT), &lpc))
 		return UWIND_NOELF;
+	*lpcp = lpc;
 	if (!rd.f->hdr_len)
 		return EHF_NO_FDE;
 	/* A set of UWIND_CACHE_WAYS entries per 64-byte block of code: two
@@ -423,6 +498,389 @@ static void uwind_fallback(struct uwind_stats *st, int why)
 		uwind_stat(&st->fp_malformed);
 		break;
 	}
+}
+
+/* --- the step cache: (image, runtime PC range) -> step --- */
+
+/* The set of lookup address @look of image @serial: its 64-byte block. */
+static __always_inline struct uwind_sentry *uwind_set(struct uwind_cpu *u,
+						      u64 serial, u64 look)
+{
+	return &u->steps[hash_64(serial ^ (look >> 6), ilog2(UWIND_STEP_SETS)) *
+			 UWIND_STEP_WAYS];
+}
+
+static __always_inline const struct uwind_sentry *
+uwind_probe(struct uwind_cpu *u, u64 serial, u64 look)
+{
+	const struct uwind_sentry *e = uwind_set(u, serial, look);
+
+	if (e[0].serial == serial && look - e[0].start < e[0].len)
+		return &e[0];
+	if (e[1].serial == serial && look - e[1].start < e[1].len)
+		return &e[1];
+	return NULL;
+}
+
+/* Cache @step over runtime [@start, @end) for image @serial, in the set
+ * of @look (which the range holds). Task context with preemption off, or
+ * hard irq: the timer reads this CPU's cache, so a task context writes
+ * with interrupts off.
+ */
+static void uwind_step_insert(struct uwind_cpu *u, u64 serial, u64 look,
+			      u64 start, u64 end, const struct uwind_step *step)
+{
+	struct uwind_sentry *set = uwind_set(u, serial, look), *e;
+	unsigned long irqflags;
+
+	/* Long rows are cut to their 64-byte block: len is 32 bits. */
+	if (end - start > U32_MAX) {
+		start = max(start, look & ~63ULL);
+		end = min(end, (look & ~63ULL) + 64);
+	}
+	if (set[0].serial == serial && set[0].start == start)
+		e = &set[0];
+	else if (set[1].serial == serial && set[1].start == start)
+		e = &set[1];
+	else if (!set[0].serial)
+		e = &set[0];
+	else if (!set[1].serial)
+		e = &set[1];
+	else
+		e = &set[u->svictim++ % UWIND_STEP_WAYS];
+	/* The timer reads this CPU's cache: no tick between the stores. */
+	local_irq_save(irqflags);
+	e->serial = serial;
+	e->start = start;
+	e->len = end - start;
+	e->step = *step;
+	local_irq_restore(irqflags);
+}
+
+/*
+ * The step for lookup address @look from what a lookup found: @ret is
+ * uwind_rule()'s status (or UWIND_NOFILE, UWIND_NOELF), @rule and @lpc
+ * its results. A rule holds over its row, a fallback (the frame pointer)
+ * over the 64-byte block of @look; both are cut to the mapping [@lo,
+ * @hi) when it holds @look. Data not in the page cache gives none: it
+ * may be there next time.
+ * Return: false when there is no step to cache.
+ */
+static bool uwind_make_step(u64 look, int ret, const struct ehf_rule *rule,
+			    u64 lpc, u64 lo, u64 hi, u64 *startp, u64 *endp,
+			    struct uwind_step *step)
+{
+	u64 start = look & ~63ULL, end = start + 64;
+
+	*step = uwind_fp_step;
+	if (ret == EHF_NOREAD)
+		return false;
+	if (ret == EHF_OK || ret == EHF_UNSUPPORTED) {
+		/* [row_start, row_end) at runtime: shifted by look - lpc. */
+		if (rule->row_start <= lpc && lpc < rule->row_end) {
+			start = look - (lpc - rule->row_start);
+			end = look + (rule->row_end - lpc);
+		}
+	}
+	if (ret == EHF_OK) {
+		if (rule->outermost) {
+			step->kind = UWIND_STEP_END;
+		} else {
+			if (rule->ra_off != (s16)rule->ra_off ||
+			    rule->bp_off != (s16)rule->bp_off)
+				return false;
+			step->kind = UWIND_STEP_RULE;
+			step->cfa_base = rule->cfa_base;
+			step->cfa_off = rule->cfa_off;
+			step->ra_off = rule->ra_off;
+			step->bp_rule = rule->bp_rule;
+			step->bp_off = rule->bp_off;
+		}
+	}
+	if (lo <= look && look < hi) {
+		start = max(start, lo);
+		end = min(end, hi);
+	}
+	*startp = start;
+	*endp = end;
+	return start <= look && look < end;
+}
+
+/* Remember what the task-context walk found for @look (in @vma, or in
+ * no file mapping) for image @serial's later samples.
+ */
+static void uwind_remember(struct uwind_cpu *u, u64 serial,
+			   const struct vm_area_struct *vma, u64 look, int ret,
+			   const struct ehf_rule *rule, u64 lpc)
+{
+	struct uwind_step step;
+	u64 start, end;
+
+	if (uwind_make_step(look, ret, rule, lpc, vma ? vma->vm_start : 0,
+			    vma ? vma->vm_end : 0, &start, &end, &step)) {
+		uwind_step_insert(u, serial, look, start, end, &step);
+		uwind_stat(&u->stats.step_fills);
+	}
+}
+
+/* The rule (or fallback) for lookup address @look in @mm, as the walk
+ * finds it; @vma caches the last VMA.
+ */
+static int uwind_lookup(struct uwind_cpu *u, struct mm_struct *mm,
+			struct vm_area_struct **vma, u64 look,
+			struct ehf_rule *rule, u64 *lpc)
+{
+	struct vm_area_struct *v = *vma;
+
+	if (!v || look < v->vm_start || look >= v->vm_end)
+		*vma = v = find_vma(mm, look);
+	if (v && v->vm_start <= look && v->vm_file && (v->vm_flags & VM_EXEC))
+		return uwind_rule(u, v, look, rule, lpc);
+	return UWIND_NOFILE;
+}
+
+/* Compute the steps that samples inside the kernel wanted for image
+ * @serial on this CPU. Task context, preemption off, mmap lock held.
+ */
+static void uwind_fill_wants(struct uwind_cpu *u, struct mm_struct *mm,
+			     u64 serial)
+{
+	struct vm_area_struct *vma = NULL;
+	u64 pcs[UWIND_WANTS], lpc = 0;
+	unsigned int i, n = 0;
+	unsigned long irqflags;
+	struct ehf_rule rule;
+	int ret;
+
+	local_irq_save(irqflags);
+	for (i = 0; i < UWIND_WANTS && u->nwant; i++) {
+		if (u->want[i].serial != serial)
+			continue;
+		pcs[n++] = u->want[i].pc;
+		u->want[i].serial = 0;
+		u->nwant--;
+	}
+	local_irq_restore(irqflags);
+	for (i = 0; i < n; i++) {
+		ret = uwind_lookup(u, mm, &vma, pcs[i], &rule, &lpc);
+		uwind_remember(u, serial, vma, pcs[i], ret, &rule, lpc);
+		uwind_stat(&u->stats.want_filled);
+	}
+}
+
+/* --- hard irq: the walk from cached steps --- */
+
+/* Want the step of @look for image @serial (a sample inside the kernel
+ * had none): the image's next sample of user mode on this CPU computes it.
+ */
+static void uwind_want(struct uwind_cpu *u, u64 serial, u64 look)
+{
+	unsigned int i, free = UWIND_WANTS;
+
+	for (i = 0; i < UWIND_WANTS; i++) {
+		if (u->want[i].serial == serial && u->want[i].pc == look)
+			return;
+		if (!u->want[i].serial)
+			free = i;
+	}
+	if (free == UWIND_WANTS)
+		free = u->want_next++ % UWIND_WANTS;	/* replace one */
+	else
+		u->nwant++;
+	u->want[free].serial = serial;
+	u->want[free].pc = look;
+}
+
+static bool uwind_wanted(const struct uwind_cpu *u, u64 serial)
+{
+	unsigned int i;
+
+	for (i = 0; i < UWIND_WANTS; i++)
+		if (u->want[i].serial == serial)
+			return true;
+	return false;
+}
+
+/*
+ * The step at @look of image @serial computed here, in hard irq, from the
+ * page cache of the file its generation holds (maps_file_irq()), and
+ * cached: for a sample inside the kernel, which cannot wait for its task.
+ * Bounded as in task context; never waits (pages not cached and up to
+ * date are not read). Not on PREEMPT_RT, where a page reference may not
+ * be dropped in hard irq (the sample falls back to the frame pointer).
+ * Return: true with @step set.
+ */
+static bool uwind_irq_rule(struct uwind_cpu *u, u64 serial, u64 look,
+			   struct uwind_step *step)
+{
+	u64 start, end, pgoff, lpc = 0, fde, s0, s1;
+	const struct inode *inode;
+	struct uwind_reader rd;
+	struct uwind_fentry *f;
+	struct ehf_rule rule;
+	struct file *file;
+	bool ok = false;
+	int ret;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return false;
+	rcu_read_lock();
+	file = maps_file_irq(serial, look, &start, &end, &pgoff);
+	if (!file)
+		goto out;
+	inode = file_inode(file);
+	rd.mapping = file->f_mapping;
+	f = &u->irq_files[hash_ptr((void *)inode, ilog2(UWIND_IRQ_FILES))];
+	if (f->inode != inode || f->ino != inode->i_ino) {
+		f->inode = NULL;
+		if (!uwind_file_facts(rd.mapping, f))
+			goto out;
+		f->inode = inode;
+		f->ino = inode->i_ino;
+	}
+	rd.f = f;
+	if (!uwind_link_off(f, look - start + pgoff, &lpc)) {
+		ret = UWIND_NOELF;
+	} else if (!f->hdr_len) {
+		ret = EHF_NO_FDE;
+	} else {
+		ret = ehf_find_fde_mem(uwind_read_link, &rd, f->hdr_vaddr,
+				       f->hdr_len, lpc, &fde);
+		if (!ret)
+			ret = ehf_rule_mem(uwind_read_link, &rd, fde, lpc,
+					   u->irq_scratch,
+					   sizeof(u->irq_scratch), &rule);
+	}
+	ok = uwind_make_step(look, ret, &rule, lpc, start, end, &s0, &s1, step);
+	if (ok)
+		uwind_step_insert(u, serial, look, s0, s1, step);
+out:
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * A frame of a sample inside the kernel without a cached step: computed
+ * here (at most UWIND_IRQ_RULES a sample), else the frame pointer, its
+ * PC wanted. Out of line: the walk's loop keeps its state in registers.
+ */
+static noinline const struct uwind_step *
+uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, unsigned int *nirq,
+	       unsigned int *nmiss, u64 *miss)
+{
+	if (*nirq < UWIND_IRQ_RULES &&
+	    uwind_irq_rule(u, serial, look, &u->irq_step)) {
+		(*nirq)++;
+		return &u->irq_step;
+	}
+	if (!(*nmiss)++)
+		*miss = look;
+	return &uwind_fp_step;
+}
+
+int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
+	      bool may_defer, u64 *out, unsigned int max, unsigned int *n,
+	      u64 *h, u8 *flags)
+{
+	/* Every read is of [lo, top]: the stack only goes up from regs->sp. */
+	const u64 top = TASK_SIZE_MAX - sizeof(u64);
+	const u64 mul = profmap_hash_mul(&kpm.pool);
+	struct uwind_cpu *u = uwind_cpus[cpu];
+	struct uwind_stats *st = &u->stats;
+	u64 pc = regs->ip, sp = regs->sp, bp = regs->bp;
+	u64 lo = sp & ~7ULL, hh = *h, look, cfa, a, miss = 0;
+	unsigned int k = 0, nstep = 0, nfp = 0, nmiss = 0, nirq = 0;
+	const struct uwind_sentry *e;
+	const struct uwind_step *step;
+	int ret = UWIND_IRQ_DONE;
+	bool faulted = false;
+
+	/* Not current's mm loaded (an EFI call), or a stack off the map. */
+	if (!READ_ONCE(uwind_ready) || current->active_mm != current->mm ||
+	    lo >= top)
+		return UWIND_IRQ_FP;
+	if (may_defer && unlikely(u->nwant) && uwind_wanted(u, serial)) {
+		uwind_stat(&st->irq_defer_want);
+		return UWIND_IRQ_DEFER;
+	}
+	pagefault_disable();
+	if (!user_access_begin((const void __user *)lo, TASK_SIZE_MAX - lo)) {
+		pagefault_enable();
+		return UWIND_IRQ_FP;
+	}
+	while (pc) {
+		if (k == max) {
+			*flags |= PROFMAP_F_UTRUNC;
+			break;
+		}
+		out[k++] = pc;
+		hh = profmap_hash_mix(hh, pc, mul);
+		/* A return address points after its call: look up the call. */
+		look = k == 1 ? pc : pc - 1;
+		e = uwind_probe(u, serial, look);
+		if (likely(e)) {
+			step = &e->step;
+		} else {
+			if (may_defer) {
+				ret = UWIND_IRQ_DEFER;
+				break;
+			}
+			/* Inside the kernel: no waiting for the task. */
+			user_access_end();
+			step = uwind_irq_miss(u, serial, look, &nirq, &nmiss,
+					      &miss);
+			if (!user_access_begin((const void __user *)lo,
+					       TASK_SIZE_MAX - lo))
+				goto out_pf;
+		}
+		if (step->kind == UWIND_STEP_END)
+			break;
+		nfp += step->kind == UWIND_STEP_FP;
+		nstep++;
+		cfa = (step->cfa_base == EHF_CFA_SP ? sp : bp) +
+		      (s64)step->cfa_off;
+		/* The caller's frame lies above this one: sp < cfa <= top. */
+		if (cfa - sp - 1 >= top - sp || (cfa & 7))
+			break;
+		a = cfa + (s64)step->ra_off;
+		if (a - lo > top - lo)
+			break;
+		unsafe_get_user(pc, (u64 __user *)array_index_nospec(a, top + 1),
+				fault);
+		if (step->bp_rule == EHF_BP_OFFSET) {
+			a = cfa + (s64)step->bp_off;
+			if (a - lo > top - lo)
+				break;
+			unsafe_get_user(bp, (u64 __user *)
+					array_index_nospec(a, top + 1), fault);
+		}
+		sp = cfa;
+	}
+out:
+	user_access_end();
+out_pf:
+	pagefault_enable();
+	if (faulted)
+		uwind_stat(&st->irq_end_fault);
+	if (ret == UWIND_IRQ_DEFER) {
+		uwind_stat(&st->irq_defer_miss);
+		return ret;
+	}
+	if (nmiss) {
+		kpm_stat_add(&st->irq_miss_fp, nmiss);
+		uwind_want(u, serial, miss);
+	}
+	if (nirq)
+		kpm_stat_add(&st->irq_rules, nirq);
+	kpm_stat_add(&st->irq_frames, nstep - nfp);
+	kpm_stat_add(&st->irq_frames_fp, nfp);
+	uwind_stat(&st->irq_walks);
+	*n = k;
+	*h = hh;
+	return ret;
+fault:
+	faulted = true;
+	goto out;
 }
 
 /**
@@ -489,11 +947,12 @@ static bool uwind_step_fp(struct uwind_stats *st, struct uwind_frame *f)
 /*
  * Walk the user stack of current from @regs into @out (at most @max
  * frames), hashing as it goes. With @mm (its mmap lock held) each frame
- * uses its file's rule where one applies; without, frame pointers only.
- * Called with preemption disabled (per-CPU caches and scratch).
+ * uses its file's rule where one applies, and what it used is cached for
+ * image @serial's later samples (uwind_irq()); without, frame pointers
+ * only. Called with preemption disabled (per-CPU caches and scratch).
  */
 static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
-			       const struct pt_regs *regs, u64 *out,
+			       u64 serial, const struct pt_regs *regs, u64 *out,
 			       unsigned int max, u64 *h, u8 *flags)
 {
 	struct uwind_frame f = { .pc = regs->ip, .sp = regs->sp, .bp = regs->bp };
@@ -501,7 +960,7 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 	struct uwind_stats *st = &u->stats;
 	struct ehf_rule rule;
 	unsigned int n = 0;
-	u64 look;
+	u64 look, lpc = 0;
 	int ret;
 
 	while (f.pc) {
@@ -516,11 +975,11 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 		look = n == 1 ? f.pc : f.pc - 1;
 		ret = UWIND_NOFILE;
 		if (mm) {
-			if (!vma || look < vma->vm_start || look >= vma->vm_end)
-				vma = find_vma(mm, look);
-			if (vma && vma->vm_start <= look && vma->vm_file &&
-			    (vma->vm_flags & VM_EXEC))
-				ret = uwind_rule(u, vma, look, &rule);
+			ret = uwind_lookup(u, mm, &vma, look, &rule, &lpc);
+			/* For the timer's next samples of this image. */
+			if (serial)
+				uwind_remember(u, serial, vma, look, ret, &rule,
+					       lpc);
 		}
 		if (ret == EHF_OK) {
 			if (!uwind_step_rule(st, &rule, &f))
@@ -544,14 +1003,16 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	struct uwind_cpu *u;
 	unsigned int nu = 0;
 	u8 flags = s->flags;
-	u64 h = s->h;
+	u64 h = s->h, serial = 0;
 	u32 gen;
 
 	live = mm && !(task->flags & (PF_EXITING | PF_KTHREAD)) &&
 	       user_64bit_mode(regs) && regs->ip;
 	/* Before preemption is off: on PREEMPT_RT the rwsem is a sleeping lock. */
-	if (live)
+	if (live) {
 		locked = mmap_read_trylock(mm);
+		maps_gen_irq(&serial);
+	}
 	preempt_disable();
 	u = uwind_cpus[smp_processor_id()];
 	if (!live) {
@@ -559,8 +1020,10 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	} else {
 		if (!locked)
 			uwind_stat(&u->stats.lock_busy);
-		nu = uwind_walk(u, locked ? mm : NULL, regs, s->pcs + s->nk,
-				kpm_max_depth, &h, &flags);
+		nu = uwind_walk(u, locked ? mm : NULL, serial, regs,
+				s->pcs + s->nk, kpm_max_depth, &h, &flags);
+		if (locked && serial && READ_ONCE(u->nwant))
+			uwind_fill_wants(u, mm, serial);
 	}
 	preempt_enable();
 	/* The mapping records of these frames, taken here if need be. */
@@ -568,7 +1031,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 		gen = maps_visit(mm, s->pcs + s->nk, nu);
 		mmap_read_unlock(mm);
 	} else {
-		gen = maps_gen_irq();
+		gen = maps_gen_irq(NULL);
 	}
 	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h, gen);
 	llist_add(&s->node, &s->pool->free);

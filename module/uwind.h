@@ -12,6 +12,7 @@
 #include <linux/types.h>
 
 struct address_space;
+struct pt_regs;
 
 /*
  * The counters, in the order /proc/kprofmap/stats prints them (each as
@@ -35,21 +36,41 @@ struct address_space;
  *   truncated       walks cut at max_depth
  *   cache_hit       rule lookups served by the per-CPU cache
  *   cache_miss      rule lookups that read the file's tables
+ * and, for the walk in hard irq from the step cache (see uwind_irq()):
+ *   irq_walks       user stacks walked in hard irq from cached steps
+ *   irq_frames      frames of those stepped by a cached .eh_frame rule
+ *   irq_frames_fp   frames stepped by a cached frame-pointer fallback
+ *                   (each counted by cause in fp_* when it was cached)
+ *   irq_miss_fp     frames of samples inside the kernel that had no step
+ *                   (none cached, none computable here): stepped by
+ *                   frame pointer, the first of each sample wanted for
+ *                   the task's next visit
+ *   irq_defer_miss  samples handed to their task: a frame had no step
+ *   irq_defer_want  samples handed to their task to compute a step that
+ *                   a sample inside the kernel wanted
+ *   irq_rules       steps computed in hard irq from the file's page cache
+ *                   (samples inside the kernel, not on PREEMPT_RT)
+ *   irq_end_fault   walks in hard irq ended at unreadable stack memory
+ *   step_fills      steps cached by walks in task context
+ *   want_filled     wanted steps computed on a task's visit
  */
 #define UWIND_STATS(X)							\
 	X(queued) X(no_slot) X(no_mm) X(lock_busy) X(frames_eh)		\
 	X(frames_fp) X(fp_nofile) X(fp_noelf) X(fp_nofde)		\
 	X(fp_unsupported) X(fp_noread) X(fp_budget) X(fp_malformed)	\
 	X(end_outermost) X(end_bad) X(end_fault) X(truncated)		\
-	X(cache_hit) X(cache_miss)
+	X(cache_hit) X(cache_miss) X(irq_walks) X(irq_frames)		\
+	X(irq_frames_fp) X(irq_miss_fp) X(irq_defer_miss)		\
+	X(irq_defer_want) X(irq_rules) X(irq_end_fault) X(step_fills) X(want_filled)
 
 #define UWIND_STAT_FIELD(name) u64 name;
 
 /**
  * struct uwind_stats - the unwinder's counters (see UWIND_STATS)
  *
- * Per CPU, each written by its own CPU only (timer or task context with
- * preemption off); summed by uwind_stats_sum().
+ * Per CPU, each written by its own CPU only, and each from one context
+ * only (queued, no_slot and irq_* in hard irq; the others in task
+ * context with preemption off); summed by uwind_stats_sum().
  */
 struct uwind_stats {
 	UWIND_STATS(UWIND_STAT_FIELD)
@@ -97,6 +118,39 @@ void uwind_exit(void);
 bool uwind_queue(unsigned int cpu, const u64 *pcs, unsigned int nk,
 		 u8 flags, u64 h);
 
+/* What uwind_irq() did with a sample's user stack. */
+enum uwind_irq_result {
+	UWIND_IRQ_DONE,		/* walked: the frames are in @out */
+	UWIND_IRQ_DEFER,	/* hand it to the task (uwind_queue()) */
+	UWIND_IRQ_FP,		/* not here: walk the frame pointers */
+};
+
+/**
+ * uwind_irq() - walk current's user stack in hard irq from cached steps
+ * @cpu: this CPU
+ * @regs: current's user registers
+ * @serial: the serial of current's image's generation (maps_gen_irq())
+ * @may_defer: a frame without a cached step makes the sample
+ *	UWIND_IRQ_DEFER (a sample of user mode, or unwind=2); otherwise it
+ *	is stepped by frame pointer and its PC wanted for the next visit
+ * @out: room for @max frames
+ * @max: max_depth
+ * @n: frames written to @out, on UWIND_IRQ_DONE
+ * @h: running hash, updated on UWIND_IRQ_DONE
+ * @flags: PROFMAP_F_UTRUNC added when the walk is cut at @max
+ *
+ * Each frame's step comes from this CPU's step cache, which walks in
+ * task context fill with the rules they read from the files; the stack
+ * is read in one user-access window with page faults disabled. Bounded
+ * by @max frames; touches no lock, no page cache, no VMA.
+ *
+ * Context: hard irq (the sampler's timer), current the sampled task.
+ * Return: enum uwind_irq_result.
+ */
+int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
+	      bool may_defer, u64 *out, unsigned int max, unsigned int *n,
+	      u64 *h, u8 *flags);
+
 /**
  * uwind_read_file() - copy bytes of a file from its page cache
  * @mapping: the file's
@@ -106,7 +160,8 @@ bool uwind_queue(unsigned int cpu, const u64 *pcs, unsigned int nk,
  *
  * Cached, up-to-date pages only: never waits for I/O, never reads the
  * process's copy.
- * Context: any but hard irq; takes no sleeping lock.
+ * Context: any; takes no lock (page references are taken and dropped: in
+ * hard irq only where that is allowed, not on PREEMPT_RT).
  * Return: true when all @len bytes were copied.
  */
 bool uwind_read_file(struct address_space *mapping, u64 pos, void *dst,

@@ -6,9 +6,11 @@
 #    main -> uw_a -> uw_b -> uw_leaf, whole, in >= 95% of its user-mode
 #    samples; the frame-pointer walk (unwind=0) finds it in almost none,
 #    so the check tells the two apart;
-#  - uw_readzero with unwind=2 (samples inside system calls unwound when
-#    the call returns): libc's frameless read() wrapper under the kernel
-#    read path, with its caller: read <- zero_read <- zero_loop <- main;
+#  - uw_readzero, by default (unwind=1: samples inside system calls walked
+#    in hard irq, from cached steps or rules computed there from the
+#    page cache) and with unwind=2 (unwound when the call returns):
+#    libc's frameless read() wrapper under the kernel read path, with its
+#    caller: read <- zero_read <- zero_loop <- main;
 #  - uw_poison rewrites its own copy of libc's .eh_frame (valid-looking,
 #    wrong rules) while uw_victim runs through the same libc on the same
 #    CPU: both keep whole stacks (rules come from the file's page cache,
@@ -16,13 +18,15 @@
 #  - hostile unwind data (uw_bad_*: random bytes, 2^62 lengths, FDEs
 #    that are their own CIE with endless remember_state) at 10 kHz: the
 #    programs are sampled, the bad data is counted, the log stays clean;
+#    the same data in uw_readzero (uw_badrz_*), read in hard irq for
+#    samples inside read(2);
 #  - the unwinder's counters move, and rmmod succeeds once the works
 #    queued before "stop" have run.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 16
+ktap_plan 22
 
 U=/kpm/selftests/unwind
 CHECK=/kpm/selftests/vm/kpm_check
@@ -48,6 +52,20 @@ wait $pid
 cat /proc/kprofmap/samples >$S
 ktap_result "uw_chain: uw_leaf <- uw_b <- uw_a <- main in >= 95% of its samples in uw_leaf" \
 	chain_check $pid 0.95
+
+# By default, samples inside read(2) are walked in hard irq: the steps of
+# read()'s wrapper and its callers cached by earlier samples, or computed
+# there from libc's page cache.
+$U/uw_readzero 2 & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+ktap_result "unwind=1, uw_readzero: read <- zero_read <- zero_loop <- main (>= 95% of samples in read)" \
+	$CHECK -f $S -p $pid -s $U/uw_readzero.syms -l "read|__libc_read" \
+		-u "read|__libc_read,zero_read,zero_loop,main" -m 0.95 -n 1
+ktap_result "unwind=1, uw_readzero: most samples are inside read(2) (ksys_read)" \
+	$CHECK -f $S -p $pid -k ksys_read -m 0.5 -n 1
+ktap_result "unwind=1: samples walked in hard irq (unwind_irq_walks > 0)" \
+	sh -c '[ "$(sed -n "s/^unwind_irq_walks //p" /proc/kprofmap/stats)" -gt 0 ]'
 
 # Samples inside read(2) are unwound when the call returns: unwind=2.
 # Sampling only while the workload runs, so no other task (this shell's
@@ -113,6 +131,17 @@ for mode in random lengths cycles; do
 	cat /proc/kprofmap/samples >$S
 	ktap_result "uw_bad_$mode at 10 kHz: sampled, its unwind data refused ($(($(bad_sum) - b0)) counted)" \
 		sh -c "[ $(bad_sum) -gt $b0 ] && grep -q '^S [0-9]* $pid ' $S"
+done
+irq_rules() {
+	sed -n 's/^unwind_irq_rules //p' /proc/kprofmap/stats
+}
+for mode in random lengths cycles; do
+	r0=$(irq_rules)
+	$U/uw_badrz_$mode 1 & pid=$!
+	wait $pid
+	cat /proc/kprofmap/samples >$S
+	ktap_result "uw_badrz_$mode at 10 kHz: sampled inside read(2), its data read in hard irq ($(($(irq_rules) - r0)) steps)" \
+		sh -c "[ $(irq_rules) -gt $r0 ] && grep -q '^S [0-9]* $pid .*k=[0-9a-f]' $S"
 done
 kpm_unload_check "unload after hostile unwind data, log clean"
 
