@@ -295,6 +295,7 @@ static void kpm_show_unwind_stats(struct seq_file *m)
 
 	uwind_stats_sum(&u);
 	seq_printf(m, "unwind %u\n", kpm_unwind);
+	seq_printf(m, "unwind_bytes %zu\n", uwind_bytes());
 #define KPM_SHOW_UWIND(name) seq_printf(m, "unwind_" #name " %llu\n", u.name);
 	UWIND_STATS(KPM_SHOW_UWIND)
 #undef KPM_SHOW_UWIND

@@ -1064,6 +1064,14 @@ void uwind_stats_sum(struct uwind_stats *sum)
 	}
 }
 
+size_t uwind_bytes(void)
+{
+	if (!uwind_cpus)
+		return 0;
+	return num_possible_cpus() *
+	       (sizeof(struct uwind_cpu) + kpm_unwind_slots * uwind_slot_size);
+}
+
 void uwind_enable(void)
 {
 	WRITE_ONCE(uwind_ready, true);

@@ -168,6 +168,13 @@ bool uwind_read_file(struct address_space *mapping, u64 pos, void *dst,
 		     size_t len);
 
 /**
+ * uwind_bytes() - memory of the per-CPU caches and slot pools
+ *
+ * Context: any. Return: bytes, fixed at load (0 before uwind_init()).
+ */
+size_t uwind_bytes(void);
+
+/**
  * uwind_stats_sum() - every CPU's counters added up
  * @sum: filled in
  *
