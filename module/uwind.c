@@ -125,7 +125,8 @@ struct uwind_fentry {
  * @ra_off:	as struct ehf_rule's (-8 in every x86-64 CIE)
  * @bp_off:	as struct ehf_rule's, for EHF_BP_OFFSET
  * @kind:	UWIND_STEP_RULE, UWIND_STEP_FP (the frame pointer: no rule
- *		applies) or UWIND_STEP_END (the outermost frame)
+ *		applies), UWIND_STEP_END (the outermost frame) or
+ *		UWIND_STEP_SIGNAL (a signal frame)
  * @cfa_base:	EHF_CFA_SP or EHF_CFA_BP
  * @bp_rule:	EHF_BP_SAME or EHF_BP_OFFSET
  */
@@ -141,6 +142,20 @@ struct uwind_step {
 #define UWIND_STEP_RULE	1
 #define UWIND_STEP_FP	2
 #define UWIND_STEP_END	3
+#define UWIND_STEP_SIGNAL 4	/* the signal trampoline: see uwind_sigframe */
+
+/*
+ * A signal frame: at the rt_sigreturn trampoline (the handler's return
+ * address, the libc FDE marked 'S' whose CFA is a DWARF expression), SP
+ * points at the struct ucontext the kernel pushed; the interrupted
+ * registers are in its uc_mcontext (struct sigcontext: r8..r15, di, si,
+ * bp, bx, dx, ax, cx, sp, ip, ...). The interrupted PC is exact, not a
+ * return address.
+ */
+#define UWIND_SIG_MCTX	40		/* offsetof(struct ucontext, uc_mcontext) */
+#define UWIND_SIG_BP	(UWIND_SIG_MCTX + 10 * 8)
+#define UWIND_SIG_SP	(UWIND_SIG_MCTX + 15 * 8)
+#define UWIND_SIG_IP	(UWIND_SIG_MCTX + 16 * 8)
 
 /* The frame pointer as a rule: CFA = BP + 16, RA at CFA - 8, BP at CFA - 16. */
 static const struct uwind_step uwind_fp_step = {
@@ -560,21 +575,31 @@ static void uwind_step_insert(struct uwind_cpu *u, u64 serial, u64 look,
 /*
  * The step for lookup address @look from what a lookup found: @ret is
  * uwind_rule()'s status (or UWIND_NOFILE, UWIND_NOELF), @rule and @lpc
- * its results. A rule holds over its row, a fallback (the frame pointer)
- * over the 64-byte block of @look; both are cut to the mapping [@lo,
- * @hi) when it holds @look. Data not in the page cache gives none: it
- * may be there next time.
+ * its results. A rule (or an unsupported one) holds over its row, a
+ * fallback (the frame pointer) over @look alone, or over its 64-byte
+ * block where no rule can apply; all are cut to the mapping [@lo, @hi)
+ * when it holds @look. Data not in the page cache gives none: it may be
+ * there next time.
  * Return: false when there is no step to cache.
  */
 static bool uwind_make_step(u64 look, int ret, const struct ehf_rule *rule,
 			    u64 lpc, u64 lo, u64 hi, u64 *startp, u64 *endp,
 			    struct uwind_step *step)
 {
-	u64 start = look & ~63ULL, end = start + 64;
+	u64 start = look, end = look + 1;
 
 	*step = uwind_fp_step;
 	if (ret == EHF_NOREAD)
 		return false;
+	/*
+	 * A file without rules, or none at all (anonymous code): the whole
+	 * 64-byte block. Otherwise only the PC itself: another FDE (a
+	 * signal trampoline after a gap, say) may begin within its block.
+	 */
+	if (ret == UWIND_NOFILE || ret == UWIND_NOELF) {
+		start = look & ~63ULL;
+		end = start + 64;
+	}
 	if (ret == EHF_OK || ret == EHF_UNSUPPORTED) {
 		/* [row_start, row_end) at runtime: shifted by look - lpc. */
 		if (rule->row_start <= lpc && lpc < rule->row_end) {
@@ -582,6 +607,8 @@ static bool uwind_make_step(u64 look, int ret, const struct ehf_rule *rule,
 			end = look + (rule->row_end - lpc);
 		}
 	}
+	if (ret == EHF_UNSUPPORTED && rule->signal)
+		step->kind = UWIND_STEP_SIGNAL;
 	if (ret == EHF_OK) {
 		if (rule->outermost) {
 			step->kind = UWIND_STEP_END;
@@ -793,7 +820,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 	const struct uwind_sentry *e;
 	const struct uwind_step *step;
 	int ret = UWIND_IRQ_DONE;
-	bool faulted = false;
+	bool faulted = false, exact = true;
 
 	/* Not current's mm loaded (an EFI call), or a stack off the map. */
 	if (!READ_ONCE(uwind_ready) || current->active_mm != current->mm ||
@@ -816,7 +843,8 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 		out[k++] = pc;
 		hh = profmap_hash_mix(hh, pc, mul);
 		/* A return address points after its call: look up the call. */
-		look = k == 1 ? pc : pc - 1;
+		look = exact ? pc : pc - 1;
+		exact = false;
 		e = uwind_probe(u, serial, look);
 		if (likely(e)) {
 			step = &e->step;
@@ -837,6 +865,22 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 			break;
 		nfp += step->kind == UWIND_STEP_FP;
 		nstep++;
+		if (unlikely(step->kind == UWIND_STEP_SIGNAL)) {
+			/* The interrupted registers, from the ucontext at sp. */
+			a = sp + UWIND_SIG_IP;
+			if (a - lo > top - lo || sp + UWIND_SIG_BP < lo)
+				break;
+			unsafe_get_user(pc, (u64 __user *)
+					array_index_nospec(a, top + 1), fault);
+			unsafe_get_user(bp, (u64 __user *)
+					array_index_nospec(sp + UWIND_SIG_BP, top + 1),
+					fault);
+			unsafe_get_user(sp, (u64 __user *)
+					array_index_nospec(sp + UWIND_SIG_SP, top + 1),
+					fault);
+			exact = true;
+			continue;
+		}
 		cfa = (step->cfa_base == EHF_CFA_SP ? sp : bp) +
 		      (s64)step->cfa_off;
 		/* The caller's frame lies above this one: sp < cfa <= top. */
@@ -924,6 +968,24 @@ static bool uwind_step_rule(struct uwind_stats *st, const struct ehf_rule *r,
 	return true;
 }
 
+/* Out of a signal frame (see UWIND_SIG_MCTX); false when the walk ends. */
+static bool uwind_step_signal(struct uwind_stats *st, struct uwind_frame *f)
+{
+	u64 pc, sp, bp;
+
+	if (!uwind_read_u64(f->sp + UWIND_SIG_IP, &pc) ||
+	    !uwind_read_u64(f->sp + UWIND_SIG_SP, &sp) ||
+	    !uwind_read_u64(f->sp + UWIND_SIG_BP, &bp)) {
+		uwind_stat(&st->end_fault);
+		return false;
+	}
+	uwind_stat(&st->frames_signal);
+	f->pc = pc;
+	f->sp = sp;
+	f->bp = bp;
+	return true;
+}
+
 /* One step by the frame pointer; false when the walk ends (counted). */
 static bool uwind_step_fp(struct uwind_stats *st, struct uwind_frame *f)
 {
@@ -961,6 +1023,7 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 	struct ehf_rule rule;
 	unsigned int n = 0;
 	u64 look, lpc = 0;
+	bool exact = true;
 	int ret;
 
 	while (f.pc) {
@@ -972,7 +1035,8 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 		out[n++] = f.pc;
 		*h = profmap_hash_step(&kpm.pool, *h, f.pc);
 		/* A return address points after its call: look up the call. */
-		look = n == 1 ? f.pc : f.pc - 1;
+		look = exact ? f.pc : f.pc - 1;
+		exact = false;
 		ret = UWIND_NOFILE;
 		if (mm) {
 			ret = uwind_lookup(u, mm, &vma, look, &rule, &lpc);
@@ -984,6 +1048,12 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 		if (ret == EHF_OK) {
 			if (!uwind_step_rule(st, &rule, &f))
 				break;
+			continue;
+		}
+		if (ret == EHF_UNSUPPORTED && rule.signal) {
+			if (!uwind_step_signal(st, &f))
+				break;
+			exact = true;
 			continue;
 		}
 		uwind_fallback(st, ret);

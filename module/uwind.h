@@ -22,6 +22,8 @@ struct pt_regs;
  *   no_mm           tasks that had no user stack by then (exiting)
  *   lock_busy       walks by frame pointer only: mmap lock contended
  *   frames_eh       frames stepped with an .eh_frame rule
+ *   frames_signal   signal frames stepped through (the rt_sigreturn
+ *                   trampoline's 'S' FDE: registers from the ucontext)
  *   frames_fp       frames stepped with the frame pointer, because:
  *   fp_nofile       the PC is in no file-backed executable mapping
  *   fp_noelf        its file's ELF header could not be read
@@ -39,6 +41,7 @@ struct pt_regs;
  * and, for the walk in hard irq from the step cache (see uwind_irq()):
  *   irq_walks       user stacks walked in hard irq from cached steps
  *   irq_frames      frames of those stepped by a cached .eh_frame rule
+ *                   (signal frames included)
  *   irq_frames_fp   frames stepped by a cached frame-pointer fallback
  *                   (each counted by cause in fp_* when it was cached)
  *   irq_miss_fp     frames of samples inside the kernel that had no step
@@ -56,12 +59,13 @@ struct pt_regs;
  */
 #define UWIND_STATS(X)							\
 	X(queued) X(no_slot) X(no_mm) X(lock_busy) X(frames_eh)		\
-	X(frames_fp) X(fp_nofile) X(fp_noelf) X(fp_nofde)		\
-	X(fp_unsupported) X(fp_noread) X(fp_budget) X(fp_malformed)	\
-	X(end_outermost) X(end_bad) X(end_fault) X(truncated)		\
-	X(cache_hit) X(cache_miss) X(irq_walks) X(irq_frames)		\
-	X(irq_frames_fp) X(irq_miss_fp) X(irq_defer_miss)		\
-	X(irq_defer_want) X(irq_rules) X(irq_end_fault) X(step_fills) X(want_filled)
+	X(frames_signal) X(frames_fp) X(fp_nofile) X(fp_noelf)		\
+	X(fp_nofde) X(fp_unsupported) X(fp_noread) X(fp_budget)		\
+	X(fp_malformed) X(end_outermost) X(end_bad) X(end_fault)	\
+	X(truncated) X(cache_hit) X(cache_miss) X(irq_walks)		\
+	X(irq_frames) X(irq_frames_fp) X(irq_miss_fp) X(irq_defer_miss)	\
+	X(irq_defer_want) X(irq_rules) X(irq_end_fault) X(step_fills)	\
+	X(want_filled)
 
 #define UWIND_STAT_FIELD(name) u64 name;
 

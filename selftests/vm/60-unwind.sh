@@ -6,6 +6,8 @@
 #    main -> uw_a -> uw_b -> uw_leaf, whole, in >= 95% of its user-mode
 #    samples; the frame-pointer walk (unwind=0) finds it in almost none,
 #    so the check tells the two apart;
+#  - uw_signal: a handler's stack through the signal frame (libc's
+#    rt_sigreturn trampoline) into the interrupted code and up to main;
 #  - uw_readzero, by default (unwind=1: samples inside system calls walked
 #    in hard irq, from cached steps or rules computed there from the
 #    page cache) and with unwind=2 (unwound when the call returns):
@@ -26,7 +28,7 @@
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 22
+ktap_plan 23
 
 U=/kpm/selftests/unwind
 CHECK=/kpm/selftests/vm/kpm_check
@@ -52,6 +54,15 @@ wait $pid
 cat /proc/kprofmap/samples >$S
 ktap_result "uw_chain: uw_leaf <- uw_b <- uw_a <- main in >= 95% of its samples in uw_leaf" \
 	chain_check $pid 0.95
+
+# Through a signal frame: the handler's stack continues, past libc's
+# rt_sigreturn trampoline, in the code the signal interrupted.
+$U/uw_signal 1.5 & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+ktap_result "uw_signal: sig_leaf <- sig_handler <- (signal frame) ... sig_loop <- main (>= 95% of samples in sig_leaf)" \
+	$CHECK -f $S -p $pid -s $U/uw_signal.syms -K -l sig_leaf \
+		-u "sig_leaf,sig_handler,...,sig_loop,main" -m 0.95 -n 1
 
 # By default, samples inside read(2) are walked in hard irq: the steps of
 # read()'s wrapper and its callers cached by earlier samples, or computed
