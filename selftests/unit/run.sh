@@ -4,14 +4,15 @@
 # run.sh - the unit tests as one TAP stream (`make run`, after building
 # them), through selftests/lib/kpm.sh.
 #
-# profmap_test, ehframe_test and buildid_test (kselftest harness) and
-# the fuzz run (fuzz.sh, every target) each print TAP into a file; then
-# come one plan, the sum of theirs, and their results, renumbered and
-# named "PROGRAM: TEST".
+# profmap_test, ehframe_test, buildid_test and gopclntab_test (kselftest
+# harness) and the fuzz run (fuzz.sh, every target) each print TAP into a
+# file; then come one plan, the sum of theirs, and their results,
+# renumbered and named "PROGRAM: TEST".
 #
 # Environment: KPM_EHF_FILES (ehframe_test's real files), KPM_BID_FILES
-# (buildid_test's), FUZZERS (fuzz.sh's FUZZER CORPUS_DIR pairs, from the
-# Makefile), FUZZ_SECONDS (the fuzz run's, shared by its targets).
+# (buildid_test's), KPM_GOP_ORACLE (gopclntab_test's Go program),
+# FUZZERS (fuzz.sh's FUZZER CORPUS_DIR pairs, from the Makefile),
+# FUZZ_SECONDS (the fuzz run's, shared by its targets).
 . "$(dirname "$0")/../lib/kpm.sh"
 cd "$(dirname "$0")" || exit 1
 T=$(mktemp -d /tmp/kpm-unit.XXXXXX)
@@ -38,12 +39,14 @@ unit_run() {
 unit_run profmap ./profmap_test
 unit_run ehframe ./ehframe_test
 unit_run buildid ./buildid_test
+unit_run gopclntab ./gopclntab_test
 # shellcheck disable=SC2086 # FUZZERS is a list of words
 unit_run fuzz sh ./fuzz.sh $FUZZERS
 ktap_header
 ktap_plan $(($(ktap_plan_of "$T/profmap") + $(ktap_plan_of "$T/ehframe") +
-	$(ktap_plan_of "$T/buildid") + $(ktap_plan_of "$T/fuzz")))
-for _name in profmap ehframe buildid fuzz; do
+	$(ktap_plan_of "$T/buildid") + $(ktap_plan_of "$T/gopclntab") +
+	$(ktap_plan_of "$T/fuzz")))
+for _name in profmap ehframe buildid gopclntab fuzz; do
 	ktap_relay "$T/$_name"
 done
 [ -z "$BROKEN" ] || ktap_bail "$BROKEN"

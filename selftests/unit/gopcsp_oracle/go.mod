@@ -1,0 +1,3 @@
+module gopcsp_oracle
+
+go 1.19

@@ -1,0 +1,2 @@
+// Empty: lets main.go declare the runtime functions it links to by
+// //go:linkname without bodies (the compiler requires a body otherwise).
