@@ -199,17 +199,29 @@ static int gop_find(const struct gop_tab *t, const struct gop_hdr *h, u64 d,
 	return EHF_OK;
 }
 
-/* Does the name at table offset @off equal one of the outermost ones? */
-static int gop_outermost(const struct gop_tab *t, u64 off, bool *outermost)
+/*
+ * Is the function named at table offset @off one where a Go stack ends
+ * (@outermost), or Go's signal return trampoline (@signal: the handler's
+ * return address, below the kernel's signal frame)?
+ */
+static int gop_special(const struct gop_tab *t, u64 off, bool *outermost,
+		       bool *signal)
 {
-	static const char *const names[] = {
-		"runtime.goexit", "runtime.mstart", "runtime.rt0_go",
+	static const struct {
+		const char *name;
+		bool signal;
+	} names[] = {
+		{ "runtime.goexit", false },
+		{ "runtime.mstart", false },
+		{ "runtime.rt0_go", false },
+		{ "runtime.sigreturn", true },			/* Go <= 1.19 */
+		{ "runtime.sigreturn__sigaction", true },	/* Go >= 1.20 */
 	};
 	struct gop_stream s = { .t = t, .next = off };
-	char name[16];
+	char name[32];
 	unsigned int i, j, n;
 
-	/* At most 16 bytes: every name above is shorter, with its NUL. */
+	/* At most 32 bytes: every name above is shorter, with its NUL. */
 	for (n = 0; n < sizeof(name); n++) {
 		name[n] = (char)gop_byte(&s);
 		if (s.err)
@@ -218,13 +230,15 @@ static int gop_outermost(const struct gop_tab *t, u64 off, bool *outermost)
 			break;
 	}
 	*outermost = false;
+	*signal = false;
 	if (n == sizeof(name))
 		return EHF_OK;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		for (j = 0; j <= n && names[i][j] == name[j]; j++)
+		for (j = 0; j <= n && names[i].name[j] == name[j]; j++)
 			;
 		if (j > n) {
-			*outermost = true;
+			*outermost = !names[i].signal;
+			*signal = names[i].signal;
 			break;
 		}
 	}
@@ -280,7 +294,7 @@ int gop_rule_mem(ehf_read_t rd, void *ctx, u64 tab, u64 tab_len, u64 pc,
 	u32 start, end, funcoff, pcsp;
 	u64 entry, row_start, row_end;
 	s32 nameoff, sp;
-	bool outermost;
+	bool outermost, signal;
 	int ret;
 
 	if (tab_len > ~0ULL - tab)
@@ -315,14 +329,14 @@ int gop_rule_mem(ehf_read_t rd, void *ctx, u64 tab, u64 tab_len, u64 pc,
 	/* Go's frames only grow down from the entry SP. */
 	if (sp < 0 || sp > 0x7fffffff - 8)
 		return EHF_MALFORMED;
-	ret = gop_outermost(&t, h.names + (u64)nameoff, &outermost);
+	ret = gop_special(&t, h.names + (u64)nameoff, &outermost, &signal);
 	if (ret)
 		return ret;
 
 	rule->cfa_base = EHF_CFA_SP;
 	rule->bp_rule = EHF_BP_SAME;
 	rule->cause = EHF_CAUSE_NONE;
-	rule->signal = 0;
+	rule->signal = signal;
 	rule->outermost = outermost;
 	rule->plt = 0;
 	rule->cfa_off = sp + 8;

@@ -74,7 +74,10 @@
  *	  ra_off = -8, bp_rule = EHF_BP_SAME; outermost set (and ra_off 0,
  *	  as struct ehf_rule says) for the functions where a Go stack ends,
  *	  runtime.goexit, runtime.mstart and runtime.rt0_go, by the name in
- *	  the funcname table; row_start/row_end the PC range over which the
+ *	  the funcname table; signal set for Go's signal return trampoline
+ *	  (runtime.sigreturn, runtime.sigreturn__sigaction: the caller then
+ *	  takes the interrupted registers from the kernel's signal frame);
+ *	  row_start/row_end the PC range over which the
  *	  pcsp value holds (within the function), fde_start/fde_end the
  *	  function's range
  *

@@ -50,6 +50,7 @@
 
 #include "internal.h"
 #include "ehframe.h"
+#include "gopclntab.h"
 #include "maps.h"
 #include "uwind.h"
 
@@ -96,6 +97,7 @@ struct uwind_centry {
 };
 
 #define UWIND_MAX_LOADS	8	/* PT_LOAD segments remembered per file */
+#define UWIND_MAX_SHDRS	128	/* section headers searched for .gopclntab */
 
 /**
  * struct uwind_fentry - a cached file: its segments and unwind header
@@ -105,6 +107,8 @@ struct uwind_centry {
  * @load:	link-time address, file offset and file size of each
  * @hdr_vaddr:	link-time address of PT_GNU_EH_FRAME (.eh_frame_hdr)
  * @hdr_len:	its size, 0 when the file has none
+ * @gop_vaddr:	without one, link-time address of a Go binary's .gopclntab
+ * @gop_len:	its size, 0 when the file has none
  */
 struct uwind_fentry {
 	const struct inode *inode;
@@ -117,6 +121,8 @@ struct uwind_fentry {
 	} load[UWIND_MAX_LOADS];
 	u64 hdr_vaddr;
 	u64 hdr_len;
+	u64 gop_vaddr;
+	u64 gop_len;
 };
 
 /**
@@ -360,6 +366,40 @@ static bool uwind_read_link(void *ctx, u64 addr, void *dst, size_t len)
 	return false;
 }
 
+/* A Go binary's .gopclntab (Go binaries have no .eh_frame_hdr): found by
+ * name among the section headers, read through the page cache like the
+ * rest (a file whose headers are not cached is not taken for Go).
+ */
+static void uwind_go_section(struct address_space *mapping,
+			     const Elf64_Ehdr *eh, struct uwind_fentry *f)
+{
+	static const char want[] = ".gopclntab";
+	Elf64_Shdr sh, strs;
+	char name[sizeof(want)];
+	unsigned int i;
+
+	if (eh->e_shentsize != sizeof(sh) || !eh->e_shnum ||
+	    eh->e_shnum > UWIND_MAX_SHDRS || eh->e_shstrndx >= eh->e_shnum ||
+	    !uwind_read_file(mapping, eh->e_shoff + eh->e_shstrndx * sizeof(sh),
+			     &strs, sizeof(strs)) ||
+	    strs.sh_size < sizeof(want))
+		return;
+	for (i = 0; i < eh->e_shnum; i++) {
+		if (!uwind_read_file(mapping, eh->e_shoff + i * sizeof(sh), &sh,
+				     sizeof(sh)))
+			return;
+		if (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
+		    sh.sh_name > strs.sh_size - sizeof(want) ||
+		    !uwind_read_file(mapping, strs.sh_offset + sh.sh_name, name,
+				     sizeof(name)) ||
+		    memcmp(name, want, sizeof(want)))
+			continue;
+		f->gop_vaddr = sh.sh_addr;
+		f->gop_len = sh.sh_size;
+		return;
+	}
+}
+
 /* The file's PT_LOAD and PT_GNU_EH_FRAME headers, from its first page. */
 static bool uwind_file_facts(struct address_space *mapping,
 			     struct uwind_fentry *f)
@@ -376,6 +416,8 @@ static bool uwind_file_facts(struct address_space *mapping,
 	f->nload = 0;
 	f->hdr_vaddr = 0;
 	f->hdr_len = 0;
+	f->gop_vaddr = 0;
+	f->gop_len = 0;
 	for (i = 0; i < eh.e_phnum; i++) {
 		if (!uwind_read_file(mapping, eh.e_phoff + i * sizeof(ph), &ph,
 				     sizeof(ph)))
@@ -390,6 +432,8 @@ static bool uwind_file_facts(struct address_space *mapping,
 			f->hdr_len = ph.p_memsz;
 		}
 	}
+	if (f->nload && !f->hdr_len)
+		uwind_go_section(mapping, &eh, f);
 	return f->nload;
 }
 
@@ -432,6 +476,46 @@ static bool uwind_link_off(const struct uwind_fentry *f, u64 off, u64 *lpc)
 #define UWIND_NOFILE	(-1)
 #define UWIND_NOELF	(-2)
 
+/* The rule at link-time @lpc of the file @rd reads: from its .eh_frame,
+ * or from a Go binary's .gopclntab (module/gopclntab.c).
+ */
+static int uwind_file_rule(struct uwind_reader *rd, u64 lpc, u8 *scratch,
+			   size_t size, struct ehf_rule *rule)
+{
+	const struct uwind_fentry *f = rd->f;
+	u64 fde;
+	int ret;
+
+	if (f->hdr_len) {
+		ret = ehf_find_fde_mem(uwind_read_link, rd, f->hdr_vaddr,
+				       f->hdr_len, lpc, &fde);
+		if (!ret)
+			ret = ehf_rule_mem(uwind_read_link, rd, fde, lpc,
+					   scratch, size, rule);
+		return ret;
+	}
+	if (!f->gop_len)
+		return EHF_NO_FDE;
+	ret = gop_rule_mem(uwind_read_link, rd, f->gop_vaddr, f->gop_len, lpc,
+			   rule);
+	if (ret == EHF_OK || ret == EHF_UNSUPPORTED || ret == EHF_NOREAD)
+		return ret;
+	/*
+	 * A signal handler returns into Go's trampoline by its first
+	 * instruction, so a return address less one lies before it (in
+	 * padding, or the function before): the trampoline itself, for
+	 * that one address.
+	 */
+	if (gop_rule_mem(uwind_read_link, rd, f->gop_vaddr, f->gop_len,
+			 lpc + 1, rule) == EHF_OK &&
+	    rule->signal && rule->fde_start == lpc + 1) {
+		rule->row_start = lpc;
+		rule->row_end = lpc + 1;
+		return EHF_OK;
+	}
+	return ret;
+}
+
 /* The rule for runtime address @pc in @vma: cached, or from the file.
  * Its ranges are link-time addresses (the cache's and the file's); @lpcp
  * is set to @pc's link-time address once it is known.
@@ -443,7 +527,7 @@ static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
 	struct uwind_reader rd = { .mapping = vma->vm_file->f_mapping };
 	struct uwind_centry *set, *c;
 	unsigned int w;
-	u64 lpc, fde;
+	u64 lpc;
 	int ret;
 
 	rd.f = uwind_file(u, inode, rd.mapping);
@@ -452,7 +536,7 @@ static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
 			    ((u64)vma->vm_pgoff << PAGE_SHIFT), &lpc))
 		return UWIND_NOELF;
 	*lpcp = lpc;
-	if (!rd.f->hdr_len)
+	if (!rd.f->hdr_len && !rd.f->gop_len)
 		return EHF_NO_FDE;
 	/* A set of UWIND_CACHE_WAYS entries per 64-byte block of code: two
 	 * call sites of one block often have different rules.
@@ -471,11 +555,9 @@ static int uwind_rule(struct uwind_cpu *u, struct vm_area_struct *vma,
 	}
 	uwind_stat(&u->stats.cache_miss);
 	c = &set[u->victim++ % UWIND_CACHE_WAYS];
-	ret = ehf_find_fde_mem(uwind_read_link, &rd, rd.f->hdr_vaddr,
-			       rd.f->hdr_len, lpc, &fde);
-	if (!ret)
-		ret = ehf_rule_mem(uwind_read_link, &rd, fde, lpc, u->scratch,
-				   sizeof(u->scratch), rule);
+	ret = uwind_file_rule(&rd, lpc, u->scratch, sizeof(u->scratch), rule);
+	if (!rd.f->hdr_len)
+		uwind_stat(&u->stats.go_rules);
 	if (ret != EHF_OK && ret != EHF_UNSUPPORTED)
 		return ret;
 	c->inode = inode;
@@ -607,9 +689,9 @@ static bool uwind_make_step(u64 look, int ret, const struct ehf_rule *rule,
 			end = look + (rule->row_end - lpc);
 		}
 	}
-	if (ret == EHF_UNSUPPORTED && rule->signal)
+	if ((ret == EHF_OK || ret == EHF_UNSUPPORTED) && rule->signal) {
 		step->kind = UWIND_STEP_SIGNAL;
-	if (ret == EHF_OK) {
+	} else if (ret == EHF_OK) {
 		if (rule->outermost) {
 			step->kind = UWIND_STEP_END;
 		} else {
@@ -740,7 +822,7 @@ static bool uwind_wanted(const struct uwind_cpu *u, u64 serial)
 static bool uwind_irq_rule(struct uwind_cpu *u, u64 serial, u64 look,
 			   struct uwind_step *step)
 {
-	u64 start, end, pgoff, lpc = 0, fde, s0, s1;
+	u64 start, end, pgoff, lpc = 0, s0, s1;
 	const struct inode *inode;
 	struct uwind_reader rd;
 	struct uwind_fentry *f;
@@ -766,18 +848,11 @@ static bool uwind_irq_rule(struct uwind_cpu *u, u64 serial, u64 look,
 		f->ino = inode->i_ino;
 	}
 	rd.f = f;
-	if (!uwind_link_off(f, look - start + pgoff, &lpc)) {
+	if (!uwind_link_off(f, look - start + pgoff, &lpc))
 		ret = UWIND_NOELF;
-	} else if (!f->hdr_len) {
-		ret = EHF_NO_FDE;
-	} else {
-		ret = ehf_find_fde_mem(uwind_read_link, &rd, f->hdr_vaddr,
-				       f->hdr_len, lpc, &fde);
-		if (!ret)
-			ret = ehf_rule_mem(uwind_read_link, &rd, fde, lpc,
-					   u->irq_scratch,
-					   sizeof(u->irq_scratch), &rule);
-	}
+	else
+		ret = uwind_file_rule(&rd, lpc, u->irq_scratch,
+				      sizeof(u->irq_scratch), &rule);
 	ok = uwind_make_step(look, ret, &rule, lpc, start, end, &s0, &s1, step);
 	if (ok)
 		uwind_step_insert(u, serial, look, s0, s1, step);
@@ -1045,12 +1120,12 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 				uwind_remember(u, serial, vma, look, ret, &rule,
 					       lpc);
 		}
-		if (ret == EHF_OK) {
+		if (ret == EHF_OK && !rule.signal) {
 			if (!uwind_step_rule(st, &rule, &f))
 				break;
 			continue;
 		}
-		if (ret == EHF_UNSUPPORTED && rule.signal) {
+		if ((ret == EHF_OK || ret == EHF_UNSUPPORTED) && rule.signal) {
 			if (!uwind_step_signal(st, &f))
 				break;
 			exact = true;

@@ -38,6 +38,7 @@ struct pt_regs;
  *   truncated       walks cut at max_depth
  *   cache_hit       rule lookups served by the per-CPU cache
  *   cache_miss      rule lookups that read the file's tables
+ *   go_rules        of those, from a Go binary's .gopclntab
  * and, for the walk in hard irq from the step cache (see uwind_irq()):
  *   irq_walks       user stacks walked in hard irq from cached steps
  *   irq_frames      frames of those stepped by a cached .eh_frame rule
@@ -62,10 +63,10 @@ struct pt_regs;
 	X(frames_signal) X(frames_fp) X(fp_nofile) X(fp_noelf)		\
 	X(fp_nofde) X(fp_unsupported) X(fp_noread) X(fp_budget)		\
 	X(fp_malformed) X(end_outermost) X(end_bad) X(end_fault)	\
-	X(truncated) X(cache_hit) X(cache_miss) X(irq_walks)		\
-	X(irq_frames) X(irq_frames_fp) X(irq_miss_fp) X(irq_defer_miss)	\
-	X(irq_defer_want) X(irq_rules) X(irq_end_fault) X(step_fills)	\
-	X(want_filled)
+	X(truncated) X(cache_hit) X(cache_miss) X(go_rules)		\
+	X(irq_walks) X(irq_frames) X(irq_frames_fp) X(irq_miss_fp)	\
+	X(irq_defer_miss) X(irq_defer_want) X(irq_rules)		\
+	X(irq_end_fault) X(step_fills) X(want_filled)
 
 #define UWIND_STAT_FIELD(name) u64 name;
 

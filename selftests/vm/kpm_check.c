@@ -8,7 +8,7 @@
  *
  *   kpm_check -f FILE [-p TGID] [-c COMM] [-s SYMS -u leaf,caller,...]
  *             [-k KSYM] [-m MIN_FRACTION] [-n MIN_SAMPLES] [-N MAX_SAMPLES]
- *             [-l LEAF] [-g PATH] [-L] [-C] [-K]
+ *             [-l LEAF] [-g PATH] [-P FUNC,...] [-L] [-C] [-K]
  *
  * Considers the S records of TGID (all records without -p). A record
  * matches when its user frames, named, start with the -u chain (leaf
@@ -24,7 +24,10 @@
  * user frames, and a record matches only if every user frame (a return
  * address less one) lies in a mapping of the record's generation (its
  * m= names a G line of the file) and its leaf's mapping path contains
- * PATH (or, for a leaf in the vDSO, its caller's). Always: G and M lines precede the S lines, every M line belongs
+ * PATH (or, for a leaf in the vDSO, its caller's). -P prints, for each
+ * FUNC (up to 8), its cumulative share: the considered samples whose
+ * user stack holds it (named from SYMS), as "# cum FUNC SHARE".
+ * Always: G and M lines precede the S lines, every M line belongs
  * to a G line before it, and every m= other than 0 names a G line of the
  * file. Prints what it found as TAP comments, with up to 5 considered
  * records that do not match.
@@ -327,9 +330,13 @@ int main(int argc, char **argv)
 	size_t cap = 0, lineno = 0, nseen = 0;
 	int c, dups = 0, shown = 0;
 	static char whole[512];
+	const char *cum_name[8];
+	long long cum[8] = {0};
+	int ncum = 0;
+	char *ptok;
 	FILE *f;
 
-	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:l:g:LCK")) != -1) {
+	while ((c = getopt(argc, argv, "f:p:c:s:u:k:m:n:N:l:g:P:LCK")) != -1) {
 		switch (c) {
 		case 'f': o.file = optarg; break;
 		case 'p': o.tgid = atol(optarg); break;
@@ -349,13 +356,18 @@ int main(int argc, char **argv)
 		case 'L': o.want_lost = true; break;
 		case 'C': o.want_unique = true; break;
 		case 'K': o.user_mode_only = true; break;
+		case 'P':
+			for (ptok = strtok(optarg, ","); ptok && ncum < 8;
+			     ptok = strtok(NULL, ","))
+				cum_name[ncum++] = ptok;
+			break;
 		default: return 2;
 		}
 	}
 	if (!o.file)
 		die("%s", "-f FILE is required");
-	if ((o.chain || o.leaf) && !o.syms)
-		die("%s", "-u and -l need -s SYMS");
+	if ((o.chain || o.leaf || ncum) && !o.syms)
+		die("%s", "-u, -l and -P need -s SYMS");
 	if (o.syms)
 		load_nm(&us, o.syms);
 	if (o.nksym)
@@ -427,6 +439,15 @@ int main(int argc, char **argv)
 		if (o.leaf && (!nu || !name_in(sym_name(&us, up[0]), o.leaf)))
 			continue;
 		considered += count;
+		for (c = 0; c < ncum; c++) {
+			size_t i;
+
+			for (i = 0; i < nu; i++)
+				if (!strcmp(sym_name(&us, up[i]), cum_name[c]))
+					break;
+			if (i < nu)
+				cum[c] += count;
+		}
 		if (o.comm && strcmp(comm, o.comm))
 			ok = false;
 		if (o.chain && !chain_matches(&us, o.chain, up, nu))
@@ -450,6 +471,9 @@ int main(int argc, char **argv)
 
 	printf("# kpm_check %s: records %lld, considered samples %lld, matching %lld, lost %lld\n",
 	       o.file, records, considered, matching, lost < 0 ? 0 : lost);
+	for (c = 0; c < ncum; c++)
+		printf("# cum %s %.4f\n", cum_name[c],
+		       considered ? (double)cum[c] / considered : 0.0);
 	if (lineno == 0)
 		die("%s", "empty file");
 	if (o.want_unique && dups) {
