@@ -7,7 +7,8 @@
 #    its measured phase, +-5%, at freq=999, the default (99), 1 and 3000;
 #    every sample is under its tgid, tid and comm, with that user chain;
 #  - kpm_readzero (read(/dev/zero) in a loop) shows the kernel read path
-#    (ksys_read, vfs_read) stacked on its user chain in the same record.
+#    (ksys_read, vfs_read) stacked on its whole user chain in the same
+#    record, libc's frameless read() wrapper's caller included.
 #
 # Rates are judged against guest time, never against the module's own
 # tick counts, so the test runs where guest time does not depend on the
@@ -116,15 +117,15 @@ ktap_result "kpm_chain user-mode stacks are chain_leaf <- chain_b <- chain_a <- 
 		-u chain_leaf,chain_b,chain_a,main -m 0.9 -n 1
 
 # Syscall-heavy: the libc read() wrapper has no frame pointer. Samples
-# inside the system call are walked by frame pointer in hard irq at the
-# default unwind=1, so its caller zero_read is skipped (60-unwind.sh
-# checks that unwind=2 keeps it).
+# inside the system call are unwound in hard irq by libc's .eh_frame
+# rules (the default unwind=1), so its caller zero_read is kept (a
+# frame-pointer walk skips it).
 $W/kpm_readzero 1 >/dev/null & pid=$!
 wait $pid
 cat /proc/kprofmap/samples >$S
-ktap_result "kpm_readzero: kernel read path under read <- zero_loop <- main (>= 50%)" \
+ktap_result "kpm_readzero: kernel read path under read <- zero_read <- zero_loop <- main (>= 50%)" \
 	$CHECK -f $S -p $pid -c kpm_readzero -s $W/kpm_readzero.syms \
-		-u "read|__libc_read,zero_loop,main" -k ksys_read -k vfs_read -m 0.5 -n 1
+		-u "read|__libc_read,zero_read,zero_loop,main" -k ksys_read -k vfs_read -m 0.5 -n 1
 ktap_result "every kpm_readzero kernel stack ends in the syscall entry" \
 	$CHECK -f $S -p $pid -k entry_SYSCALL_64_after_hwframe -m 0.5 -n 1
 

@@ -117,7 +117,7 @@ ktap_result "rebuilt in place: none of its frames named, from either build" \
 # A mount namespace whose binary exists only inside it.
 mkdir -p /tmp/nsdir
 unshare -m sh -c "mount -t tmpfs none /tmp/nsdir && cp $W/kpm_chain /tmp/nsdir/nsprog &&
-	exec /tmp/nsdir/nsprog 8" >/dev/null & pid=$!
+	exec /tmp/nsdir/nsprog 120" >/dev/null & pid=$!
 sleep 1.5
 [ ! -e /tmp/nsdir/nsprog ] || ktap_bail "nsprog is visible outside its namespace"
 cat /proc/kprofmap/samples >$S.live
@@ -126,6 +126,9 @@ live=$(kill -0 $pid 2>/dev/null && echo yes)
 ktap_diag "nsprog still running after the conversion: ${live:-no}"
 ktap_result "mount namespace: named while it runs (through /proc/PID/root)" \
 	named_share nsprog $S.live.folded 0.95
+# It spins until killed: the conversion above can take seconds on the
+# debug kernel, and must finish while it runs.
+kill $pid
 wait $pid
 cat /proc/kprofmap/drain >$S
 fold $S
