@@ -35,6 +35,7 @@
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
 #include <linux/llist.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/nospec.h>
@@ -183,7 +184,6 @@ struct uwind_sentry {
 	struct uwind_step step;
 };
 
-#define UWIND_STEP_SETS	1024	/* per CPU */
 #define UWIND_STEP_WAYS	2	/* two rows of one 64-byte block */
 #define UWIND_WANTS	8	/* per CPU */
 
@@ -196,7 +196,8 @@ struct uwind_sentry {
 
 /**
  * struct uwind_cpu - per-CPU unwinder state, used with preemption off
- * @steps:	step cache: (image, runtime PC range) -> step, read by the
+ * @steps:	step cache (unwind_steps entries, vmalloc memory): (image,
+ *		runtime PC range) -> step, read by the
  *		timer in hard irq, written in task context with interrupts
  *		off (so the timer never sees half an entry)
  * @want:	PCs that samples inside the kernel found no step for, by
@@ -215,7 +216,7 @@ struct uwind_sentry {
  * @svictim:	next way to replace in a full step-cache set
  */
 struct uwind_cpu {
-	struct uwind_sentry steps[UWIND_STEP_SETS * UWIND_STEP_WAYS];
+	struct uwind_sentry *steps;
 	struct {
 		u64 serial;
 		u64 pc;
@@ -236,6 +237,7 @@ struct uwind_cpu {
 static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
 static struct uwind_cpu **uwind_cpus;		/* nr_cpu_ids of them */
 static size_t uwind_slot_size;
+static unsigned int uwind_step_bits;	/* log2 of the step cache's sets */
 static bool uwind_ready;	/* set once init has succeeded */
 
 unsigned int kpm_unwind = 1;
@@ -247,6 +249,11 @@ static unsigned int kpm_unwind_slots = 32;
 module_param_named(unwind_slots, kpm_unwind_slots, uint, 0444);
 MODULE_PARM_DESC(unwind_slots,
 		 "Samples per CPU waiting for their user stack, 1..1024 (default 32)");
+
+static unsigned int kpm_unwind_steps = 2048;
+module_param_named(unwind_steps, kpm_unwind_steps, uint, 0444);
+MODULE_PARM_DESC(unwind_steps,
+		 "Step cache entries per CPU (32 bytes each), a power of two, 256..65536 (default 2048)");
 
 static void uwind_stat(u64 *counter)
 {
@@ -603,7 +610,7 @@ static void uwind_fallback(struct uwind_stats *st, int why)
 static __always_inline struct uwind_sentry *uwind_set(struct uwind_cpu *u,
 						      u64 serial, u64 look)
 {
-	return &u->steps[hash_64(serial ^ (look >> 6), ilog2(UWIND_STEP_SETS)) *
+	return &u->steps[hash_64(serial ^ (look >> 6), uwind_step_bits) *
 			 UWIND_STEP_WAYS];
 }
 
@@ -1214,7 +1221,8 @@ size_t uwind_bytes(void)
 	if (!uwind_cpus)
 		return 0;
 	return num_possible_cpus() *
-	       (sizeof(struct uwind_cpu) + kpm_unwind_slots * uwind_slot_size);
+	       (sizeof(struct uwind_cpu) + kpm_unwind_slots * uwind_slot_size +
+		kpm_unwind_steps * sizeof(struct uwind_sentry));
 }
 
 void uwind_enable(void)
@@ -1230,8 +1238,11 @@ void uwind_exit(void)
 		for_each_possible_cpu(cpu)
 			vfree(uwind_pools[cpu].mem);
 	if (uwind_cpus)
-		for_each_possible_cpu(cpu)
+		for_each_possible_cpu(cpu) {
+			if (uwind_cpus[cpu])
+				vfree(uwind_cpus[cpu]->steps);
 			vfree(uwind_cpus[cpu]);
+		}
 	kfree(uwind_pools);
 	kfree(uwind_cpus);
 	uwind_pools = NULL;
@@ -1251,6 +1262,13 @@ int uwind_init(void)
 		       kpm_unwind_slots);
 		return -EINVAL;
 	}
+	if (kpm_unwind_steps < 256 || kpm_unwind_steps > 65536 ||
+	    !is_power_of_2(kpm_unwind_steps)) {
+		pr_err("unwind_steps=%u out of range: a power of two in 256..65536\n",
+		       kpm_unwind_steps);
+		return -EINVAL;
+	}
+	uwind_step_bits = ilog2(kpm_unwind_steps / UWIND_STEP_WAYS);
 	uwind_slot_size = ALIGN(struct_size((struct uwind_slot *)NULL, pcs,
 					    2 * kpm_max_depth), 64);
 	uwind_pools = kcalloc(nr_cpu_ids, sizeof(*uwind_pools), GFP_KERNEL);
@@ -1265,6 +1283,12 @@ int uwind_init(void)
 		pool->mem = vzalloc_node(kpm_unwind_slots * uwind_slot_size,
 					 cpu_to_node(cpu));
 		if (!uwind_cpus[cpu] || !pool->mem)
+			goto out_free;
+		uwind_cpus[cpu]->steps =
+			vzalloc_node(array_size(kpm_unwind_steps,
+						sizeof(struct uwind_sentry)),
+				     cpu_to_node(cpu));
+		if (!uwind_cpus[cpu]->steps)
 			goto out_free;
 		init_llist_head(&pool->free);
 		for (i = 0; i < kpm_unwind_slots; i++) {

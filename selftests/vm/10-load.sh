@@ -16,11 +16,13 @@ ktap_header
 
 W=/kpm/selftests/workloads
 GOOD="freq=1 freq=10000 max_depth=1 max_depth=255 max_entries=16
-max_entries=1048576 idle=1 autostart=0 noop=1 max_maps=16 max_maps=1048576"
+max_entries=1048576 idle=1 autostart=0 noop=1 max_maps=16 max_maps=1048576
+unwind_steps=256 unwind_steps=65536"
 BAD="freq=0 freq=10001 max_depth=0 max_depth=256 max_entries=15
-max_entries=1048577 max_maps=15 max_maps=1048577"
+max_entries=1048577 max_maps=15 max_maps=1048577 unwind_steps=128
+unwind_steps=3000"
 
-ktap_plan $((4 + 2 + 3 * 11 + 2 * 8))
+ktap_plan $((4 + 2 + 3 * 13 + 2 * 10))
 
 # is WHAT GOT WANT: true if GOT is WANT, else say what differs.
 is() {
@@ -82,6 +84,17 @@ took_effect_max_entries() {
 
 # max_maps: 24 processes, each one executable mapping, meet a cap of 16
 # (maps_lost_cap counts the refused captures) or fit under it.
+# The step cache is unwind_steps entries of 32 bytes per possible CPU,
+# within unwind_bytes beside the rest (under 200000 bytes a CPU).
+took_effect_unwind_steps() {
+	_n=$(awk -F- '{ print $NF + 1 }' /sys/devices/system/cpu/possible)
+	_b=$(kpm_stat unwind_bytes)
+	echo "unwind_bytes $_b on $_n CPUs"
+	is "sysfs unwind_steps" "$(param_value unwind_steps)" "$1" &&
+		[ "$_b" -ge $(($1 * 32 * _n)) ] &&
+		[ "$_b" -lt $(($1 * 32 * _n + 200000 * _n)) ]
+}
+
 took_effect_max_maps() {
 	is "sysfs max_maps" "$(param_value max_maps)" "$1" &&
 		is "stats max_maps" "$(kpm_stat max_maps)" "$1" &&
