@@ -38,7 +38,7 @@ PACKAGES=(
 	build-essential linux-headers-amd64 linux-source-6.1 libelf-dev zlib1g-dev
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	golang-go clang libclang-rt-14-dev linux-perf
-	sqlite3 python3.11-minimal  # with xz-utils: selftests/distro/, as shipped
+	sqlite3 python3.11-minimal  # with xz-utils, linux-perf: selftests/distro/
 	valgrind bpftrace lld
 	pahole  # 6.12 kbuild adds BTF to modules with it
 	flex bison bc libssl-dev  # scripts/build-debug-kernel.sh
