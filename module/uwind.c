@@ -131,11 +131,12 @@ struct uwind_fentry {
  * @cfa_off:	as struct ehf_rule's
  * @ra_off:	as struct ehf_rule's (-8 in every x86-64 CIE)
  * @bp_off:	as struct ehf_rule's, for EHF_BP_OFFSET
- * @kind:	UWIND_STEP_RULE, UWIND_STEP_FP (the frame pointer: no rule
- *		applies), UWIND_STEP_END (the outermost frame) or
- *		UWIND_STEP_SIGNAL (a signal frame)
+ * @kind:	UWIND_STEP_RULE (UWIND_STEP_FP, the frame pointer where no
+ *		rule applies, is a rule too), UWIND_STEP_END (the outermost
+ *		frame) or UWIND_STEP_SIGNAL (a signal frame)
  * @cfa_base:	EHF_CFA_SP or EHF_CFA_BP
  * @bp_rule:	EHF_BP_SAME or EHF_BP_OFFSET
+ * @fp:		1 for UWIND_STEP_FP (counted apart)
  */
 struct uwind_step {
 	s32 cfa_off;
@@ -144,10 +145,12 @@ struct uwind_step {
 	u8 kind;
 	u8 cfa_base;
 	u8 bp_rule;
+	u8 fp;
 };
 
+/* The frame pointer is a rule like any other: the walk applies both alike. */
 #define UWIND_STEP_RULE	1
-#define UWIND_STEP_FP	2
+#define UWIND_STEP_FP	UWIND_STEP_RULE
 #define UWIND_STEP_END	3
 #define UWIND_STEP_SIGNAL 4	/* the signal trampoline: see uwind_sigframe */
 
@@ -167,7 +170,7 @@ struct uwind_step {
 /* The frame pointer as a rule: CFA = BP + 16, RA at CFA - 8, BP at CFA - 16. */
 static const struct uwind_step uwind_fp_step = {
 	.cfa_off = 16, .ra_off = -8, .bp_off = -16, .kind = UWIND_STEP_FP,
-	.cfa_base = EHF_CFA_BP, .bp_rule = EHF_BP_OFFSET,
+	.cfa_base = EHF_CFA_BP, .bp_rule = EHF_BP_OFFSET, .fp = 1,
 };
 
 /**
@@ -696,6 +699,8 @@ static bool uwind_make_step(u64 look, int ret, const struct ehf_rule *rule,
 			end = look + (rule->row_end - lpc);
 		}
 	}
+	if (ret == EHF_OK || (ret == EHF_UNSUPPORTED && rule->signal))
+		step->fp = 0;
 	if ((ret == EHF_OK || ret == EHF_UNSUPPORTED) && rule->signal) {
 		step->kind = UWIND_STEP_SIGNAL;
 	} else if (ret == EHF_OK) {
@@ -897,12 +902,12 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 	struct uwind_cpu *u = uwind_cpus[cpu];
 	struct uwind_stats *st = &u->stats;
 	u64 pc = regs->ip, sp = regs->sp, bp = regs->bp;
-	u64 lo = sp & ~7ULL, hh = *h, look, cfa, a, miss = 0;
-	unsigned int k = 0, nstep = 0, nfp = 0, nmiss = 0, nirq = 0;
+	u64 lo = sp & ~7ULL, hh = *h, look, cfa, a, dec = 0, miss = 0;
+	unsigned int k = 0, nfp = 0, nmiss = 0, nirq = 0;
 	const struct uwind_sentry *e;
 	const struct uwind_step *step;
 	int ret = UWIND_IRQ_DONE;
-	bool faulted = false, exact = true;
+	bool faulted = false;
 
 	/* Not current's mm loaded (an EFI call), or a stack off the map. */
 	if (!READ_ONCE(uwind_ready) || current->active_mm != current->mm ||
@@ -924,13 +929,13 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 		}
 		out[k++] = pc;
 		hh = profmap_hash_mix(hh, pc, mul);
-		/* A return address points after its call: look up the call. */
-		look = exact ? pc : pc - 1;
-		exact = false;
+		/* A return address points after its call: look up the call
+		 * (dec is 1 but for the first frame and after a signal frame).
+		 */
+		look = pc - dec;
+		dec = 1;
 		e = uwind_probe(u, serial, look);
-		if (likely(e)) {
-			step = &e->step;
-		} else {
+		if (unlikely(!e)) {
 			if (may_defer) {
 				ret = UWIND_IRQ_DEFER;
 				break;
@@ -942,12 +947,12 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 			if (!user_access_begin((const void __user *)lo,
 					       TASK_SIZE_MAX - lo))
 				goto out_pf;
+		} else {
+			step = &e->step;
 		}
-		if (step->kind == UWIND_STEP_END)
-			break;
-		nfp += step->kind == UWIND_STEP_FP;
-		nstep++;
-		if (unlikely(step->kind == UWIND_STEP_SIGNAL)) {
+		if (unlikely(step->kind != UWIND_STEP_RULE)) {
+			if (step->kind != UWIND_STEP_SIGNAL)
+				break;		/* the outermost frame */
 			/* The interrupted registers, from the ucontext at sp. */
 			a = sp + UWIND_SIG_IP;
 			if (a - lo > top - lo || sp + UWIND_SIG_BP < lo)
@@ -960,9 +965,10 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 			unsafe_get_user(sp, (u64 __user *)
 					array_index_nospec(sp + UWIND_SIG_SP, top + 1),
 					fault);
-			exact = true;
+			dec = 0;
 			continue;
 		}
+		nfp += step->fp;
 		cfa = (step->cfa_base == EHF_CFA_SP ? sp : bp) +
 		      (s64)step->cfa_off;
 		/* The caller's frame lies above this one: sp < cfa <= top. */
@@ -998,7 +1004,7 @@ out_pf:
 	}
 	if (nirq)
 		kpm_stat_add(&st->irq_rules, nirq);
-	kpm_stat_add(&st->irq_frames, nstep - nfp);
+	kpm_stat_add(&st->irq_frames, k);
 	kpm_stat_add(&st->irq_frames_fp, nfp);
 	uwind_stat(&st->irq_walks);
 	*n = k;

@@ -41,9 +41,8 @@ struct pt_regs;
  *   go_rules        of those, from a Go binary's .gopclntab
  * and, for the walk in hard irq from the step cache (see uwind_irq()):
  *   irq_walks       user stacks walked in hard irq from cached steps
- *   irq_frames      frames of those stepped by a cached .eh_frame rule
- *                   (signal frames included)
- *   irq_frames_fp   frames stepped by a cached frame-pointer fallback
+ *   irq_frames      frames of those walks
+ *   irq_frames_fp   of which stepped by a frame-pointer fallback
  *                   (each counted by cause in fp_* when it was cached)
  *   irq_miss_fp     frames of samples inside the kernel that had no step
  *                   (none cached, none computable here): stepped by
