@@ -446,7 +446,7 @@ print_targets() {
 			"$(verdict "${OVH[kprofmap-u0,$f,4]:-n/a}" 0.164)" "${OVH[kprofmap-u0,$f,4]:-n/a}"
 		printf '   %-7s the issue'"'"'s fixed targets (from its perf figures): 44-frame <= +0.239%%: kprofmap unwind=0 %s%%\n' \
 			"$(verdict "${OVH[kprofmap-u0,$f,44]:-n/a}" 0.239)" "${OVH[kprofmap-u0,$f,44]:-n/a}"
-		echo "   issue 9, the .eh_frame unwinder in task context (unwind=1, the default):"
+		echo "   issue 9, the .eh_frame unwinder (unwind=1, the default: in hard irq from the step cache, in task context on a miss):"
 		for n in $WORKLOADS; do
 			[[ $n == deep* ]] && continue
 			rel_target kprofmap "kprofmap unwind=1" perf "perf -g" 2 "$n"
@@ -459,7 +459,10 @@ print_targets() {
 				info "$(wl_label "$n")" "$(info kprofmap "$f" "$n" top_depth)" "$(info kprofmap-u0 "$f" "$n" top_depth)"
 		done
 		for n in $WORKLOADS; do
-			printf '   %-7s rule-cache hit rate, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "${HIT[kprofmap,$f,$n]:-n/a}"
+			printf '   %-7s walked in hard irq, unwind=1, %s, 999 Hz: %s of %s samples; %s handed to their task\n' info \
+				"$(wl_label "$n")" "$(info kprofmap "$f" "$n" unwind_irq_walks)" \
+				"$(info kprofmap "$f" "$n" samples)" "$(info kprofmap "$f" "$n" unwind_queued)"
+			printf '   %-7s task-context rule-cache hit rate, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "${HIT[kprofmap,$f,$n]:-n/a}"
 		done
 		for n in $WORKLOADS; do
 			printf '   %-7s mapping records, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "$(maps_cost "$f" "$n")"

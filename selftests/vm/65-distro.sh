@@ -98,6 +98,14 @@
 # A shell writes its pid and execs each program, so the main thread's
 # samples are those of that pid under the program's comm. The test prints
 # its guest time.
+#
+# One vCPU under -icount: perf record flips static keys (the scheduler's
+# perf hooks), and under TCG with two vCPUs the other vCPU once executed
+# the int3 of that text patching after it was done (6.12, "Oops: int3"
+# in __schedule of the idle task, a panic) -- a QEMU/TCG cross-modifying
+# code race, not kprofmap's; with one vCPU no other CPU runs the code
+# while it is patched.
+# kpm-vm: icount
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
