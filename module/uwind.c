@@ -195,7 +195,7 @@ struct uwind_sentry {
 #define UWIND_CACHE_FILES	64	/* per CPU, direct-mapped */
 #define UWIND_SCRATCH		2048	/* an FDE and its CIE, 1 KiB each */
 #define UWIND_IRQ_FILES		16	/* per CPU, direct-mapped */
-#define UWIND_IRQ_RULES		4	/* rules computed in hard irq a sample */
+#define UWIND_IRQ_RULES		16	/* rules computed in hard irq a sample */
 
 /**
  * struct uwind_cpu - per-CPU unwinder state, used with preemption off
