@@ -120,7 +120,10 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 	for (;;) {
 		unsafe_get_user(next, (unsigned long __user *)fp, fault);
 		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
-		if (!ret)
+		/* Zero ends the chain; no user code lies at or above
+		 * TASK_SIZE_MAX (a non-canonical word is not a frame).
+		 */
+		if (!ret || ret >= TASK_SIZE_MAX)
 			break;
 		if (pc == end) {
 			cap->flags |= PROFMAP_F_UTRUNC;

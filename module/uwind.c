@@ -927,6 +927,11 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 			*flags |= PROFMAP_F_UTRUNC;
 			break;
 		}
+		/* No user code lies at or above TASK_SIZE_MAX. */
+		if (unlikely(pc >= TASK_SIZE_MAX)) {
+			uwind_stat(&st->end_bad);
+			break;
+		}
 		out[k++] = pc;
 		hh = profmap_hash_mix(hh, pc, mul);
 		/* A return address points after its call: look up the call
@@ -1120,19 +1125,33 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 			uwind_stat(&st->truncated);
 			break;
 		}
-		out[n++] = f.pc;
-		*h = profmap_hash_step(&kpm.pool, *h, f.pc);
 		/* A return address points after its call: look up the call. */
 		look = exact ? f.pc : f.pc - 1;
 		exact = false;
 		ret = UWIND_NOFILE;
 		if (mm) {
 			ret = uwind_lookup(u, mm, &vma, look, &rule, &lpc);
+			/*
+			 * A caller must be code: a return address in no
+			 * executable mapping was read from something else (a
+			 * frame pointer used as a general register, say). The
+			 * first PC is where the task was, whatever it is.
+			 */
+			if (n && (!vma || look < vma->vm_start ||
+				  !(vma->vm_flags & VM_EXEC))) {
+				uwind_stat(&st->end_bad);
+				break;
+			}
 			/* For the timer's next samples of this image. */
 			if (serial)
 				uwind_remember(u, serial, vma, look, ret, &rule,
 					       lpc);
+		} else if (n && f.pc >= TASK_SIZE_MAX) {
+			uwind_stat(&st->end_bad);
+			break;
 		}
+		out[n++] = f.pc;
+		*h = profmap_hash_step(&kpm.pool, *h, f.pc);
 		if (ret == EHF_OK && !rule.signal) {
 			if (!uwind_step_rule(st, &rule, &f))
 				break;

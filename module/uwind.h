@@ -33,7 +33,8 @@ struct pt_regs;
  *   fp_budget       a rule program or entry over its bound
  *   fp_malformed    unwind data that does not parse
  *   end_outermost   walks ended at the outermost frame (_start)
- *   end_bad         walks ended at an impossible frame (CFA not above)
+ *   end_bad         walks ended at an impossible frame (CFA not above,
+ *                   or a return address in no executable mapping)
  *   end_fault       walks ended at unreadable stack memory
  *   truncated       walks cut at max_depth
  *   cache_hit       rule lookups served by the per-CPU cache
