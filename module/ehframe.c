@@ -190,8 +190,8 @@ static u64 ehf_ptr(struct ehf_cur *c, u8 enc, u64 datarel)
 	}
 }
 
-/* Reader of a struct ehf_buf: bounds-checked copy. */
-static bool ehf_buf_read(void *ctx, u64 addr, void *dst, size_t len)
+/* Reader of a struct ehf_buf: bounds-checked copy (gop_rule() too). */
+bool ehf_buf_read(void *ctx, u64 addr, void *dst, size_t len)
 {
 	const struct ehf_buf *b = ctx;
 	size_t i;

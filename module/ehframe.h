@@ -147,6 +147,9 @@ struct ehf_buf {
  */
 typedef bool (*ehf_read_t)(void *ctx, u64 addr, void *dst, size_t len);
 
+/* The ehf_read_t of a struct ehf_buf (@ctx): a bounds-checked copy. */
+bool ehf_buf_read(void *ctx, u64 addr, void *dst, size_t len);
+
 /**
  * ehf_find_fde_mem() - ehf_find_fde() through a reader
  * @rd: reader

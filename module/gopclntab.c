@@ -349,23 +349,9 @@ int gop_rule_mem(ehf_read_t rd, void *ctx, u64 tab, u64 tab_len, u64 pc,
 	return EHF_OK;
 }
 
-/* Reader of a struct ehf_buf: bounds-checked copy. */
-static bool gop_buf_read(void *ctx, u64 addr, void *dst, size_t len)
-{
-	const struct ehf_buf *b = ctx;
-	size_t i;
-
-	if (addr < b->vaddr || addr - b->vaddr > b->len ||
-	    len > b->len - (addr - b->vaddr))
-		return false;
-	for (i = 0; i < len; i++)
-		((u8 *)dst)[i] = b->data[addr - b->vaddr + i];
-	return true;
-}
-
 int gop_rule(const struct ehf_buf *tab, u64 pc, struct ehf_rule *rule)
 {
-	int ret = gop_rule_mem(gop_buf_read, (void *)tab, tab->vaddr, tab->len,
+	int ret = gop_rule_mem(ehf_buf_read, (void *)tab, tab->vaddr, tab->len,
 			       pc, rule);
 
 	return ret == EHF_NOREAD ? EHF_MALFORMED : ret;
