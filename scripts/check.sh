@@ -15,8 +15,9 @@
 #           (W=1, no warnings), selftests/unwind/tailcall.sh on that module
 #           (host), and every selftests/vm/NN-name.sh through
 #           selftests/lib/run-vm-tests.sh, in two boots of that kernel:
-#           2 vCPUs for most, and 1 vCPU under -icount (deterministic
-#           guest time) for the tests with a "# kpm-vm: icount" line
+#           2 vCPUs for most, 1 vCPU under -icount (deterministic
+#           guest time) for the tests with a "# kpm-vm: icount" line, and
+#           2 vCPUs on one TCG thread for those with "# kpm-vm: rr"
 #   e2e     scripts/e2e.sh               (TAP)
 #
 # No tier is optional: a missing Makefile target, a missing e2e.sh, a VM
@@ -198,23 +199,29 @@ tier_unit() {
 
 # vm_boot_of TEST: the kind of VM boot selftests/vm/TEST needs: "smp" (the
 # default, 2 vCPUs) or what its "# kpm-vm: KIND" line names ("icount": 1
-# vCPU, deterministic guest time). Fails on a kind this script does not boot.
+# vCPU, deterministic guest time; "rr": 2 vCPUs taking turns on one TCG
+# thread, so that code one patches, a static key's int3 say, is what the
+# other runs next: with a thread each, QEMU let a vCPU run perf's
+# text_poke int3 after the patch ended, once, and 6.12 oopsed). Fails on a
+# kind this script does not boot.
 vm_boot_of() {
 	local kind
 	kind=$(sed -n 's/^# kpm-vm: *//p' "$KPM_TOP/selftests/vm/$1" | head -n 1)
 	case "${kind:-smp}" in
-	smp|icount) echo "${kind:-smp}" ;;
+	smp|icount|rr) echo "${kind:-smp}" ;;
 	*) return 1 ;;
 	esac
 }
 
 # vm_boot KERNEL KVER BOOT TEST...: one VM boot of KVER (smp: 2 vCPUs;
-# icount: 1 vCPU, -icount shift=$ICOUNT_SHIFT) running the TESTs through
+# icount: 1 vCPU, -icount shift=$ICOUNT_SHIFT; rr: 2 vCPUs, one TCG
+# thread) running the TESTs through
 # run-vm-tests.sh; tallies each test as vm/KERNEL/TEST.
 vm_boot() {
 	local k=$1 kver=$2 boot=$3 t name rc=0 out="$LOGS/vm-$1-$3" opts=()
 	shift 3
 	[[ $boot == icount ]] && opts=(--cpus 1 --icount "$ICOUNT_SHIFT")
+	[[ $boot == rr ]] && opts=(--tcg-single)
 	say "---- vm ($boot boot): $*"
 	"$KPM_TOP/scripts/vm-run.sh" --kver "$kver" "${opts[@]}" --out "$out" \
 		--timeout "${KPM_VM_TIMEOUT:-1800}" -- sh /kpm/selftests/lib/run-vm-tests.sh "$@" || rc=$?
@@ -243,22 +250,27 @@ tier_vm() {
 	# Host check of the built module: the task_work callback's tail call.
 	run_tap "tailcall-$k" sh "$KPM_TOP/selftests/unwind/tailcall.sh" "$ko"
 
-	local smp=() icount=() t boot
+	local smp=() icount=() rr=() t boot
 	for t in "$KPM_TOP"/selftests/vm/[0-9][0-9]-*.sh; do
 		[[ -f $t ]] || continue
 		t=$(basename "$t")
 		if ! boot=$(vm_boot_of "$t"); then
-			point FAIL "vm/$k/$t: unknown '# kpm-vm:' boot kind (smp or icount)"
+			point FAIL "vm/$k/$t: unknown '# kpm-vm:' boot kind (smp, icount or rr)"
 			continue
 		fi
-		[[ $boot == icount ]] && icount+=("$t") || smp+=("$t")
+		case $boot in
+		icount) icount+=("$t") ;;
+		rr) rr+=("$t") ;;
+		*) smp+=("$t") ;;
+		esac
 	done
-	if [[ $((${#smp[@]} + ${#icount[@]})) -eq 0 ]]; then
+	if [[ $((${#smp[@]} + ${#icount[@]} + ${#rr[@]})) -eq 0 ]]; then
 		point FAIL "vm: no selftests/vm/NN-name.sh tests found"
 		return
 	fi
 	[[ ${#smp[@]} -eq 0 ]] || vm_boot "$k" "$kver" smp "${smp[@]}"
 	[[ ${#icount[@]} -eq 0 ]] || vm_boot "$k" "$kver" icount "${icount[@]}"
+	[[ ${#rr[@]} -eq 0 ]] || vm_boot "$k" "$kver" rr "${rr[@]}"
 }
 
 # The VM runner's self-test (on the default kernel), then the VM tests on

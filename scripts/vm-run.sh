@@ -12,6 +12,9 @@
 #   --icount SHIFT      deterministic guest time: -icount shift=SHIFT,sleep=off
 #                       (single-threaded TCG; guest ns = insns << SHIFT);
 #                       needs --cpus 1 (with 2 vCPUs the guest hangs here)
+#   --tcg-single        run every vCPU on one host thread, in turn
+#                       (-accel tcg,thread=single): code one vCPU patches
+#                       is seen at once by the others (see check.sh, "rr")
 #   --timeout SECONDS   kill QEMU after this long (default 600)
 #   --out DIR           host directory that receives what the guest wrote
 #                       to /out (created; existing files are overwritten)
@@ -59,6 +62,7 @@ APPEND=
 EXPECT_FAIL_LOG=0
 KEEP=0
 BZIMAGE=0
+TCG_SINGLE=0
 KEEP_CPIO=0
 ADDS=()
 
@@ -93,6 +97,7 @@ parse_args() {
 		--cpus) CPUS=$2; shift ;;
 		--mem) MEM=$2; shift ;;
 		--icount) ICOUNT=$2; shift ;;
+		--tcg-single) TCG_SINGLE=1 ;;
 		--timeout) TIMEOUT=$2; shift ;;
 		--out) OUT=$2; shift ;;
 		--add) ADDS+=("$2"); shift ;;
@@ -268,6 +273,7 @@ boot() {
 		-chardev "file,id=con,path=$RAW_CONSOLE" -serial chardev:con
 		-chardev "file,id=out,path=$WORK/ttyS1.raw" -serial chardev:out)
 	[[ -n $ICOUNT ]] && qemu+=(-icount "shift=$ICOUNT,sleep=off")
+	[[ $TCG_SINGLE -eq 0 ]] || qemu+=(-accel tcg,thread=single)
 
 	: >"$RAW_CONSOLE"
 	t0=$(date +%s.%N)
@@ -369,7 +375,7 @@ main() {
 	[[ -n $rc ]] || fail "the guest did not finish its command (kernel panic or hang?)"
 	fetch_out
 	[[ -z $problems ]] || fail "kernel log check failed"
-	log "guest exit status $rc; /init reached at ${boot_s}s guest time; ${WALL}s wall in all ($CPUS cpus${ICOUNT:+, icount shift=$ICOUNT}, $KVER)"
+	log "guest exit status $rc; /init reached at ${boot_s}s guest time; ${WALL}s wall in all ($CPUS cpus${ICOUNT:+, icount shift=$ICOUNT}$( ((TCG_SINGLE)) && echo ', one TCG thread'), $KVER)"
 	return "$rc"
 }
 
