@@ -35,7 +35,7 @@
 # and the exit status is non-zero if anything failed. Logs: build/check/.
 #
 # Environment: KVERS (the kernels of the VM tier, short names or releases
-# as setup.sh takes them; default "6.1 6.1-debug 6.12"; KVER=K alone means
+# as setup.sh takes them; default "6.1 6.1-debug 6.12 6.1-rt"; KVER=K alone means
 # KVERS=K; the first run with 6.1-debug builds that kernel, see
 # scripts/build-debug-kernel.sh), KPM_VM_TIMEOUT (seconds for each VM test
 # boot, default 1800), KPM_ICOUNT_SHIFT (the icount boot's -icount shift,
@@ -221,7 +221,10 @@ vm_boot() {
 	local k=$1 kver=$2 boot=$3 t name rc=0 out="$LOGS/vm-$1-$3" opts=()
 	shift 3
 	[[ $boot == icount ]] && opts=(--cpus 1 --icount "$ICOUNT_SHIFT")
-	[[ $boot == rr ]] && opts=(--tcg-single)
+	# The debug kernel, its vCPUs taking turns, once took an interrupt
+	# in identify_cpu() at boot that KASAN reported (a wild access in
+	# handle_edge_irq(), before the module): it keeps a thread a vCPU.
+	[[ $boot == rr && $k != "$(kpm_debug_kver)" ]] && opts=(--tcg-single)
 	say "---- vm ($boot boot): $*"
 	"$KPM_TOP/scripts/vm-run.sh" --kver "$kver" "${opts[@]}" --out "$out" \
 		--timeout "${KPM_VM_TIMEOUT:-1800}" -- sh /kpm/selftests/lib/run-vm-tests.sh "$@" || rc=$?
@@ -279,7 +282,7 @@ tier_kernels() {
 	local k
 	say "==== vm runner"
 	run_tap vm-run-selftest "$KPM_TOP/scripts/vm-run-selftest.sh"
-	for k in ${KVERS:-${KVER:-6.1 6.1-debug 6.12}}; do
+	for k in ${KVERS:-${KVER:-6.1 6.1-debug 6.12 6.1-rt}}; do
 		tier_vm "$k"
 	done
 }

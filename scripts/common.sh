@@ -11,7 +11,7 @@
 #   kpm_vmlinuz KVER     its compressed kernel (bzImage)
 #   kpm_vmlinux KVER     the same decompressed to ELF (PVH boot, faster)
 #   kpm_debug_kver       name of the debug kernel, 6.1-debug
-#   kpm_resolve_kver K   6.1 / 6.12 / 6.1-debug / a full release -> release
+#   kpm_resolve_kver K   6.1 / 6.12 / 6.1-rt / 6.1-debug / a release -> release
 #   kpm_kdir KVER        kernel build tree to build modules against
 #   kpm_release KVER     its `uname -r` (what a module's vermagic names)
 #   kpm_kernel_cmdline KVER  what vm-run.sh adds to that kernel's command line
@@ -30,8 +30,19 @@ kpm_die() {
 # the same tree the top Makefile builds against by default. Empty if none.
 kpm_default_kver() {
 	local d
-	d=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1)
-	echo "${d#/usr/src/linux-headers-}"
+	# Debian's generic flavour only: not 6.1.0-N-rt-amd64 or -cloud-amd64.
+	d=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null |
+		sed 's|^/usr/src/linux-headers-||' | grep -E '^6\.1\.[0-9]+-[0-9]+-amd64$' |
+		sort -V | tail -n 1 || true)
+	echo "$d"
+}
+
+# The PREEMPT_RT flavour of the default 6.1 kernel (same ABI number):
+# Debian's linux-image-6.1.0-N-rt-amd64. Empty without a default.
+kpm_rt_kver() {
+	local d
+	d=$(kpm_default_kver)
+	[[ -z $d ]] || echo "${d%-amd64}-rt-amd64"
 }
 
 kpm_kernel_dir() {
@@ -48,7 +59,8 @@ kpm_vmlinux() {
 
 # ---------------------------------------------------------------- kernel matrix
 # The kernels `make check` runs on, by short name: 6.1 (Debian's, the
-# default), 6.12 (Debian's LTS), 6.1-debug (built from linux-source-6.1 by
+# default), 6.12 (Debian's LTS), 6.1-rt (Debian's PREEMPT_RT flavour of
+# that 6.1), 6.1-debug (built from linux-source-6.1 by
 # build-debug-kernel.sh). Each resolves to a release that names its
 # directory under $KPM_CACHE/kernels and its build tree under build/.
 
@@ -70,6 +82,7 @@ kpm_resolve_kver() {
 	case "$1" in
 	""|6.1) kpm_default_kver ;;
 	6.12) kpm_612_kver ;;
+	6.1-rt) kpm_rt_kver ;;
 	*) echo "$1" ;;
 	esac
 }

@@ -7,7 +7,8 @@
 #
 # KVER is a kernel release (6.1.0-56-amd64) or a short name: 6.1 (the
 # newest installed Debian 6.1 headers), 6.12 (the newest Debian 6.12 amd64
-# headers, unpacked or else the archive's newest), 6.1-debug (the debug
+# headers, unpacked or else the archive's newest), 6.1-rt (the PREEMPT_RT
+# flavour of that 6.1, linux-image-6.1.0-N-rt-amd64), 6.1-debug (the debug
 # kernel, built once by scripts/build-debug-kernel.sh).
 #
 # Idempotent and non-interactive; when everything is already there it only
@@ -262,6 +263,8 @@ main() {
 		6.1) kver=$(kpm_default_kver)
 			[[ -n $kver ]] || kpm_die "no /usr/src/linux-headers-6.1.*-amd64 after installing linux-headers-amd64" ;;
 		6.12) kver=$(resolve_612) ;;
+		6.1-rt) kver=$(kpm_rt_kver)
+			[[ -n $kver ]] || kpm_die "no /usr/src/linux-headers-6.1.*-amd64 to take the RT flavour's ABI from" ;;
 		"$(kpm_debug_kver)") debug=1; continue ;;
 		esac
 		names+=("$kver")
