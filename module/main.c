@@ -112,6 +112,8 @@ void kpm_stop(void)
 	}
 	mutex_unlock(&kpm.ctl_lock);
 	cpus_read_unlock();
+	/* Samples held in stack copies (PREEMPT_RT) reach the hot maps. */
+	uwind_flush();
 	/* Outside cpus_read_lock(): the work takes it. */
 	kpm_agg_collect_stop();
 	mutex_unlock(&kpm.run_lock);

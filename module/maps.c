@@ -257,20 +257,22 @@ static void maps_drop_files(struct kpm_gen *g)
 	call_rcu(&g->files_rcu, maps_files_rcu);
 }
 
-struct file *maps_file_irq(u64 serial, u64 pc, u64 *start, u64 *end,
-			   u64 *pgoff)
+int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
+		  u64 *start, u64 *end, u64 *pgoff)
 {
 	const struct kpm_map *m = NULL;
 	struct kpm_gen *g;
 
-	g = maps_current();
-	if (!g || g->serial != serial || READ_ONCE(g->files_gone) ||
-	    !maps_covers(g, pc, &m) || !m->file)
-		return NULL;
+	g = id ? xa_load(&maps.gens, id) : maps_current();
+	if (!g || g->serial != serial || READ_ONCE(g->files_gone))
+		return MAPS_GONE;
+	if (!maps_covers(g, pc, &m))
+		return MAPS_OUTSIDE;
 	*start = m->start;
 	*end = m->end;
 	*pgoff = m->pgoff;
-	return m->file;
+	*file = m->file;
+	return m->file ? MAPS_FILE : MAPS_VDSO;
 }
 
 static void maps_release(struct kref *ref)

@@ -146,21 +146,30 @@ void maps_exit(void);
  */
 u32 maps_gen_irq(u64 *serial);
 
+/* What maps_file_irq() found at a PC. */
+enum maps_file_result {
+	MAPS_FILE,	/* a file mapping: @file, @start, @end, @pgoff set */
+	MAPS_VDSO,	/* the vDSO (no file): @start, @end set */
+	MAPS_OUTSIDE,	/* in none of the generation's mappings */
+	MAPS_GONE,	/* the generation is not current, or let its files go */
+};
+
 /**
- * maps_file_irq() - the file mapped at @pc in current's generation @serial
+ * maps_file_irq() - the file mapped at @pc in generation @serial
+ * @id: that generation's id, or 0: current's image's current generation
  * @serial: the generation the caller's stack belongs to (maps_gen_irq())
  * @pc: a user address
+ * @file: set to the file
  * @start: set to the mapping's start (runtime address)
  * @end: set to its end
  * @pgoff: set to the file offset of @start
  *
  * Context: any, hard irq included; the caller holds rcu_read_lock() for
  * as long as it uses the file.
- * Return: the file, or NULL (no such mapping, the vDSO, another
- * generation current by now, or its files already let go).
+ * Return: enum maps_file_result.
  */
-struct file *maps_file_irq(u64 serial, u64 pc, u64 *start, u64 *end,
-			   u64 *pgoff);
+int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
+		  u64 *start, u64 *end, u64 *pgoff);
 
 /**
  * maps_reap() - let go of the files of processes that have gone

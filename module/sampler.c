@@ -177,25 +177,26 @@ static struct pt_regs *sampler_user_regs(struct pt_regs *regs)
 	return regs;
 }
 
-/* Tag, hash and count the captured sample in this CPU's hot map. */
-static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
-			    unsigned int nk, u32 gen)
+/* Tag (task @tgid, @tid, @comm), hash and count the captured sample in
+ * this CPU's hot map; interrupts off.
+ */
+static void sampler_account_task(struct kpm_cpu *c,
+				 struct sampler_capture *cap, unsigned int nk,
+				 u32 gen, u32 tgid, u32 tid, const char *comm)
 {
-	struct task_struct *task = current;
 	struct kpm_cpu_stats *st = &c->stats;
 	struct profmap *hot = READ_ONCE(c->hot);
 	struct profmap_sample s = {
 		.pcs = cap->pcs,
 		.key = {
-			.tgid = task->tgid,
-			/* Every CPU's idle task has pid 0: key it by CPU. */
-			.tid = task->pid ?: c->cpu,
+			.tgid = tgid,
+			.tid = tid,
 			.nk = nk,
 			.nu = cap->n - nk,
 			.flags = cap->flags,
 		},
 		.gen = gen,
-		.comm = task->comm,
+		.comm = comm,
 	};
 	int err;
 
@@ -212,15 +213,26 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 		kpm_agg_kick(c);
 }
 
+/* The sample of current: every CPU's idle task has pid 0, keyed by CPU. */
+static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
+			    unsigned int nk, u32 gen)
+{
+	struct task_struct *task = current;
+
+	sampler_account_task(c, cap, nk, gen, task->tgid, task->pid ?: c->cpu,
+			     task->comm);
+}
+
 /*
  * The user part by .eh_frame rules (unwind >= 1): walked here from the
  * CPU's step cache when every frame's step is cached, else in the task's
  * own context, where rules can be read (uwind.c). A sample of user mode
  * goes there at once, on this interrupt's return to user mode; one
- * inside a system call (unwind=1) is walked here, by frame pointer where
- * no step is cached, the first such PC wanted for the image's next
- * visit; with unwind=2 it goes there too and waits for the call to
- * return (its work pins the module until then).
+ * inside a system call (unwind=1) is walked here, with steps computed
+ * here from the page cache where none is cached (not on PREEMPT_RT), by
+ * frame pointer where neither can be had (the first such PC wanted for
+ * the image's next visit); with unwind=2 it goes there too and waits for
+ * the call to return (its work pins the module until then).
  *
  * Mapping records are taken on those visits: an image's first sample
  * goes to its task even from inside a system call (once).
@@ -244,8 +256,8 @@ static bool sampler_unwind(struct kpm_cpu *c, struct pt_regs *regs,
 		       uwind_queue(c->cpu, cap->pcs, nk, cap->flags, cap->h);
 	h = cap->h;
 	flags = cap->flags;
-	switch (uwind_irq(c->cpu, uregs, serial, may_defer, cap->pcs + nk,
-			  kpm_max_depth, &nu, &h, &flags)) {
+	switch (uwind_irq(c->cpu, uregs, gen, serial, may_defer, nk,
+			  cap->pcs + nk, kpm_max_depth, &nu, &h, &flags)) {
 	case UWIND_IRQ_DONE:
 		cap->n = nk + nu;
 		cap->h = h;
@@ -254,6 +266,8 @@ static bool sampler_unwind(struct kpm_cpu *c, struct pt_regs *regs,
 		return true;
 	case UWIND_IRQ_DEFER:
 		return uwind_queue(c->cpu, cap->pcs, nk, cap->flags, cap->h);
+	case UWIND_IRQ_COPY:
+		return true;	/* counted by the copy's work */
 	default:
 		return false;
 	}
@@ -299,8 +313,9 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	sampler_account(c, &cap, nk, gen);
 }
 
-void sampler_account_deferred(const u64 *pcs, unsigned int nk,
-			      unsigned int n, u8 flags, u64 h, u32 gen)
+void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
+			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
+			const char *comm)
 {
 	struct sampler_capture cap = {
 		.pcs = (u64 *)pcs,
@@ -311,8 +326,16 @@ void sampler_account_deferred(const u64 *pcs, unsigned int nk,
 	unsigned long irqflags;
 
 	local_irq_save(irqflags);
-	sampler_account(kpm.cpus[smp_processor_id()], &cap, nk, gen);
+	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen, tgid,
+			     tid, comm);
 	local_irq_restore(irqflags);
+}
+
+void sampler_account_deferred(const u64 *pcs, unsigned int nk,
+			      unsigned int n, u8 flags, u64 h, u32 gen)
+{
+	sampler_account_as(pcs, nk, n, flags, h, gen, current->tgid,
+			   current->pid, current->comm);
 }
 
 enum hrtimer_restart sampler_tick(struct hrtimer *timer)

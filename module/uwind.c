@@ -47,6 +47,7 @@
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <asm/ptrace.h>
 
 #include "internal.h"
@@ -196,6 +197,61 @@ struct uwind_sentry {
 #define UWIND_SCRATCH		2048	/* an FDE and its CIE, 1 KiB each */
 #define UWIND_IRQ_FILES		16	/* per CPU, direct-mapped */
 #define UWIND_IRQ_RULES		16	/* rules computed in hard irq a sample */
+#define UWIND_COPIES		4	/* per CPU, PREEMPT_RT: see uwind_copy */
+#define UWIND_COPY_BYTES	8192	/* of user stack a copy holds */
+
+/**
+ * struct uwind_copy - PREEMPT_RT: a sample inside the kernel completed
+ * from a copy of its user stack
+ * @busy:	bit 0: taken by the timer; cleared by uwind_copy_work()
+ * @ready:	set (release) once the timer has filled it
+ * @look:	lookup address of the first frame without a step
+ * @sp:		that frame's stack pointer
+ * @bp:		and frame pointer
+ * @base:	user address of @stack[0] (@sp rounded down to 8)
+ * @len:	bytes of @stack copied
+ * @gen:	the image's generation id
+ * @serial:	and serial
+ * @tgid:	the sampled task
+ * @tid:	likewise
+ * @comm:	likewise
+ * @h:		running hash of @pcs[0..@n)
+ * @n:		frames in @pcs: @nk kernel ones, then user ones up to and
+ *		including the frame at @look
+ * @nk:		kernel frames
+ * @flags:	PROFMAP_F_* so far
+ * @pcs:	room for 2 * max_depth frames
+ * @stack:	UWIND_COPY_BYTES
+ *
+ * On PREEMPT_RT no step is computed in hard irq (a page reference may
+ * not be dropped there). A sample inside the kernel whose walk meets a
+ * frame without a cached step copies the user stack above that frame
+ * here; a work item bound to the CPU computes the steps from the files'
+ * page cache in process context, walks the copy with them, caches them
+ * for later samples, and counts the sample. The task is neither waited
+ * for nor pinned (a task_work would pin the module until a blocking call
+ * returns).
+ */
+struct uwind_copy {
+	unsigned long busy;
+	int ready;
+	u64 look;
+	u64 sp;
+	u64 bp;
+	u64 base;
+	u32 len;
+	u32 gen;
+	u64 serial;
+	u32 tgid;
+	u32 tid;
+	char comm[TASK_COMM_LEN];
+	u64 h;
+	unsigned int n;
+	unsigned int nk;
+	u8 flags;
+	u64 *pcs;
+	u8 *stack;
+};
 
 /**
  * struct uwind_cpu - per-CPU unwinder state, used with preemption off
@@ -214,7 +270,11 @@ struct uwind_sentry {
  * @irq_files:	file cache of the rules computed in hard irq
  * @irq_scratch: @scratch for those (a tick may interrupt a computation)
  * @irq_step:	the step last computed in hard irq
+ * @copies:	PREEMPT_RT: UWIND_COPIES stack copies (struct uwind_copy)
+ * @copy_work:	PREEMPT_RT: completes them (uwind_copy_work()); on
+ *		PREEMPT_RT the only user of @irq_files and @irq_scratch
  * @stats:	counters (each written by its CPU only)
+ * @cpu:	the CPU
  * @victim:	next way to replace in a full rule-cache set
  * @svictim:	next way to replace in a full step-cache set
  */
@@ -232,7 +292,10 @@ struct uwind_cpu {
 	struct uwind_fentry irq_files[UWIND_IRQ_FILES];
 	u8 irq_scratch[UWIND_SCRATCH];
 	struct uwind_step irq_step;
+	struct uwind_copy *copies;
+	struct work_struct copy_work;
 	struct uwind_stats stats;
+	unsigned int cpu;
 	unsigned int victim;
 	unsigned int svictim;
 };
@@ -822,33 +885,49 @@ static bool uwind_wanted(const struct uwind_cpu *u, u64 serial)
 	return false;
 }
 
+/* What uwind_file_step() found. */
+enum {
+	UWIND_FS_STEP,		/* @step set */
+	UWIND_FS_NONE,		/* none to be had now */
+	UWIND_FS_OUTSIDE,	/* @look is in none of the image's mappings */
+};
+
 /*
- * The step at @look of image @serial computed here, in hard irq, from the
- * page cache of the file its generation holds (maps_file_irq()), and
- * cached: for a sample inside the kernel, which cannot wait for its task.
- * Bounded as in task context; never waits (pages not cached and up to
- * date are not read). Not on PREEMPT_RT, where a page reference may not
- * be dropped in hard irq (the sample falls back to the frame pointer).
- * Return: true with @step set.
+ * The step at @look of image @serial (generation @id, or 0: current's
+ * image's current one) from the page cache of the file its generation
+ * holds (maps_file_irq()), over runtime [@s0, @s1). Bounded as in task
+ * context; never waits (pages not cached and up to date are not read).
+ * Uses the CPU's irq_files and irq_scratch: in hard irq, or on
+ * PREEMPT_RT (where this is never done in hard irq) in uwind_copy_work().
+ * Return: UWIND_FS_*.
  */
-static bool uwind_irq_rule(struct uwind_cpu *u, u64 serial, u64 look,
-			   struct uwind_step *step)
+static int uwind_file_step(struct uwind_cpu *u, u32 id, u64 serial,
+			   u64 look, struct uwind_step *step, u64 *s0, u64 *s1)
 {
-	u64 start, end, pgoff, lpc = 0, s0, s1;
+	u64 start, end, pgoff, lpc = 0;
 	const struct inode *inode;
 	struct uwind_reader rd;
 	struct uwind_fentry *f;
 	struct ehf_rule rule;
-	struct file *file;
+	struct file *file = NULL;
 	bool ok = false;
 	int ret;
 
-	if (IS_ENABLED(CONFIG_PREEMPT_RT))
-		return false;
 	rcu_read_lock();
-	file = maps_file_irq(serial, look, &start, &end, &pgoff);
-	if (!file)
+	switch (maps_file_irq(id, serial, look, &file, &start, &end, &pgoff)) {
+	case MAPS_FILE:
+		break;
+	case MAPS_VDSO:
+		/* No rules, ever: the frame pointer, cached. */
+		ok = uwind_make_step(look, UWIND_NOFILE, &rule, 0, start, end,
+				     s0, s1, step);
 		goto out;
+	case MAPS_OUTSIDE:
+		rcu_read_unlock();
+		return UWIND_FS_OUTSIDE;
+	default:
+		goto out;
+	}
 	inode = file_inode(file);
 	rd.mapping = file->f_mapping;
 	f = &u->irq_files[hash_ptr((void *)inode, ilog2(UWIND_IRQ_FILES))];
@@ -865,36 +944,279 @@ static bool uwind_irq_rule(struct uwind_cpu *u, u64 serial, u64 look,
 	else
 		ret = uwind_file_rule(&rd, lpc, u->irq_scratch,
 				      sizeof(u->irq_scratch), &rule);
-	ok = uwind_make_step(look, ret, &rule, lpc, start, end, &s0, &s1, step);
-	if (ok)
-		uwind_step_insert(u, serial, look, s0, s1, step);
+	ok = uwind_make_step(look, ret, &rule, lpc, start, end, s0, s1, step);
 out:
 	rcu_read_unlock();
-	return ok;
+	return ok ? UWIND_FS_STEP : UWIND_FS_NONE;
+}
+
+/*
+ * The step at @look of image @serial computed here, in hard irq, for a
+ * sample inside the kernel, which cannot wait for its task; cached. Not
+ * on PREEMPT_RT, where a page reference may not be dropped in hard irq
+ * (see struct uwind_copy).
+ * Return: UWIND_FS_*, @step set on UWIND_FS_STEP.
+ */
+static int uwind_irq_rule(struct uwind_cpu *u, u64 serial, u64 look,
+			  struct uwind_step *step)
+{
+	u64 s0, s1;
+	int ret;
+
+	if (IS_ENABLED(CONFIG_PREEMPT_RT))
+		return UWIND_FS_NONE;
+	ret = uwind_file_step(u, 0, serial, look, step, &s0, &s1);
+	if (ret == UWIND_FS_STEP)
+		uwind_step_insert(u, serial, look, s0, s1, step);
+	return ret;
+}
+
+static void uwind_copy_work(struct work_struct *work);
+
+/* PREEMPT_RT: a CPU's stack copies, their frames and stack bytes. */
+static size_t uwind_copy_size(void)
+{
+	return UWIND_COPY_BYTES + 2 * kpm_max_depth * sizeof(u64);
+}
+
+static int uwind_copies_init(struct uwind_cpu *u)
+{
+	int node = cpu_to_node(u->cpu);
+	unsigned int i;
+	u8 *mem;
+
+	u->copies = vzalloc_node(UWIND_COPIES * sizeof(*u->copies), node);
+	if (!u->copies)
+		return -ENOMEM;
+	mem = vzalloc_node(UWIND_COPIES * uwind_copy_size(), node);
+	if (!mem) {
+		vfree(u->copies);
+		u->copies = NULL;
+		return -ENOMEM;
+	}
+	for (i = 0; i < UWIND_COPIES; i++) {
+		/* copies[0].stack is the block (uwind_exit() frees it). */
+		u->copies[i].stack = mem + i * uwind_copy_size();
+		u->copies[i].pcs = (u64 *)(u->copies[i].stack +
+					   UWIND_COPY_BYTES);
+	}
+	INIT_WORK(&u->copy_work, uwind_copy_work);
+	return 0;
+}
+
+/* --- PREEMPT_RT: samples completed from a copy of their stack --- */
+
+/*
+ * Hand the sample whose walk met @look without a step (frame state @sp,
+ * @bp; @n frames in @pcs, @nk of them the kernel's, hashed into @h) to a
+ * stack copy. Hard irq, page faults disabled, outside the user-access
+ * window.
+ * Return: false when no copy is free (counted): walk on by frame pointer.
+ */
+static noinline bool uwind_copy_take(struct uwind_cpu *u, const u64 *pcs,
+				     unsigned int n, unsigned int nk, u64 h,
+				     u8 flags, u64 look, u64 sp, u64 bp,
+				     u32 gen, u64 serial)
+{
+	struct task_struct *task = current;
+	u64 base = sp & ~7ULL, len = 0;
+	struct uwind_copy *c;
+	unsigned int i;
+
+	for (i = 0; i < UWIND_COPIES; i++)
+		if (!test_and_set_bit(0, &u->copies[i].busy))
+			break;
+	if (i == UWIND_COPIES) {
+		uwind_stat(&u->stats.irq_copy_none);
+		return false;
+	}
+	c = &u->copies[i];
+	/* [base, base + len) below TASK_SIZE_MAX; a fault cuts it short. */
+	if (base < TASK_SIZE_MAX - 8) {
+		len = min_t(u64, UWIND_COPY_BYTES, TASK_SIZE_MAX - base);
+		if (access_ok((const void __user *)base, len))
+			len -= __copy_from_user_inatomic(c->stack,
+					(const void __user *)base, len);
+		else
+			len = 0;
+	}
+	c->len = len & ~7ULL;
+	c->base = base;
+	c->look = look;
+	c->sp = sp;
+	c->bp = bp;
+	c->gen = gen;
+	c->serial = serial;
+	c->tgid = task->tgid;
+	c->tid = task->pid;
+	memcpy(c->comm, task->comm, sizeof(c->comm));
+	c->comm[sizeof(c->comm) - 1] = '\0';
+	memcpy(c->pcs, pcs, n * sizeof(*pcs));
+	c->n = n;
+	c->nk = nk;
+	c->h = h;
+	c->flags = flags;
+	/* Pairs with uwind_copy_work()'s acquire: the copy is whole. */
+	smp_store_release(&c->ready, 1);
+	/* queue_work_on() takes the pool's raw spinlock: fine in hard irq. */
+	queue_work_on(u->cpu, system_highpri_wq, &u->copy_work);
+	uwind_stat(&u->stats.irq_copied);
+	return true;
+}
+
+/* The word at user address @addr from copy @c; false outside it. */
+static bool uwind_copy_word(const struct uwind_copy *c, u64 addr, u64 *v)
+{
+	if (addr < c->base || c->len < 8 || addr - c->base > c->len - 8)
+		return false;
+	memcpy(v, c->stack + (addr - c->base), sizeof(*v));
+	return true;
+}
+
+/*
+ * Walk copy @c on from its frame without a step: each step computed from
+ * the file's page cache (uwind_file_step(), the frame pointer where none
+ * can be), cached when this runs on the copy's CPU, applied to the copy.
+ * Then the sample is counted. Process context.
+ */
+static void uwind_copy_complete(struct uwind_cpu *u, struct uwind_copy *c)
+{
+	const u64 mul = profmap_hash_mul(&kpm.pool);
+	unsigned int n = c->n, max = c->nk + kpm_max_depth;
+	u64 look = c->look, sp = c->sp, bp = c->bp, h = c->h;
+	u64 pc = 0, cfa, nsp, s0, s1;
+	struct uwind_step step;
+	u8 flags = c->flags;
+	bool whole = false;
+
+	for (;;) {
+		switch (uwind_file_step(u, c->gen, c->serial, look, &step, &s0,
+					&s1)) {
+		case UWIND_FS_STEP:
+			preempt_disable();
+			if (smp_processor_id() == u->cpu)
+				uwind_step_insert(u, c->serial, look, s0, s1,
+						  &step);
+			preempt_enable();
+			break;
+		default:
+			/* No rule (now, or ever: see uwind_irq_miss()). */
+			step = uwind_fp_step;
+			break;
+		}
+		if (step.kind == UWIND_STEP_END) {
+			whole = true;
+			break;
+		}
+		if (step.kind == UWIND_STEP_SIGNAL) {
+			if (!uwind_copy_word(c, sp + UWIND_SIG_IP, &pc) ||
+			    !uwind_copy_word(c, sp + UWIND_SIG_BP, &bp) ||
+			    !uwind_copy_word(c, sp + UWIND_SIG_SP, &nsp))
+				break;
+			sp = nsp;
+			look = pc;
+		} else {
+			cfa = (step.cfa_base == EHF_CFA_SP ? sp : bp) +
+			      (s64)step.cfa_off;
+			/* The caller's frame lies above this one. */
+			if (cfa <= sp || (cfa & 7) || cfa >= TASK_SIZE_MAX) {
+				whole = true;	/* an end, not the copy's */
+				break;
+			}
+			if (!uwind_copy_word(c, cfa + (s64)step.ra_off, &pc) ||
+			    (step.bp_rule == EHF_BP_OFFSET &&
+			     !uwind_copy_word(c, cfa + (s64)step.bp_off, &bp)))
+				break;
+			sp = cfa;
+			look = pc - 1;
+		}
+		if (!pc || pc >= TASK_SIZE_MAX) {
+			whole = true;
+			break;
+		}
+		if (n == max) {
+			flags |= PROFMAP_F_UTRUNC;
+			whole = true;
+			break;
+		}
+		c->pcs[n++] = pc;
+		h = profmap_hash_mix(h, pc, mul);
+	}
+	/*
+	 * A read past a copy cut short by a fault went past the stack's
+	 * mapped end: a bad frame, not the copy's end.
+	 */
+	if (!whole && c->len == min_t(u64, UWIND_COPY_BYTES,
+				      TASK_SIZE_MAX - c->base)) {
+		/* The copy ended before the stack did. */
+		flags |= PROFMAP_F_UTRUNC;
+		uwind_stat(&u->stats.copy_short);
+	}
+	uwind_stat(&u->stats.copies);
+	sampler_account_as(c->pcs, c->nk, n, flags, h, c->gen, c->tgid,
+			   c->tid, c->comm);
+}
+
+/* The work of a CPU's stack copies (struct uwind_copy). */
+static void uwind_copy_work(struct work_struct *work)
+{
+	struct uwind_cpu *u = container_of(work, struct uwind_cpu, copy_work);
+	struct uwind_copy *c;
+	unsigned int i;
+
+	for (i = 0; i < UWIND_COPIES; i++) {
+		c = &u->copies[i];
+		/* Pairs with uwind_copy_take()'s release. */
+		if (!smp_load_acquire(&c->ready))
+			continue;
+		uwind_copy_complete(u, c);
+		WRITE_ONCE(c->ready, 0);
+		clear_bit_unlock(0, &c->busy);
+	}
+}
+
+void uwind_flush(void)
+{
+	unsigned int cpu;
+
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || !uwind_cpus)
+		return;
+	for_each_possible_cpu(cpu)
+		if (uwind_cpus[cpu] && uwind_cpus[cpu]->copies)
+			flush_work(&uwind_cpus[cpu]->copy_work);
 }
 
 /*
  * A frame of a sample inside the kernel without a cached step: computed
  * here (at most UWIND_IRQ_RULES a sample), else the frame pointer, its
- * PC wanted. Out of line: the walk's loop keeps its state in registers.
+ * PC wanted. A PC in none of the image's mappings (anonymous code such as
+ * a JIT's, a mapping newer than the generation, or no code at all: what a
+ * frame-pointer fallback read) has no rule to wait for: the frame
+ * pointer, counted apart. Out of line: the walk's loop keeps its state in
+ * registers.
  */
 static noinline const struct uwind_step *
 uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, unsigned int *nirq,
 	       unsigned int *nmiss, u64 *miss)
 {
-	if (*nirq < UWIND_IRQ_RULES &&
-	    uwind_irq_rule(u, serial, look, &u->irq_step)) {
-		(*nirq)++;
-		return &u->irq_step;
+	if (*nirq < UWIND_IRQ_RULES) {
+		switch (uwind_irq_rule(u, serial, look, &u->irq_step)) {
+		case UWIND_FS_STEP:
+			(*nirq)++;
+			return &u->irq_step;
+		case UWIND_FS_OUTSIDE:
+			uwind_stat(&u->stats.irq_outside);
+			return &uwind_fp_step;
+		}
 	}
 	if (!(*nmiss)++)
 		*miss = look;
 	return &uwind_fp_step;
 }
 
-int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
-	      bool may_defer, u64 *out, unsigned int max, unsigned int *n,
-	      u64 *h, u8 *flags)
+int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
+	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
+	      unsigned int max, unsigned int *n, u64 *h, u8 *flags)
 {
 	/* Every read is of [lo, top]: the stack only goes up from regs->sp. */
 	const u64 top = TASK_SIZE_MAX - sizeof(u64);
@@ -947,6 +1269,12 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
 			}
 			/* Inside the kernel: no waiting for the task. */
 			user_access_end();
+			if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
+			    uwind_copy_take(u, out - nk, nk + k, nk, hh,
+					    *flags, look, sp, bp, gen, serial)) {
+				ret = UWIND_IRQ_COPY;
+				goto out_pf;
+			}
 			step = uwind_irq_miss(u, serial, look, &nirq, &nmiss,
 					      &miss);
 			if (!user_access_begin((const void __user *)lo,
@@ -1003,8 +1331,11 @@ out_pf:
 		uwind_stat(&st->irq_defer_miss);
 		return ret;
 	}
+	if (ret == UWIND_IRQ_COPY)
+		return ret;
 	if (nmiss) {
 		kpm_stat_add(&st->irq_miss_fp, nmiss);
+		uwind_stat(&st->irq_unready);
 		uwind_want(u, serial, miss);
 	}
 	if (nirq)
@@ -1116,7 +1447,7 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 	struct ehf_rule rule;
 	unsigned int n = 0;
 	u64 look, lpc = 0;
-	bool exact = true;
+	bool exact = true, unready = false;
 	int ret;
 
 	while (f.pc) {
@@ -1164,9 +1495,12 @@ static unsigned int uwind_walk(struct uwind_cpu *u, struct mm_struct *mm,
 			continue;
 		}
 		uwind_fallback(st, ret);
+		unready |= ret == EHF_NOREAD;
 		if (!uwind_step_fp(st, &f))
 			break;
 	}
+	if (unready)
+		uwind_stat(&st->unready);
 	return n;
 }
 
@@ -1247,7 +1581,10 @@ size_t uwind_bytes(void)
 		return 0;
 	return num_possible_cpus() *
 	       (sizeof(struct uwind_cpu) + kpm_unwind_slots * uwind_slot_size +
-		kpm_unwind_steps * sizeof(struct uwind_sentry));
+		kpm_unwind_steps * sizeof(struct uwind_sentry) +
+		(IS_ENABLED(CONFIG_PREEMPT_RT) ?
+		 UWIND_COPIES * (sizeof(struct uwind_copy) + uwind_copy_size()) :
+		 0));
 }
 
 void uwind_enable(void)
@@ -1258,6 +1595,15 @@ void uwind_enable(void)
 void uwind_exit(void)
 {
 	unsigned int cpu;
+
+	/* No timer runs: no copy is taken again. */
+	if (uwind_cpus)
+		for_each_possible_cpu(cpu)
+			if (uwind_cpus[cpu] && uwind_cpus[cpu]->copies) {
+				cancel_work_sync(&uwind_cpus[cpu]->copy_work);
+				vfree(uwind_cpus[cpu]->copies[0].stack);
+				vfree(uwind_cpus[cpu]->copies);
+			}
 
 	if (uwind_pools)
 		for_each_possible_cpu(cpu)
@@ -1305,9 +1651,15 @@ int uwind_init(void)
 
 		uwind_cpus[cpu] = vzalloc_node(sizeof(*uwind_cpus[cpu]),
 					       cpu_to_node(cpu));
+		if (!uwind_cpus[cpu])
+			goto out_free;
+		uwind_cpus[cpu]->cpu = cpu;
+		if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
+		    uwind_copies_init(uwind_cpus[cpu]))
+			goto out_free;
 		pool->mem = vzalloc_node(kpm_unwind_slots * uwind_slot_size,
 					 cpu_to_node(cpu));
-		if (!uwind_cpus[cpu] || !pool->mem)
+		if (!pool->mem)
 			goto out_free;
 		uwind_cpus[cpu]->steps =
 			vzalloc_node(array_size(kpm_unwind_steps,

@@ -37,6 +37,8 @@ struct pt_regs;
  *                   or a return address in no executable mapping)
  *   end_fault       walks ended at unreadable stack memory
  *   truncated       walks cut at max_depth
+ *   unready         walks with a frame by frame pointer because its
+ *                   unwind data was not in the page cache yet
  *   cache_hit       rule lookups served by the per-CPU cache
  *   cache_miss      rule lookups that read the file's tables
  *   go_rules        of those, from a Go binary's .gopclntab
@@ -55,6 +57,17 @@ struct pt_regs;
  *   irq_rules       steps computed in hard irq from the file's page cache
  *                   (samples inside the kernel, not on PREEMPT_RT)
  *   irq_end_fault   walks in hard irq ended at unreadable stack memory
+ *   irq_copied      PREEMPT_RT: samples inside the kernel with a frame
+ *                   without a step, handed to a stack copy
+ *   irq_copy_none   PREEMPT_RT: of those, none free: frame pointer
+ *   copies          PREEMPT_RT: samples completed from a stack copy
+ *   copy_short      of which the copy (UWIND_COPY_BYTES) ended before
+ *                   the stack: user part marked truncated
+ *   irq_unready     walks in hard irq with irq_miss_fp frames: samples
+ *                   taken before their steps were ready
+ *   irq_outside     frames in hard irq at a PC in none of the image's
+ *                   mappings (anonymous code, a mapping newer than the
+ *                   generation, or no code): frame pointer, not wanted
  *   step_fills      steps cached by walks in task context
  *   want_filled     wanted steps computed on a task's visit
  */
@@ -63,10 +76,12 @@ struct pt_regs;
 	X(frames_signal) X(frames_fp) X(fp_nofile) X(fp_noelf)		\
 	X(fp_nofde) X(fp_unsupported) X(fp_noread) X(fp_budget)		\
 	X(fp_malformed) X(end_outermost) X(end_bad) X(end_fault)	\
-	X(truncated) X(cache_hit) X(cache_miss) X(go_rules)		\
+	X(truncated) X(unready) X(cache_hit) X(cache_miss) X(go_rules)	\
 	X(irq_walks) X(irq_frames) X(irq_frames_fp) X(irq_miss_fp)	\
 	X(irq_defer_miss) X(irq_defer_want) X(irq_rules)		\
-	X(irq_end_fault) X(step_fills) X(want_filled)
+	X(irq_end_fault) X(irq_unready) X(irq_outside)		\
+	X(irq_copied) X(irq_copy_none)					\
+	X(copies) X(copy_short) X(step_fills) X(want_filled)
 
 #define UWIND_STAT_FIELD(name) u64 name;
 
@@ -128,16 +143,19 @@ enum uwind_irq_result {
 	UWIND_IRQ_DONE,		/* walked: the frames are in @out */
 	UWIND_IRQ_DEFER,	/* hand it to the task (uwind_queue()) */
 	UWIND_IRQ_FP,		/* not here: walk the frame pointers */
+	UWIND_IRQ_COPY,		/* PREEMPT_RT: handed to a stack copy */
 };
 
 /**
  * uwind_irq() - walk current's user stack in hard irq from cached steps
  * @cpu: this CPU
  * @regs: current's user registers
- * @serial: the serial of current's image's generation (maps_gen_irq())
+ * @gen: the id of current's image's generation (maps_gen_irq())
+ * @serial: its serial
  * @may_defer: a frame without a cached step makes the sample
  *	UWIND_IRQ_DEFER (a sample of user mode, or unwind=2); otherwise it
  *	is stepped by frame pointer and its PC wanted for the next visit
+ * @nk: kernel frames before @out (a stack copy takes them too)
  * @out: room for @max frames
  * @max: max_depth
  * @n: frames written to @out, on UWIND_IRQ_DONE
@@ -152,9 +170,17 @@ enum uwind_irq_result {
  * Context: hard irq (the sampler's timer), current the sampled task.
  * Return: enum uwind_irq_result.
  */
-int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u64 serial,
-	      bool may_defer, u64 *out, unsigned int max, unsigned int *n,
-	      u64 *h, u8 *flags);
+int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
+	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
+	      unsigned int max, unsigned int *n, u64 *h, u8 *flags);
+
+/**
+ * uwind_flush() - count the samples still held in stack copies
+ *
+ * PREEMPT_RT (a no-op elsewhere): waits for each CPU's copy work.
+ * Context: process context, after the timers are cancelled.
+ */
+void uwind_flush(void);
 
 /**
  * uwind_read_file() - copy bytes of a file from its page cache
@@ -202,5 +228,23 @@ void uwind_stats_sum(struct uwind_stats *sum);
  */
 void sampler_account_deferred(const u64 *pcs, unsigned int nk,
 			      unsigned int n, u8 flags, u64 h, u32 gen);
+
+/**
+ * sampler_account_as() - count a sample completed away from its task
+ * @pcs: @nk kernel frames, then user frames, @n in all
+ * @nk: kernel frames
+ * @n: all frames
+ * @flags: PROFMAP_F_*
+ * @h: running hash of @pcs
+ * @gen: mapping generation id of the user frames (0: none)
+ * @tgid: the sampled task's
+ * @tid: likewise
+ * @comm: likewise
+ *
+ * Context: process context (a stack copy's work), any CPU.
+ */
+void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
+			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
+			const char *comm);
 
 #endif /* _KPROFMAP_UWIND_H */

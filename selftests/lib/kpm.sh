@@ -51,6 +51,8 @@
 #                             KPM_ICOUNT); a test that needs it carries
 #                             the line "# kpm-vm: icount", and
 #                             scripts/check.sh runs it in such a boot
+#   kpm_preempt_rt            true on a PREEMPT_RT kernel
+#                             (/sys/kernel/realtime is 1)
 #
 # Module and kernel log:
 #   KPM_KO                    module path (default /kpm/kprofmap.ko)
@@ -212,6 +214,10 @@ kpm_require_module() {
 kpm_require_icount() {
 	[ -n "${KPM_ICOUNT:-}" ] ||
 		ktap_bail "needs deterministic guest time: boot with vm-run.sh --cpus 1 --icount SHIFT"
+}
+
+kpm_preempt_rt() {
+	[ "$(cat /sys/kernel/realtime 2>/dev/null)" = 1 ]
 }
 
 kpm_dmesg_mark() {

@@ -29,6 +29,14 @@
 # since python3's startup imports are deeper than the default 64 frames.
 # This figure is taken with kprofmap alone.
 #
+# Unwind data ready in time. Each program runs about a second, its
+# libraries new to the module's caches: of all samples of that run (every
+# task), < 1% may be taken before their unwind data was ready
+# (unwind_unready + unwind_irq_unready + unwind_copy_short: a frame
+# walked by frame pointer because the data was not in the page cache, or,
+# inside the kernel, no step was cached or computable in hard irq; on
+# PREEMPT_RT, a stack copy that ended before the stack did).
+#
 # perf. Each program then runs again, in the same VM run, under `perf
 # record -F 999 -m 128M --call-graph dwarf,65528` (Debian's perf,
 # selftests/distro/perf, with its largest stack copy), kprofmap sampling
@@ -111,7 +119,8 @@
 # int3" in the idle task's __schedule, the other vCPU running the patch's
 # int3 after it ended): a QEMU/TCG cross-modifying-code race, seen once in
 # about five 6.12 runs. On one thread a vCPU runs only while the other is
-# stopped, so it sees the patched code whole.
+# stopped, so it sees the patched code whole. (The debug kernel keeps a
+# thread a vCPU: see scripts/check.sh.)
 # kpm-vm: rr
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
@@ -123,7 +132,7 @@ for f in xz sqlite3 python3 perf distro_input start-addrs py; do
 	[ -e $D/$f ] || ktap_bail "$D/$f missing (make -C selftests all; linux-perf for perf)"
 done
 ktap_header
-ktap_plan 10
+ktap_plan 13
 
 W=/tmp/distro.$$
 mkdir -p $W
@@ -437,6 +446,12 @@ figure() {
 # The shell writes its pid for run(), then execs the program: same pid.
 WRAP='echo $$ >'$W'/pid; exec "$@"'
 
+# unready: samples taken before their unwind data was ready, so far.
+unready() {
+	echo $(($(kpm_stat unwind_unready) + $(kpm_stat unwind_irq_unready) +
+		$(kpm_stat unwind_copy_short)))
+}
+
 # profile NAME CMD...: run CMD (comm NAME) under kprofmap alone into
 # $W/NAME.kpm, then again under perf record --call-graph dwarf,65528, with
 # kprofmap sampling the same run: round R's records in $W/NAME.R.both,
@@ -448,10 +463,12 @@ WRAP='echo $$ >'$W'/pid; exec "$@"'
 profile() {
 	_name=$1
 	shift
+	unready >$W/$_name.kpm.unready
 	echo start >/proc/kprofmap/control
 	run $_name kpm sh -c "$WRAP" sh "$@"
 	echo $? >$W/$_name.kpm.rc
 	echo stop >/proc/kprofmap/control
+	unready >>$W/$_name.kpm.unready
 	cat /proc/kprofmap/drain >$W/$_name.kpm
 	ROUNDS=0
 	[ -n "$PERF_OK" ] || return 0
@@ -528,6 +545,18 @@ judge_kpm() {
 			'BEGIN { exit !(rc == 0 && n - b >= 200 && r >= min * (n - b)) }'
 }
 
+# judge_unready NAME: the test point on the samples of kprofmap's own run
+# taken before their unwind data was ready; appends to FIG.
+judge_unready() {
+	# shellcheck disable=SC2046
+	set -- "$1" $(cat $W/$1.kpm.unready) \
+		$(awk '$1 == "S" { n += $2 } END { print n + 0 }' $W/$1.kpm)
+	FIG="$FIG; unready $(($3 - $2))/$4"
+	ktap_diag "$1: samples before their unwind data was ready: $(($3 - $2)) of $4 (all tasks)"
+	ktap_result "$1: < 1% of the run's samples taken before their unwind data was ready" \
+		awk -v u=$(($3 - $2)) -v n="$4" 'BEGIN { exit !(n >= 200 && u < 0.01 * n) }'
+}
+
 # judge_perf NAME: the test point on perf's rounds; appends its figure to
 # FIG and writes perf's edges of all rounds to $W/NAME.pedges (sets
 # PWHOLE).
@@ -597,6 +626,7 @@ judge_edges() {
 judge() {
 	profile "$@"
 	judge_kpm $1
+	judge_unready $1
 	judge_perf $1
 	judge_edges $1
 	SUMMARY="$SUMMARY
