@@ -80,7 +80,7 @@ int kpm_agg_init(void)
 			   PROFMAP_NO_CHAIN_LIMIT);
 	if (ret)
 		return ret;
-	/* The fair share: from 7/8 of the cap, kpm_share % per process. */
+	/* The fair share: from 7/8 of the cap, kpm_share % per user. */
 	if (kpm_share < 100) {
 		ret = profmap_init_share(&kpm_agg.map,
 					 kpm_max_entries - kpm_max_entries / 8,

@@ -147,7 +147,7 @@ extern unsigned int kpm_max_entries;	/* unique stacks held, whole module */
 extern bool kpm_idle;			/* store idle ticks as swapper */
 extern bool kpm_noop;			/* benchmark floor: timer does nothing */
 extern unsigned int kpm_collect_ms;	/* background collection period, ms */
-extern unsigned int kpm_share;		/* % of max_entries per tgid near the cap */
+extern unsigned int kpm_share;		/* % of max_entries per user near the cap */
 
 /* --- sampler.c --- */
 
@@ -236,7 +236,7 @@ struct kpm_snap {
  *		into the slab
  * @lost_cap:	samples lost when a merge found the aggregate at
  *		max_entries
- * @lost_share:	samples lost when a merge found their process at its fair
+ * @lost_share:	samples lost when a merge found their user at its fair
  *		share (kpm_share) of a 7/8-full aggregate
  * @alloc_failures: failed slab allocations (each loses one staged entry,
  *		whatever its count)

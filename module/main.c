@@ -53,7 +53,7 @@ MODULE_PARM_DESC(collect_ms,
 unsigned int kpm_share = 25;
 module_param_named(share, kpm_share, uint, 0444);
 MODULE_PARM_DESC(share,
-		 "Percent of max_entries one process may hold once the aggregate is 7/8 full, 1..100 (default 25; 100: no limit)");
+		 "Percent of max_entries one user's processes may hold once the aggregate is 7/8 full, 1..100 (default 25; 100: no limit)");
 
 #define KPM_FREQ_MAX		10000
 #define KPM_ENTRIES_MIN		16
@@ -141,6 +141,8 @@ static int kpm_cpu_offline(unsigned int cpu)
 
 	hrtimer_cancel(&c->timer);
 	irq_work_sync(&c->kick);
+	/* Samples in its stack copies (PREEMPT_RT) into its hot map first. */
+	uwind_flush_cpu(cpu);
 	kpm_agg_absorb_cpu(c);
 	return 0;
 }
@@ -312,7 +314,8 @@ static void __exit kpm_exit(void)
 	kpm_stop();
 	cpuhp_remove_state(kpm.cpuhp_state);
 	kpm_free_cpus();
-	uwind_exit();		/* no work pending: each held a reference */
+	/* No task_work pending (each held a reference), copies flushed. */
+	uwind_exit();
 	kpm_agg_destroy();
 	maps_exit();
 	profmap_pool_destroy(&kpm.pool);

@@ -151,7 +151,7 @@ enum maps_file_result {
 	MAPS_FILE,	/* a file mapping: @file, @start, @end, @pgoff set */
 	MAPS_VDSO,	/* the vDSO (no file): @start, @end set */
 	MAPS_OUTSIDE,	/* in none of the generation's mappings */
-	MAPS_GONE,	/* the generation is not current, or let its files go */
+	MAPS_GONE,	/* none (by id: gone; else not current), no files */
 };
 
 /**

@@ -141,11 +141,10 @@ int profmap_init_share(struct profmap *m, u32 from, u32 max)
 	return 0;
 }
 
-/* The owner count slot of @tgid (Fibonacci hashing). */
-static inline u32 *profmap_owner(struct profmap *m, u32 tgid)
+/* The owner count slot of @owner (a key's owner). */
+static inline u32 *profmap_owner(struct profmap *m, u8 owner)
 {
-	return &m->share.owners[(tgid * 0x9e3779b9U) >>
-				(32 - PROFMAP_OWNER_SHIFT)];
+	return &m->share.owners[owner & (PROFMAP_OWNER_SLOTS - 1)];
 }
 
 /* Called from profmap_clear(), profmap_merge_list() and
@@ -234,9 +233,12 @@ size_t profmap_entry_bytes(const struct profmap_entry *e)
 static inline bool profmap_match(const struct profmap_entry *e,
 				 const struct profmap_sample *s)
 {
+	struct profmap_key k = s->key;
 	const u64 *a, *b, *end;
 
-	if (memcmp(&e->key, &s->key, sizeof(e->key)) || e->gen != s->gen)
+	/* The whole key but its owner, which says whose share it counts in. */
+	k.owner = e->key.owner;
+	if (memcmp(&e->key, &k, sizeof(k)) || e->gen != s->gen)
 		return false;
 	a = e->stk;
 	b = s->pcs;
@@ -295,7 +297,7 @@ static void profmap_link(struct profmap *m, struct profmap_entry *e)
 		m->all = e;
 	m->last = e;
 	if (m->share.owners)
-		(*profmap_owner(m, e->key.tgid))++;
+		(*profmap_owner(m, e->key.owner))++;
 	/* Read locklessly by the statistics (a hot map's size). */
 	WRITE_ONCE(m->nr_entries, m->nr_entries + 1);
 }
@@ -383,7 +385,7 @@ static inline bool profmap_over_share(struct profmap *m,
 				      const struct profmap_sample *s)
 {
 	return m->share.owners && m->nr_entries >= m->share.from &&
-	       *profmap_owner(m, s->key.tgid) >= m->share.max;
+	       *profmap_owner(m, s->key.owner) >= m->share.max;
 }
 
 /* A miss: a new entry for @count samples of @s, from the reserve of a

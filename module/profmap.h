@@ -64,10 +64,13 @@
  * @nk:		kernel frames, <= 255
  * @nu:		user frames, <= 255
  * @flags:	PROFMAP_F_* (truncation marks)
- * @pad:	zero, so that keys compare as 16 bytes
+ * @owner:	the fair share's owner slot (PROFMAP_OWNER_SLOTS): the
+ *		sampled task's user, hashed (sampler.c). Not part of what
+ *		makes two samples the same: a task whose uid changes keeps
+ *		its entries, and their first owner
  *
  * Embedded in both struct profmap_entry and struct profmap_sample, so an
- * entry's key is copied and compared whole, never field by field.
+ * entry's key is copied whole, and compared as two words (@owner masked).
  */
 struct profmap_key {
 	u32 hash;
@@ -76,7 +79,7 @@ struct profmap_key {
 	u8 nk;
 	u8 nu;
 	u8 flags;
-	u8 pad;
+	u8 owner;
 };
 
 /**
@@ -169,18 +172,18 @@ struct profmap_reserve {
 	u32 used_frames;
 };
 
-/* Owner (tgid) count slots of a map with a fair share. */
-#define PROFMAP_OWNER_SHIFT	12
+/* Owner (user) count slots of a map with a fair share: key.owner. */
+#define PROFMAP_OWNER_SHIFT	8
 #define PROFMAP_OWNER_SLOTS	(1U << PROFMAP_OWNER_SHIFT)
 
 /**
  * struct profmap_share - a soft per-owner limit on a slab map's entries
  * @from:	entries in the map from which the limit applies
  * @max:	entries one owner slot may hold then
- * @owners:	entries per owner slot (tgid hashed), PROFMAP_OWNER_SLOTS;
+ * @owners:	entries per owner slot (key.owner), PROFMAP_OWNER_SLOTS;
  *		NULL when the map has no share
  *
- * Owners that hash to one slot share its count: conservative, a task can
+ * Owners that hash to one slot share its count: conservative, a user can
  * be limited early, never late.
  */
 struct profmap_share {
@@ -351,7 +354,7 @@ int profmap_init_reserve(struct profmap *m, u32 nr_ents, u32 nr_frames);
  * profmap_init_share() - give an empty slab map a fair share
  * @m: slab map from profmap_init(), empty
  * @from: entries in @m from which the share applies
- * @max: entries one owner (tgid) may hold in @m then
+ * @max: entries one owner (key.owner) may hold in @m then
  *
  * Once @m holds @from entries, a new entry for an owner that already
  * holds @max is refused: its samples are added to @m->lost_share and

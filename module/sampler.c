@@ -22,6 +22,8 @@
 #include <linux/uaccess.h>
 #include <linux/nospec.h>
 #include <linux/hrtimer.h>
+#include <linux/cred.h>
+#include <linux/hash.h>
 #include <asm/irq_regs.h>
 #include <asm/unwind.h>
 #include <asm/ptrace.h>
@@ -177,12 +179,18 @@ static struct pt_regs *sampler_user_regs(struct pt_regs *regs)
 	return regs;
 }
 
-/* Tag (task @tgid, @tid, @comm), hash and count the captured sample in
- * this CPU's hot map; interrupts off.
+u8 sampler_owner_of(void)
+{
+	return hash_32(__kuid_val(current_uid()), PROFMAP_OWNER_SHIFT);
+}
+
+/* Tag (task @tgid, @tid, @comm, share @owner), hash and count the
+ * captured sample in this CPU's hot map; interrupts off.
  */
 static void sampler_account_task(struct kpm_cpu *c,
 				 struct sampler_capture *cap, unsigned int nk,
-				 u32 gen, u32 tgid, u32 tid, const char *comm)
+				 u32 gen, u32 tgid, u32 tid, const char *comm,
+				 u8 owner)
 {
 	struct kpm_cpu_stats *st = &c->stats;
 	struct profmap *hot = READ_ONCE(c->hot);
@@ -194,6 +202,7 @@ static void sampler_account_task(struct kpm_cpu *c,
 			.nk = nk,
 			.nu = cap->n - nk,
 			.flags = cap->flags,
+			.owner = owner,
 		},
 		.gen = gen,
 		.comm = comm,
@@ -220,7 +229,7 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 	struct task_struct *task = current;
 
 	sampler_account_task(c, cap, nk, gen, task->tgid, task->pid ?: c->cpu,
-			     task->comm);
+			     task->comm, sampler_owner_of());
 }
 
 /*
@@ -231,11 +240,13 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
  * inside a system call (unwind=1) is walked here, with steps computed
  * here from the page cache where none is cached (not on PREEMPT_RT), by
  * frame pointer where neither can be had (the first such PC wanted for
- * the image's next visit); with unwind=2 it goes there too and waits for
- * the call to return (its work pins the module until then).
+ * the image's next visit); on PREEMPT_RT, completed from a copy of its
+ * stack by a work item instead (UWIND_IRQ_COPY); with unwind=2 it goes
+ * to its task too and waits for the call to return (its work pins the
+ * module until then).
  *
- * Mapping records are taken on those visits: an image's first sample
- * goes to its task even from inside a system call (once).
+ * Mapping records are taken on those visits, so an image's samples
+ * inside the kernel before its first sample of user mode have none.
  * Return: true when the sample has been counted or handed on; false to
  * walk the frame pointers (the kernel part of @cap is intact), with
  * @genp the image's generation id (0: none).
@@ -251,8 +262,16 @@ static bool sampler_unwind(struct kpm_cpu *c, struct pt_regs *regs,
 	u32 gen;
 
 	*genp = gen = maps_gen_irq(&serial);
+	/*
+	 * No mapping records yet: the task takes them, on its way back to
+	 * user mode. Not from inside the kernel: a task sampled on its way
+	 * into a blocking call (a reader waiting on a pipe) would hold the
+	 * module until the call returns. Such a sample is walked by frame
+	 * pointer, with no records (m=0), until the image's first sample of
+	 * user mode has taken them.
+	 */
 	if (!gen)
-		return (may_defer || maps_can_capture()) &&
+		return may_defer &&
 		       uwind_queue(c->cpu, cap->pcs, nk, cap->flags, cap->h);
 	h = cap->h;
 	flags = cap->flags;
@@ -315,7 +334,7 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 
 void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
 			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
-			const char *comm)
+			const char *comm, u8 owner)
 {
 	struct sampler_capture cap = {
 		.pcs = (u64 *)pcs,
@@ -327,7 +346,7 @@ void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
 
 	local_irq_save(irqflags);
 	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen, tgid,
-			     tid, comm);
+			     tid, comm, owner);
 	local_irq_restore(irqflags);
 }
 
@@ -335,7 +354,7 @@ void sampler_account_deferred(const u64 *pcs, unsigned int nk,
 			      unsigned int n, u8 flags, u64 h, u32 gen)
 {
 	sampler_account_as(pcs, nk, n, flags, h, gen, current->tgid,
-			   current->pid, current->comm);
+			   current->pid, current->comm, sampler_owner_of());
 }
 
 enum hrtimer_restart sampler_tick(struct hrtimer *timer)

@@ -215,6 +215,7 @@ struct uwind_sentry {
  * @tgid:	the sampled task
  * @tid:	likewise
  * @comm:	likewise
+ * @owner:	its fair-share owner (sampler_owner_of())
  * @h:		running hash of @pcs[0..@n)
  * @n:		frames in @pcs: @nk kernel ones, then user ones up to and
  *		including the frame at @look
@@ -245,6 +246,7 @@ struct uwind_copy {
 	u32 tgid;
 	u32 tid;
 	char comm[TASK_COMM_LEN];
+	u8 owner;
 	u64 h;
 	unsigned int n;
 	unsigned int nk;
@@ -255,6 +257,7 @@ struct uwind_copy {
 
 /**
  * struct uwind_cpu - per-CPU unwinder state, used with preemption off
+ *		(but @irq_files, @irq_scratch by the PREEMPT_RT copy work)
  * @steps:	step cache (unwind_steps entries, vmalloc memory): (image,
  *		runtime PC range) -> step, read by the
  *		timer in hard irq, written in task context with interrupts
@@ -1049,6 +1052,7 @@ static noinline bool uwind_copy_take(struct uwind_cpu *u, const u64 *pcs,
 	c->serial = serial;
 	c->tgid = task->tgid;
 	c->tid = task->pid;
+	c->owner = sampler_owner_of();
 	memcpy(c->comm, task->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
 	memcpy(c->pcs, pcs, n * sizeof(*pcs));
@@ -1087,7 +1091,7 @@ static void uwind_copy_complete(struct uwind_cpu *u, struct uwind_copy *c)
 	u64 pc = 0, cfa, nsp, s0, s1;
 	struct uwind_step step;
 	u8 flags = c->flags;
-	bool whole = false;
+	bool whole = false, past = false;
 
 	for (;;) {
 		switch (uwind_file_step(u, c->gen, c->serial, look, &step, &s0,
@@ -1111,8 +1115,10 @@ static void uwind_copy_complete(struct uwind_cpu *u, struct uwind_copy *c)
 		if (step.kind == UWIND_STEP_SIGNAL) {
 			if (!uwind_copy_word(c, sp + UWIND_SIG_IP, &pc) ||
 			    !uwind_copy_word(c, sp + UWIND_SIG_BP, &bp) ||
-			    !uwind_copy_word(c, sp + UWIND_SIG_SP, &nsp))
+			    !uwind_copy_word(c, sp + UWIND_SIG_SP, &nsp)) {
+				past = sp + UWIND_SIG_MCTX >= c->base + c->len;
 				break;
+			}
 			sp = nsp;
 			look = pc;
 		} else {
@@ -1125,12 +1131,15 @@ static void uwind_copy_complete(struct uwind_cpu *u, struct uwind_copy *c)
 			}
 			if (!uwind_copy_word(c, cfa + (s64)step.ra_off, &pc) ||
 			    (step.bp_rule == EHF_BP_OFFSET &&
-			     !uwind_copy_word(c, cfa + (s64)step.bp_off, &bp)))
+			     !uwind_copy_word(c, cfa + (s64)step.bp_off, &bp))) {
+				past = cfa + (s64)step.ra_off >= c->base + c->len;
 				break;
+			}
 			sp = cfa;
 			look = pc - 1;
 		}
-		if (!pc || pc >= TASK_SIZE_MAX) {
+		/* The checks in the order of uwind_irq()'s: the same flags. */
+		if (!pc) {
 			whole = true;
 			break;
 		}
@@ -1139,22 +1148,25 @@ static void uwind_copy_complete(struct uwind_cpu *u, struct uwind_copy *c)
 			whole = true;
 			break;
 		}
+		if (pc >= TASK_SIZE_MAX) {
+			whole = true;
+			break;
+		}
 		c->pcs[n++] = pc;
 		h = profmap_hash_mix(h, pc, mul);
 	}
 	/*
-	 * A read past a copy cut short by a fault went past the stack's
-	 * mapped end: a bad frame, not the copy's end.
+	 * A read past the copy's end where the copy is whole: the stack went
+	 * on. (Past a copy a fault cut short is past the stack's mapped end,
+	 * below the copy a bad frame: ends, not the copy's.)
 	 */
-	if (!whole && c->len == min_t(u64, UWIND_COPY_BYTES,
-				      TASK_SIZE_MAX - c->base)) {
-		/* The copy ended before the stack did. */
-		flags |= PROFMAP_F_UTRUNC;
+	if (!whole && past && c->len == UWIND_COPY_BYTES) {
+		/* The copy ended before the stack did (not max_depth: no U). */
 		uwind_stat(&u->stats.copy_short);
 	}
 	uwind_stat(&u->stats.copies);
 	sampler_account_as(c->pcs, c->nk, n, flags, h, c->gen, c->tgid,
-			   c->tid, c->comm);
+			   c->tid, c->comm, c->owner);
 }
 
 /* The work of a CPU's stack copies (struct uwind_copy). */
@@ -1175,15 +1187,74 @@ static void uwind_copy_work(struct work_struct *work)
 	}
 }
 
+void uwind_flush_cpu(unsigned int cpu)
+{
+	struct uwind_cpu *u;
+
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || !uwind_cpus)
+		return;
+	u = uwind_cpus[cpu];
+	if (!u || !u->copies)
+		return;
+	/*
+	 * Complete the copies here rather than wait for the kworker, which
+	 * a SCHED_FIFO task on that CPU may starve: once the work is
+	 * cancelled (or has run), its buffers have no other user, as the
+	 * CPU's timer is cancelled.
+	 */
+	cancel_work_sync(&u->copy_work);
+	uwind_copy_work(&u->copy_work);
+}
+
 void uwind_flush(void)
 {
 	unsigned int cpu;
 
-	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || !uwind_cpus)
-		return;
 	for_each_possible_cpu(cpu)
-		if (uwind_cpus[cpu] && uwind_cpus[cpu]->copies)
-			flush_work(&uwind_cpus[cpu]->copy_work);
+		uwind_flush_cpu(cpu);
+}
+
+/*
+ * PREEMPT_RT: a frame of a sample inside the kernel without a cached step.
+ * In a file: the sample goes to a stack copy (true). The vDSO: its
+ * frame-pointer step, cached. Outside the image's mappings (see
+ * uwind_irq_miss()): the frame pointer, no copy. Otherwise (the
+ * generation not current, no copy free) @stepp stays NULL: the frame
+ * pointer, the PC wanted. No page is touched: maps_file_irq() reads the
+ * generation under RCU.
+ */
+static noinline bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
+				  unsigned int n, unsigned int nk, u64 h,
+				  u8 flags, u64 look, u64 sp, u64 bp, u32 gen,
+				  u64 serial, const struct uwind_step **stepp)
+{
+	u64 start = 0, end = 0, pgoff, s0, s1;
+	struct file *file;
+	struct ehf_rule rule;
+	int where;
+
+	rcu_read_lock();
+	where = maps_file_irq(0, serial, look, &file, &start, &end, &pgoff);
+	rcu_read_unlock();
+	switch (where) {
+	case MAPS_FILE:
+		return uwind_copy_take(u, pcs, n, nk, h, flags, look, sp, bp,
+				       gen, serial);
+	case MAPS_VDSO:
+		if (uwind_make_step(look, UWIND_NOFILE, &rule, 0, start, end,
+				    &s0, &s1, &u->irq_step)) {
+			uwind_step_insert(u, serial, look, s0, s1,
+					  &u->irq_step);
+			*stepp = &u->irq_step;
+		}
+		return false;
+	case MAPS_OUTSIDE:
+		uwind_stat(&u->stats.irq_outside);
+		*stepp = &uwind_fp_step;
+		return false;
+	default:
+		return false;
+	}
 }
 
 /*
@@ -1269,14 +1340,16 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			}
 			/* Inside the kernel: no waiting for the task. */
 			user_access_end();
+			step = NULL;
 			if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
-			    uwind_copy_take(u, out - nk, nk + k, nk, hh,
-					    *flags, look, sp, bp, gen, serial)) {
+			    uwind_irq_rt(u, out - nk, nk + k, nk, hh, *flags,
+					 look, sp, bp, gen, serial, &step)) {
 				ret = UWIND_IRQ_COPY;
 				goto out_pf;
 			}
-			step = uwind_irq_miss(u, serial, look, &nirq, &nmiss,
-					      &miss);
+			if (!step)
+				step = uwind_irq_miss(u, serial, look, &nirq,
+						      &nmiss, &miss);
 			if (!user_access_begin((const void __user *)lo,
 					       TASK_SIZE_MAX - lo))
 				goto out_pf;

@@ -62,7 +62,7 @@ struct pt_regs;
  *   irq_copy_none   PREEMPT_RT: of those, none free: frame pointer
  *   copies          PREEMPT_RT: samples completed from a stack copy
  *   copy_short      of which the copy (UWIND_COPY_BYTES) ended before
- *                   the stack: user part marked truncated
+ *                   the stack (the record's U flag is max_depth's only)
  *   irq_unready     walks in hard irq with irq_miss_fp frames: samples
  *                   taken before their steps were ready
  *   irq_outside     frames in hard irq at a PC in none of the image's
@@ -88,9 +88,11 @@ struct pt_regs;
 /**
  * struct uwind_stats - the unwinder's counters (see UWIND_STATS)
  *
- * Per CPU, each written by its own CPU only, and each from one context
- * only (queued, no_slot and irq_* in hard irq; the others in task
- * context with preemption off); summed by uwind_stats_sum().
+ * Per CPU, each written by one context only (queued, no_slot and irq_*
+ * in hard irq on their CPU; copies and copy_short by the CPU's copy
+ * work, which runs on the CPU but when it goes offline; the others in
+ * task context with preemption off on their CPU); summed by
+ * uwind_stats_sum().
  */
 struct uwind_stats {
 	UWIND_STATS(UWIND_STAT_FIELD)
@@ -177,10 +179,19 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 /**
  * uwind_flush() - count the samples still held in stack copies
  *
- * PREEMPT_RT (a no-op elsewhere): waits for each CPU's copy work.
+ * PREEMPT_RT (a no-op elsewhere): cancels each CPU's copy work and
+ * completes its copies in the caller.
  * Context: process context, after the timers are cancelled.
  */
 void uwind_flush(void);
+
+/**
+ * uwind_flush_cpu() - uwind_flush() for one CPU
+ * @cpu: a CPU whose timer is cancelled (going offline, say)
+ *
+ * Context: process context.
+ */
+void uwind_flush_cpu(unsigned int cpu);
 
 /**
  * uwind_read_file() - copy bytes of a file from its page cache
@@ -240,11 +251,20 @@ void sampler_account_deferred(const u64 *pcs, unsigned int nk,
  * @tgid: the sampled task's
  * @tid: likewise
  * @comm: likewise
+ * @owner: its fair-share owner (sampler_owner_of())
  *
  * Context: process context (a stack copy's work), any CPU.
  */
 void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
 			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
-			const char *comm);
+			const char *comm, u8 owner);
+
+/**
+ * sampler_owner_of() - the fair share's owner of current's samples
+ *
+ * Its user (real uid), hashed to a profmap owner slot.
+ * Context: any.
+ */
+u8 sampler_owner_of(void);
 
 #endif /* _KPROFMAP_UWIND_H */

@@ -75,7 +75,8 @@ static void mk_sample(struct tsample *t, const struct profmap_pool *pool,
 			    seed * 0x1000 + i * 8;
 	t->s = (struct profmap_sample){
 		.pcs = t->pcs,
-		.key = { .tgid = tid, .tid = tid, .nk = nk, .nu = nu },
+		.key = { .tgid = tid, .tid = tid, .nk = nk, .nu = nu,
+			 .owner = (u8)tid },
 		.comm = "worker",
 	};
 	t->s.key.hash = profmap_hash_sample(pool, &t->s);
@@ -804,7 +805,7 @@ TEST_F(core, reserve_merge_cap_failure)
 	fx_fini(_metadata, &f);
 }
 
-/* The fair share: past 75 entries, an owner (tgid) holding 25 gets no
+/* The fair share: past 75 entries, an owner (here tgid) holding 25 gets no
  * new entry (lost_share), others still do up to the cap; a merge applies
  * it to staged copies, a hand-back never; clear and detach reset it.
  */
@@ -853,6 +854,41 @@ TEST_F(core, share)
 			  profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
 	}
 	profmap_destroy(&st);
+	fx_fini(_metadata, &f);
+}
+
+/* The share is the owner's, not the process's: four processes of one
+ * owner (a user who forks) hold 25 between them past 75 entries; another
+ * owner still gets entries. The owner is not part of the identity: the
+ * same key from another owner is a hit, counted in the first's entry.
+ */
+TEST_F(core, share_per_owner)
+{
+	struct fixture f;
+	struct tsample t;
+	unsigned int i, refused = 0;
+
+	fx_init(_metadata, &f, 200, PROFMAP_HOT_CHAIN_LIMIT);
+	EXPECT_EQ(0, profmap_init_share(&f.agg, 75, 25));
+	for (i = 0; i < 75; i++) {		/* fill to where it applies */
+		mk_sample(&t, &f.pool, i, 2, 2, 100 + i % 50);
+		EXPECT_EQ(0, profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
+	}
+	for (i = 0; i < 40; i++) {		/* owner 7 from four tgids */
+		mk_sample(&t, &f.pool, 1000 + i, 2, 2, 1 + i % 4);
+		t.s.key.owner = 7;
+		t.s.key.hash = profmap_hash_sample(&f.pool, &t.s);
+		refused += profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC) == -EDQUOT;
+	}
+	EXPECT_EQ(75 + 25, f.agg.nr_entries);
+	EXPECT_EQ(15, refused);
+	EXPECT_EQ(15, f.agg.lost_share);
+	mk_sample(&t, &f.pool, 5000, 2, 2, 9);	/* owner 9 is below it */
+	EXPECT_EQ(0, profmap_add(&f.agg, &t.s, 1, GFP_ATOMIC));
+	mk_sample(&t, &f.pool, 1000, 2, 2, 1);	/* owner 7's first key... */
+	t.s.key.owner = 8;			/* ...now from owner 8: a hit */
+	EXPECT_EQ(0, profmap_add(&f.agg, &t.s, 5, GFP_ATOMIC));
+	EXPECT_EQ(75 + 25 + 1, f.agg.nr_entries);
 	fx_fini(_metadata, &f);
 }
 

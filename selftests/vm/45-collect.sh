@@ -15,14 +15,16 @@
 #    the first collection, entries stay 0 while staged grows;
 #  - idle=1: each CPU's idle samples are their own records (swapper/N),
 #    so one idle stack seen on two CPUs is two records;
-#  - the fair share: a process flooding new stacks into a small
-#    max_entries cannot keep a later process's stacks out.
+#  - the fair share is a user's: four processes of uid 1000 flooding new
+#    stacks into a small max_entries cannot keep a later process of
+#    another user out, nor fill the cap (a share per process would let
+#    each of the four take its own).
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 kpm_require_cmd taskset
 ktap_header
-ktap_plan 19
+ktap_plan 20
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
@@ -129,17 +131,26 @@ else
 	ktap_skip "unload (idle=1), log clean" "one CPU"
 fi
 
-# Fair share: kpm_keys floods max_entries=16384 with new stacks; kpm_chain,
-# started once the aggregate is full, is still sampled. The last eighth
-# (2048 entries) is for everyone else: with max_entries=4096 the debug
-# kernel's other tasks took all 512 of it before kpm_chain started.
+# Fair share: four kpm_keys processes of uid 1000 flood max_entries=16384
+# with new stacks; kpm_chain (uid 2000: root, the kernel threads' user,
+# holds more than its share by then), started once the aggregate is 7/8
+# full (14336 entries, where the share applies), is still sampled. The
+# last eighth (2048 entries) is for everyone else: with max_entries=4096
+# the debug kernel's other tasks took all 512 of it before kpm_chain
+# started. The share (25%, 4096 entries) is per user: the flooders hold
+# 14336 between them and get no more. Were it per process, each of the
+# four (about 3600 each) could take some 500 more, 2000 in all, and the
+# last eighth would be gone: lost_cap > 0.
 kpm_load freq=9999 max_entries=16384 autostart=0 || ktap_bail "insmod failed"
 # The flood runs until kpm_chain is done; kpm_chain starts once the
-# aggregate is 7/8 full (14336 entries), where the share applies: a
-# fixed 5 s was not enough for the debug kernel on a loaded host (5945
-# entries).
+# aggregate is 7/8 full: a fixed 5 s was not enough for the debug kernel
+# on a loaded host (5945 entries).
 echo start >/proc/kprofmap/control
-taskset 1 $W/kpm_keys 1000000 120 4 >/dev/null & flood=$!
+floods=
+for seed in 4 5 6 7; do
+	taskset 1 $W/kpm_asuser 1000 $W/kpm_keys 1000000 120 $seed >/dev/null &
+	floods="$floods $!"
+done
 i=0
 while [ "$(kpm_stat entries)" -lt 14336 ] && [ $i -lt 600 ]; do
 	sleep 0.1
@@ -147,17 +158,21 @@ while [ "$(kpm_stat entries)" -lt 14336 ] && [ $i -lt 600 ]; do
 done
 ktap_diag "fair share: $(kpm_stat entries) entries after $i waits of 0.1 s"
 sleep 1
-taskset $((1 << cpu1)) $W/kpm_chain 1 >/dev/null & pid=$!
+taskset $((1 << cpu1)) $W/kpm_asuser 2000 $W/kpm_chain 1 >/dev/null & pid=$!
 wait $pid
-kill $flood
-wait $flood
+# shellcheck disable=SC2086
+kill $floods
+# shellcheck disable=SC2086
+wait $floods
 echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 ktap_diag "fair share: entries $(kpm_stat entries) lost_share $(kpm_stat lost_share) lost_cap $(kpm_stat lost_cap) records of kpm_chain: $(grep -c "^S [0-9]* $pid " $S)"
-ktap_diag "fair share: most records: $(awk '$1 == "S" { n[$3 " " $5]++ } END { for (k in n) print n[k], k }' $S | sort -rn | head -n 3 | tr '\n' ';')"
+ktap_diag "fair share: most records: $(awk '$1 == "S" { n[$3 " " $5]++ } END { for (k in n) print n[k], k }' $S | sort -rn | head -n 5 | tr '\n' ';')"
 ktap_result "fair share: the flood was limited (lost_share > 0)" \
 	kpm_stats_hold "lost_share -gt 0"
-ktap_result "fair share: a process started after the flood is sampled (>= 200 samples)" \
+ktap_result "fair share: four processes of one user did not fill the cap (lost_cap == 0)" \
+	kpm_stats_hold "lost_cap -eq 0"
+ktap_result "fair share: a process of another user started after the flood is sampled (>= 200 samples)" \
 	$CHECK -f $S -p $pid -n 200 -m 0
 kpm_unload_check "unload (fair share), log clean"
 rm -f $S
