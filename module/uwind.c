@@ -35,6 +35,7 @@
 #include <linux/highmem.h>
 #include <linux/pagemap.h>
 #include <linux/llist.h>
+#include <linux/local_lock.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -332,6 +333,14 @@ static void uwind_stat(u64 *counter)
 /* --- hard irq: queue --- */
 
 static void uwind_run(struct callback_head *work);
+
+/*
+ * Serializes the task-context users of a CPU's caches (uwind_complete()):
+ * preemption off, or on PREEMPT_RT a per-CPU sleeping lock with migration
+ * off, as the walk may put a page cache page, whose last reference takes
+ * a lock that sleeps there.
+ */
+static DEFINE_PER_CPU(local_lock_t, uwind_llock) = INIT_LOCAL_LOCK(uwind_llock);
 
 bool uwind_queue(unsigned int cpu, const u64 *pcs, unsigned int nk,
 		 u8 flags, u64 h)
@@ -1592,12 +1601,12 @@ static noinline void uwind_complete(struct uwind_slot *s)
 
 	live = mm && !(task->flags & (PF_EXITING | PF_KTHREAD)) &&
 	       user_64bit_mode(regs) && regs->ip;
-	/* Before preemption is off: on PREEMPT_RT the rwsem is a sleeping lock. */
+	/* Before the CPU's lock: on PREEMPT_RT the rwsem is a sleeping lock. */
 	if (live) {
 		locked = mmap_read_trylock(mm);
 		maps_gen_irq(&serial);
 	}
-	preempt_disable();
+	local_lock(&uwind_llock);
 	u = uwind_cpus[smp_processor_id()];
 	if (!live) {
 		uwind_stat(&u->stats.no_mm);
@@ -1609,7 +1618,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 		if (locked && serial && READ_ONCE(u->nwant))
 			uwind_fill_wants(u, mm, serial);
 	}
-	preempt_enable();
+	local_unlock(&uwind_llock);
 	/* The mapping records of these frames, taken here if need be. */
 	if (locked) {
 		gen = maps_visit(mm, s->pcs + s->nk, nu);
