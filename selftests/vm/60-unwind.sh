@@ -135,8 +135,12 @@ sampled() {
 	[ "$(grep -c "^S [0-9]* $1 " $S)" -gt 0 ]
 }
 
+# Each program starts from an empty aggregate: the ones before it filled
+# it with forged stacks, and the fair share then (rightly) refuses root's
+# new stacks, the next program's among them.
 kpm_load freq=10000 || ktap_bail "insmod freq=10000 failed"
 for mode in random lengths cycles; do
+	echo reset >/proc/kprofmap/control
 	b0=$(bad_sum)
 	$U/uw_bad_$mode 1.5 & pid=$!
 	wait $pid
@@ -145,6 +149,7 @@ for mode in random lengths cycles; do
 		sh -c "[ $(bad_sum) -gt $b0 ] && grep -q '^S [0-9]* $pid ' $S"
 done
 for mode in random lengths cycles; do
+	echo reset >/proc/kprofmap/control
 	r0=$(kpm_stat unwind_irq_rules)
 	w0=$(kpm_stat unwind_copies)
 	$U/uw_badrz_$mode 1 & pid=$!
@@ -152,6 +157,7 @@ for mode in random lengths cycles; do
 	cat /proc/kprofmap/samples >$S
 	r=$(($(kpm_stat unwind_irq_rules) - r0))
 	w=$(($(kpm_stat unwind_copies) - w0))
+	ktap_diag "uw_badrz_$mode: $(grep -c "^S [0-9]* $pid " $S) records, $(grep -c "^S [0-9]* $pid .*k=[0-9a-f]" $S) in the kernel; $(grep -E '^(samples|stored|lost[a-z_]*) ' /proc/kprofmap/stats | tr '\n' ' ')"
 	if kpm_preempt_rt; then
 		ktap_result "uw_badrz_$mode at 10 kHz (PREEMPT_RT): sampled inside read(2), its data read from a stack copy ($w samples, $r steps in hard irq)" \
 			sh -c "[ $r -eq 0 ] && [ $w -gt 0 ] && grep -q '^S [0-9]* $pid .*k=[0-9a-f]' $S"
