@@ -108,8 +108,16 @@ kpm_release() {
 # The debug kernel marks kprofmap's slab caches for failslab's cache filter
 # at creation: kmem_cache_create() refuses SLAB_FAILSLAB (module/compat.h)
 # and 6.1's /sys/kernel/slab/NAME/failslab is read-only.
+# Its console prints only KERN_ERR and worse (loglevel=4): 6.1's serial
+# console takes its port lock, a spinlock_t, in whatever context printk
+# runs, so a warning printed in hard irq (hrtimer's "interrupt took N ns",
+# which TCG's pace sets off) is an invalid wait context under
+# PROVE_RAW_LOCK_NESTING, and lockdep turns itself off after reporting
+# it (measured on the first boot: before any module, debug_locks 0).
+# The ring buffer keeps every line: vm-run.sh dumps and checks it whole,
+# and the tests read it with dmesg.
 kpm_kernel_cmdline() {
 	if [[ $1 == "$(kpm_debug_kver)" ]]; then
-		echo "slub_debug=A,kprofmap_*"
+		echo "slub_debug=A,kprofmap_* loglevel=4"
 	fi
 }

@@ -229,14 +229,32 @@ kpm_dmesg_since_mark() {
 	dmesg | awk '/kpm-selftest: mark / { buf = ""; next } { buf = buf $0 "\n" } END { printf "%s", buf }'
 }
 
-kpm_check_dmesg() {
-	_kpm_bad=$(kpm_dmesg_since_mark | grep -E "$KPM_BAD_LOG_RE")
+# kpm_log_verdict DESC LOG: pass DESC if LOG (kernel log text) holds no
+# KPM_BAD_LOG_RE line, else print those lines and fail it.
+kpm_log_verdict() {
+	_kpm_bad=$(printf '%s\n' "$2" | grep -E "$KPM_BAD_LOG_RE")
 	if [ -n "$_kpm_bad" ]; then
 		echo "$_kpm_bad" | sed 's/^/# dmesg: /'
 		ktap_fail "$1"
 		return 1
 	fi
 	ktap_pass "$1"
+}
+
+kpm_check_dmesg() {
+	kpm_log_verdict "$1" "$(kpm_dmesg_since_mark)"
+}
+
+# kpm_check_boot_log DESC: the kernel log of the whole boot is clean.
+kpm_check_boot_log() {
+	kpm_log_verdict "$1" "$(dmesg)"
+}
+
+# kpm_lockdep_on: lockdep has not turned itself off (it does after its
+# first report): debug_locks is 1 in /proc/lockdep_stats.
+kpm_lockdep_on() {
+	grep -E "^ *debug_locks: +1$" /proc/lockdep_stats ||
+		{ grep debug_locks /proc/lockdep_stats; return 1; }
 }
 
 kpm_stat() {
