@@ -16,6 +16,15 @@
 #
 #   build/RELEASE/module/kprofmap.ko     the module for that kernel
 #   build/RELEASE/build.log              the kbuild output
+#   build/RELEASE/signed/                copies for the signature test
+#                                        (selftests/vm/95-signing.sh):
+#     kprofmap-untrusted.ko  signed with a key made here, which no kernel
+#                            trusts (untrusted.pem, made once)
+#     kprofmap-trusted.ko    signed with the kernel's own build key, when
+#                            the tree has one (the debug kernel's
+#                            certs/signing_key.pem, built into its
+#                            trusted keyring; Debian's key is not public)
+#     kprofmap-tampered.ko   kprofmap-trusted.ko with one byte changed
 #
 # scripts/vm-run.sh --kver RELEASE boots with that .ko. A compiler warning,
 # a modpost warning (undefined symbol, section mismatch) or a failed build
@@ -57,5 +66,35 @@ if grep -qiE '(^|: )warning:|^WARNING:' "$LOG"; then
 	cat "$LOG" >&2
 	kpm_die "kprofmap.ko builds with warnings against $KDIR (log: $LOG)"
 fi
+
+# sign KEY CERT SRC DST: DST is SRC with a module signature by KEY.
+sign() {
+	cp "$3" "$4"
+	"$KDIR/scripts/sign-file" sha256 "$1" "$2" "$4" ||
+		kpm_die "$KDIR/scripts/sign-file could not sign $4"
+}
+
+SIGNED="$OUT/signed"
+mkdir -p "$SIGNED"
+rm -f "$SIGNED"/*.ko
+[[ -x $KDIR/scripts/sign-file ]] || kpm_die "no $KDIR/scripts/sign-file (the kernel's linux-kbuild package?)"
+if [[ ! -f $SIGNED/untrusted.pem ]]; then
+	openssl req -new -nodes -utf8 -sha256 -days 36500 -batch -x509 \
+		-subj "/CN=kprofmap untrusted test key/" -newkey rsa:2048 \
+		-keyout "$SIGNED/untrusted.pem.tmp" -out "$SIGNED/untrusted.pem.tmp" \
+		>/dev/null 2>&1 || kpm_die "openssl could not make a test key"
+	mv "$SIGNED/untrusted.pem.tmp" "$SIGNED/untrusted.pem"
+fi
+sign "$SIGNED/untrusted.pem" "$SIGNED/untrusted.pem" "$OUT/module/kprofmap.ko" \
+	"$SIGNED/kprofmap-untrusted.ko"
+if [[ -f $KDIR/certs/signing_key.pem && -f $KDIR/certs/signing_key.x509 ]]; then
+	sign "$KDIR/certs/signing_key.pem" "$KDIR/certs/signing_key.x509" \
+		"$OUT/module/kprofmap.ko" "$SIGNED/kprofmap-trusted.ko"
+	# One byte of the module's body changed after signing (the ELF
+	# header's e_ident padding: the ELF stays valid).
+	cp "$SIGNED/kprofmap-trusted.ko" "$SIGNED/kprofmap-tampered.ko"
+	printf '\x5a' | dd of="$SIGNED/kprofmap-tampered.ko" bs=1 seek=10 conv=notrunc status=none
+fi
+
 [[ $QUIET -eq 1 ]] || echo "build-module: $OUT/module/kprofmap.ko ($KDIR, W=1, no warnings)" >&2
 echo "$KVER"

@@ -16,8 +16,9 @@
 #           (host), and every selftests/vm/NN-name.sh through
 #           selftests/lib/run-vm-tests.sh, in two boots of that kernel:
 #           2 vCPUs for most, 1 vCPU under -icount (deterministic
-#           guest time) for the tests with a "# kpm-vm: icount" line, and
-#           2 vCPUs on one TCG thread for those with "# kpm-vm: rr"
+#           guest time) for the tests with a "# kpm-vm: icount" line,
+#           2 vCPUs on one TCG thread for those with "# kpm-vm: rr", and
+#           2 vCPUs booted with module.sig_enforce=1 for "# kpm-vm: sig"
 #   e2e     scripts/e2e.sh               (TAP)
 #
 # No tier is optional: a missing Makefile target, a missing e2e.sh, a VM
@@ -202,20 +203,21 @@ tier_unit() {
 # vCPU, deterministic guest time; "rr": 2 vCPUs taking turns on one TCG
 # thread, so that code one patches, a static key's int3 say, is what the
 # other runs next: with a thread each, QEMU let a vCPU run perf's
-# text_poke int3 after the patch ended, once, and 6.12 oopsed). Fails on a
-# kind this script does not boot.
+# text_poke int3 after the patch ended, once, and 6.12 oopsed; "sig":
+# 2 vCPUs, module signatures enforced from boot). Fails on a kind this
+# script does not boot.
 vm_boot_of() {
 	local kind
 	kind=$(sed -n 's/^# kpm-vm: *//p' "$KPM_TOP/selftests/vm/$1" | head -n 1)
 	case "${kind:-smp}" in
-	smp|icount|rr) echo "${kind:-smp}" ;;
+	smp|icount|rr|sig) echo "${kind:-smp}" ;;
 	*) return 1 ;;
 	esac
 }
 
 # vm_boot KERNEL KVER BOOT TEST...: one VM boot of KVER (smp: 2 vCPUs;
 # icount: 1 vCPU, -icount shift=$ICOUNT_SHIFT; rr: 2 vCPUs, one TCG
-# thread) running the TESTs through
+# thread; sig: 2 vCPUs, module.sig_enforce=1) running the TESTs through
 # run-vm-tests.sh; tallies each test as vm/KERNEL/TEST.
 vm_boot() {
 	local k=$1 kver=$2 boot=$3 t name rc=0 out="$LOGS/vm-$1-$3" opts=()
@@ -225,6 +227,7 @@ vm_boot() {
 	# in identify_cpu() at boot that KASAN reported (a wild access in
 	# handle_edge_irq(), before the module): it keeps a thread a vCPU.
 	[[ $boot == rr && $k != "$(kpm_debug_kver)" ]] && opts=(--tcg-single)
+	[[ $boot == sig ]] && opts=(--append module.sig_enforce=1)
 	say "---- vm ($boot boot): $*"
 	"$KPM_TOP/scripts/vm-run.sh" --kver "$kver" "${opts[@]}" --out "$out" \
 		--timeout "${KPM_VM_TIMEOUT:-1800}" -- sh /kpm/selftests/lib/run-vm-tests.sh "$@" || rc=$?
@@ -253,27 +256,29 @@ tier_vm() {
 	# Host check of the built module: the task_work callback's tail call.
 	run_tap "tailcall-$k" sh "$KPM_TOP/selftests/unwind/tailcall.sh" "$ko"
 
-	local smp=() icount=() rr=() t boot
+	local smp=() icount=() rr=() sig=() t boot
 	for t in "$KPM_TOP"/selftests/vm/[0-9][0-9]-*.sh; do
 		[[ -f $t ]] || continue
 		t=$(basename "$t")
 		if ! boot=$(vm_boot_of "$t"); then
-			point FAIL "vm/$k/$t: unknown '# kpm-vm:' boot kind (smp, icount or rr)"
+			point FAIL "vm/$k/$t: unknown '# kpm-vm:' boot kind (smp, icount, rr or sig)"
 			continue
 		fi
 		case $boot in
 		icount) icount+=("$t") ;;
 		rr) rr+=("$t") ;;
+		sig) sig+=("$t") ;;
 		*) smp+=("$t") ;;
 		esac
 	done
-	if [[ $((${#smp[@]} + ${#icount[@]} + ${#rr[@]})) -eq 0 ]]; then
+	if [[ $((${#smp[@]} + ${#icount[@]} + ${#rr[@]} + ${#sig[@]})) -eq 0 ]]; then
 		point FAIL "vm: no selftests/vm/NN-name.sh tests found"
 		return
 	fi
 	[[ ${#smp[@]} -eq 0 ]] || vm_boot "$k" "$kver" smp "${smp[@]}"
 	[[ ${#icount[@]} -eq 0 ]] || vm_boot "$k" "$kver" icount "${icount[@]}"
 	[[ ${#rr[@]} -eq 0 ]] || vm_boot "$k" "$kver" rr "${rr[@]}"
+	[[ ${#sig[@]} -eq 0 ]] || vm_boot "$k" "$kver" sig "${sig[@]}"
 }
 
 # The VM runner's self-test (on the default kernel), then the VM tests on

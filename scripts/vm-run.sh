@@ -37,6 +37,7 @@
 #   /kpm/kprofmap.ko       the newer of module/kprofmap.ko and
 #                          build/VERSION/module/kprofmap.ko built for the
 #                          booted kernel (its vermagic), if any
+#   /kpm/signed/*.ko       its signed copies, when it is build-module.sh's
 #   /kpm/kprof2pprof       user/kprof2pprof, if built (with its libraries)
 #   /kpm/selftests/...     selftests/ but unit/ (host only) and objects; ELF
 #                          programs come with their libraries
@@ -179,6 +180,11 @@ stage_kpm() {
 	local kpm="$STAGE/kpm" add host guest ko
 	ko=$(module_for_kver)
 	[[ -n $ko ]] && cp "$ko" "$kpm/kprofmap.ko"
+	# build-module.sh's signed copies of that module, if it is theirs.
+	if [[ $ko == */module/kprofmap.ko && -d ${ko%/module/kprofmap.ko}/signed ]]; then
+		mkdir -p "$kpm/signed"
+		cp "${ko%/module/kprofmap.ko}"/signed/*.ko "$kpm/signed/" 2>/dev/null || true
+	fi
 	[[ -f $KPM_TOP/user/kprof2pprof ]] && cp "$KPM_TOP/user/kprof2pprof" "$kpm/"
 	if [[ -d $KPM_TOP/selftests ]]; then
 		tar -C "$KPM_TOP" -cf - --exclude='*.o' --exclude='.*.cmd' --exclude='*.mod' \
