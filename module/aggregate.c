@@ -24,7 +24,6 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
-#include <linux/sort.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
 
@@ -48,6 +47,8 @@
  *		cumulative (statistic)
  * @lost_cap:	samples merges lost to max_entries, likewise
  * @lost_share:	samples merges lost to the fair share, likewise
+ * @epoch:	bumped, under @lock, whenever entries leave @map (a drain,
+ *		a reset): a samples reader's place in @map is then gone
  */
 static struct kpm_aggregate {
 	struct mutex lock;		/* @map, @window_start_ns */
@@ -60,6 +61,7 @@ static struct kpm_aggregate {
 	u64 lost_alloc;
 	u64 lost_cap;
 	u64 lost_share;
+	u64 epoch;
 } kpm_agg = {
 	.lock = __MUTEX_INITIALIZER(kpm_agg.lock),
 };
@@ -223,22 +225,47 @@ void kpm_reset(void)
 	mutex_lock(&kpm_agg.lock);
 	kpm_agg_collect();
 	profmap_clear(&kpm_agg.map);
+	kpm_agg.epoch++;
 	kpm_agg.window_start_ns = ktime_get_real_ns();
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
 	maps_collect();
 }
 
+/* The generation @id as @snap holds it: a pinned struct kpm_gen, or
+ * KPM_GEN_GONE (gone when first looked up), or NULL (not looked up yet).
+ */
+#define KPM_GEN_GONE	xa_mk_value(2)
+
+/* Pin generation @id in @snap->shown, once. */
+static int kpm_snap_pin(struct kpm_snap *snap, u32 id)
+{
+	struct kpm_gen *g;
+	int ret;
+
+	if (xa_load(&snap->shown, id))
+		return 0;
+	g = maps_get(id);
+	ret = xa_err(xa_store(&snap->shown, id, g ?: KPM_GEN_GONE,
+			      GFP_KERNEL));
+	if (ret && g)
+		maps_put(g);
+	return ret;
+}
+
 static void kpm_snap_free(struct kpm_snap *snap)
 {
-	size_t i;
+	unsigned long id;
+	void *v;
 
-	for (i = 0; i < snap->nr_gens; i++)
-		maps_put(snap->gens[i]);
-	kvfree(snap->gens);
+	xa_for_each(&snap->shown, id, v)
+		if (!xa_is_value(v))
+			maps_put(v);
+	xa_destroy(&snap->shown);
 	profmap_free_list(&kpm.pool, &snap->moved);
-	kvfree(snap->ents);
-	kvfree(snap->copy);
+	kvfree(snap->buf);
+	kfree(snap->ents);
+	kfree(snap->gens);
 	kfree(snap);
 }
 
@@ -248,130 +275,199 @@ static size_t kpm_copy_size(const struct profmap_entry *e)
 	return sizeof(*e) + (e->key.nk + e->key.nu) * sizeof(u64);
 }
 
-/* samples: copy the aggregate into @snap. */
+/* samples: copy the aggregate's next entries into the chunk, under its
+ * lock for one chunk's copies only.
+ */
 static int kpm_snap_copy(struct kpm_snap *snap)
 {
 	const struct profmap_entry *e;
-	size_t bytes = 0, pos = 0, i = 0;
+	size_t pos = 0;
 
-	lockdep_assert_held(&kpm_agg.lock);
+	if (snap->done >= snap->total)
+		return 0;
+	mutex_lock(&kpm_agg.lock);
+	if (kpm_agg.epoch != snap->epoch) {
+		mutex_unlock(&kpm_agg.lock);
+		return -ESTALE;
+	}
+	e = snap->last ? snap->last->next_all : kpm_agg.map.all;
+	for (; e && snap->done < snap->total && snap->nr < KPM_CHUNK_RECS;
+	     e = e->next_all) {
+		struct profmap_entry *c = (void *)(snap->buf + pos);
 
-	for (e = kpm_agg.map.all; e; e = e->next_all)
-		bytes += kpm_copy_size(e);
-	snap->copy = kvmalloc(bytes ?: 1, GFP_KERNEL | __GFP_NOWARN);
-	if (!snap->copy)
-		return -ENOMEM;
-
-	for (e = kpm_agg.map.all; e; e = e->next_all) {
-		struct profmap_entry *c = (void *)(snap->copy + pos);
-
+		if (pos + kpm_copy_size(e) > KPM_CHUNK_BYTES)
+			break;
 		*c = *e;
 		c->stk = (u64 *)(c + 1);
 		memcpy(c->stk, e->stk, (e->key.nk + e->key.nu) * sizeof(u64));
-		snap->ents[i++] = c;
+		snap->ents[snap->nr++] = c;
 		pos += kpm_copy_size(e);
-		if (!(i & 255))
-			cond_resched();
+		snap->last = e;
+		snap->done++;
 	}
-	snap->lost_alloc = kpm_agg.map.lost_alloc + kpm_agg.map.lost_reserve;
-	snap->lost_cap = kpm_agg.map.lost_cap + kpm_agg.map.lost_share;
+	/* Fewer entries than at the open, with no drain or reset: none
+	 * leave the aggregate otherwise, so this cannot happen.
+	 */
+	if (WARN_ON_ONCE(!e && snap->done < snap->total))
+		snap->total = snap->done;
+	mutex_unlock(&kpm_agg.lock);
 	return 0;
+}
+
+/* drain: the moved list's next entries, in place. */
+static void kpm_snap_next_moved(struct kpm_snap *snap)
+{
+	const struct profmap_entry *e;
+
+	e = snap->last ? snap->last->next_all : snap->moved.first;
+	for (; e && snap->nr < KPM_CHUNK_RECS; e = e->next_all) {
+		snap->ents[snap->nr++] = e;
+		snap->last = e;
+		snap->done++;
+	}
+}
+
+/* The generations the chunk's records name that no earlier chunk
+ * printed (XA_MARK_0: printed), pinned for the reader's life. A
+ * generation gone at its first lookup prints its records with m=0 (a
+ * record naming no G record would make the file unreadable).
+ */
+static int kpm_snap_chunk_gens(struct kpm_snap *snap)
+{
+	size_t i;
+
+	for (i = 0; i < snap->nr; i++) {
+		u32 id = snap->ents[i]->gen;
+		void *v;
+		int ret;
+
+		if (!id)
+			continue;
+		ret = kpm_snap_pin(snap, id);
+		if (ret)
+			return ret;
+		v = xa_load(&snap->shown, id);
+		if (xa_is_value(v) || xa_get_mark(&snap->shown, id, XA_MARK_0))
+			continue;
+		xa_set_mark(&snap->shown, id, XA_MARK_0);
+		snap->gens[snap->nr_gens++] = v;
+	}
+	return 0;
+}
+
+int kpm_snap_fetch(struct kpm_snap *snap)
+{
+	const struct profmap_entry *last = snap->last;
+	unsigned long done = snap->done;
+	int ret = 0;
+
+	snap->nr = 0;
+	snap->nr_gens = 0;
+	if (snap->drain)
+		kpm_snap_next_moved(snap);
+	else
+		ret = kpm_snap_copy(snap);
+	if (!ret)
+		ret = kpm_snap_chunk_gens(snap);
+	if (ret) {
+		/* Nothing of this chunk was printed: fetch it again. */
+		while (snap->nr_gens)
+			xa_clear_mark(&snap->shown,
+				      snap->gens[--snap->nr_gens]->id,
+				      XA_MARK_0);
+		snap->nr = 0;
+		snap->last = last;
+		snap->done = done;
+		return ret;
+	}
+	return snap->nr;
+}
+
+void kpm_snap_rewind(struct kpm_snap *snap)
+{
+	unsigned long id;
+	void *v;
+
+	xa_for_each_marked(&snap->shown, id, v, XA_MARK_0)
+		xa_clear_mark(&snap->shown, id, XA_MARK_0);
+	snap->nr = 0;
+	snap->nr_gens = 0;
+	snap->last = NULL;
+	snap->done = 0;
+}
+
+u32 kpm_snap_gen(struct kpm_snap *snap, const struct profmap_entry *e)
+{
+	return e->gen && !xa_is_value(xa_load(&snap->shown, e->gen)) ?
+	       e->gen : 0;
 }
 
 /* drain: move the aggregate's entries into @snap, O(1) memory. */
 static void kpm_snap_move(struct kpm_snap *snap)
 {
-	const struct profmap_entry *e;
-	size_t i = 0;
-
 	lockdep_assert_held(&kpm_agg.lock);
 
 	profmap_detach(&kpm_agg.map, &snap->moved);
-	for (e = snap->moved.first; e; e = e->next_all)
-		snap->ents[i++] = e;
+	kpm_agg.epoch++;
+	snap->total = snap->moved.nr;
 	snap->lost_alloc = snap->moved.lost_alloc + snap->moved.lost_reserve;
 	snap->lost_cap = snap->moved.lost_cap + snap->moved.lost_share;
 	snap->drain = true;
 }
 
-static int kpm_cmp_u32(const void *a, const void *b)
-{
-	u32 x = *(const u32 *)a, y = *(const u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The mapping generations @snap's records name, each held once. No lock:
- * the records are @snap's own by now.
- */
-static int kpm_snap_gens(struct kpm_snap *snap)
-{
-	size_t i, n = 0;
-	u32 *ids;
-
-	ids = kvmalloc_array(snap->nr ?: 1, sizeof(*ids), GFP_KERNEL);
-	snap->gens = kvmalloc_array(snap->nr ?: 1, sizeof(*snap->gens),
-				    GFP_KERNEL);
-	if (!ids || !snap->gens) {
-		kvfree(ids);
-		return -ENOMEM;
-	}
-	for (i = 0; i < snap->nr; i++)
-		if (snap->ents[i]->gen)
-			ids[n++] = snap->ents[i]->gen;
-	sort(ids, n, sizeof(*ids), kpm_cmp_u32, NULL);
-	for (i = 0; i < n; i++) {
-		struct kpm_gen *g;
-
-		if (i && ids[i] == ids[i - 1])
-			continue;
-		g = maps_get(ids[i]);
-		if (g)
-			snap->gens[snap->nr_gens++] = g;
-	}
-	kvfree(ids);
-	return 0;
-}
-
 struct kpm_snap *kpm_snapshot(bool drain)
 {
 	struct kpm_snap *snap;
-	int ret = 0;
 
 	snap = kzalloc(sizeof(*snap), GFP_KERNEL);
 	if (!snap)
 		return ERR_PTR(-ENOMEM);
+	xa_init(&snap->shown);
+	snap->ents = kmalloc_array(KPM_CHUNK_RECS, sizeof(*snap->ents),
+				   GFP_KERNEL);
+	snap->gens = kmalloc_array(KPM_CHUNK_RECS, sizeof(*snap->gens),
+				   GFP_KERNEL);
+	if (!drain)
+		snap->buf = kvmalloc(KPM_CHUNK_BYTES, GFP_KERNEL);
+	if (!snap->ents || !snap->gens || (!drain && !snap->buf)) {
+		kpm_snap_free(snap);
+		return ERR_PTR(-ENOMEM);
+	}
 
 	cpus_read_lock();
 	mutex_lock(&kpm_agg.lock);
 	kpm_agg_collect();
 	snap->cpus = num_online_cpus();
-
-	snap->nr = kpm_agg.map.nr_entries;
-	snap->ents = kvmalloc_array(snap->nr ?: 1, sizeof(*snap->ents),
-				    GFP_KERNEL | __GFP_NOWARN);
-	if (!snap->ents)
-		ret = -ENOMEM;
-	else if (drain)
+	if (drain) {
 		kpm_snap_move(snap);
-	else
-		ret = kpm_snap_copy(snap);
-	if (!ret) {
-		snap->start_ns = kpm_agg.window_start_ns;
-		snap->end_ns = ktime_get_real_ns();
-		if (drain)
-			kpm_agg.window_start_ns = snap->end_ns;
+	} else {
+		snap->epoch = kpm_agg.epoch;
+		snap->total = kpm_agg.map.nr_entries;
+		snap->lost_alloc = kpm_agg.map.lost_alloc +
+				   kpm_agg.map.lost_reserve;
+		snap->lost_cap = kpm_agg.map.lost_cap + kpm_agg.map.lost_share;
 	}
+	snap->start_ns = kpm_agg.window_start_ns;
+	snap->end_ns = ktime_get_real_ns();
+	if (drain)
+		kpm_agg.window_start_ns = snap->end_ns;
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
-	if (!ret)
-		ret = kpm_snap_gens(snap);
-	if (ret) {
-		if (drain && snap->drain)
+	if (drain) {
+		/* A drain may be read across window ends, which free the
+		 * generations of gone processes: pin every one it names now
+		 * (one slot per generation, not per record).
+		 */
+		const struct profmap_entry *e;
+		int ret = 0;
+
+		for (e = snap->moved.first; e && !ret; e = e->next_all)
+			if (e->gen)
+				ret = kpm_snap_pin(snap, e->gen);
+		if (ret) {
 			kpm_snapshot_put(snap, false);
-		else
-			kpm_snap_free(snap);
-		return ERR_PTR(ret);
+			return ERR_PTR(ret);
+		}
 	}
 	return snap;
 }

@@ -29,6 +29,7 @@
 #include <linux/irq_work.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/xarray.h>
 
 struct task_struct;
 
@@ -191,41 +192,66 @@ void kpm_stop(void);
 
 /* --- aggregate.c --- */
 
+/* A reader's chunk: at most this many records, and for samples at most
+ * this many bytes of copies (an entry with 2 x 255 frames takes 4 KiB).
+ */
+#define KPM_CHUNK_RECS	256
+#define KPM_CHUNK_BYTES	(64 * 1024)
+
 /**
- * struct kpm_snap - one window of records, private to one reader
- * @nr:		records
- * @ents:	the records, in insertion order
+ * struct kpm_snap - one reader's records: a window, read a chunk at a time
  * @start_ns:	window start, CLOCK_REALTIME ns
- * @end_ns:	window end (the snapshot), CLOCK_REALTIME ns
- * @cpus:	online CPUs at the snapshot
+ * @end_ns:	window end (the open), CLOCK_REALTIME ns
+ * @cpus:	online CPUs at the open
  * @lost_alloc:	samples lost in the window to failed allocations and
  *		exhausted hot-map reserves (the L record's alloc=)
  * @lost_cap:	samples lost in the window to max_entries and to the fair
  *		share (the L record's cap=)
- * @drain:	the records were moved out of the aggregate (a drain), not
- *		copied
- * @copy:	copy: the buffer holding copies of the entries and their
- *		stacks that @ents point into; NULL for a drain
+ * @drain:	the records were moved out of the aggregate (a drain); a
+ *		samples reader instead copies them from the live aggregate,
+ *		a chunk at a time
  * @moved:	drain: the aggregate's entries, moved here
- * @nr_gens:	mapping generations in @gens
- * @gens:	every generation a record names (and still held), by id,
- *		each with a reference (maps_get())
+ * @total:	records in the window at the open: a samples reader prints
+ *		the entries the aggregate held then (their counts as of
+ *		their chunk), not those added since
+ * @done:	records fetched into chunks so far
+ * @last:	the last entry fetched (the aggregate's or @moved's), NULL
+ *		before the first
+ * @epoch:	samples: the aggregate's epoch at the open; a drain or a
+ *		reset since ends the read (a seek back included) with -ESTALE
+ * @buf:	samples: KPM_CHUNK_BYTES for the chunk's copies
+ * @nr:		records in the chunk
+ * @ents:	the chunk's records, in insertion order
+ * @nr_gens:	mapping generations the chunk prints first, in @gens
+ * @gens:	those generations (held by @shown)
+ * @shown:	by id, every generation the reader's records named so far
+ *		(a drain: all of them, from the open): the generation with a
+ *		reference (maps_get()), or a value entry if it was gone
+ *		(its records then print m=0); XA_MARK_0 once a chunk
+ *		printed its G record
  *
- * Immutable once kpm_snapshot() returns it; freed by kpm_snapshot_put().
+ * Memory: KPM_CHUNK_BYTES + 2 x KPM_CHUNK_RECS pointers, and @shown,
+ * one slot per generation the records name (at most max_maps'
+ * processes), whatever max_entries is. Freed by kpm_snapshot_put().
  */
 struct kpm_snap {
-	size_t nr;
-	const struct profmap_entry **ents;
 	u64 start_ns;
 	u64 end_ns;
 	unsigned int cpus;
 	u64 lost_alloc;
 	u64 lost_cap;
 	bool drain;
-	char *copy;
 	struct profmap_list moved;
+	unsigned long total;
+	unsigned long done;
+	const struct profmap_entry *last;
+	u64 epoch;
+	char *buf;
+	size_t nr;
+	const struct profmap_entry **ents;
 	size_t nr_gens;
 	struct kpm_gen **gens;
+	struct xarray shown;
 };
 
 /**
@@ -343,17 +369,53 @@ bool kpm_agg_collecting(const struct task_struct *task);
 void kpm_reset(void);
 
 /**
- * kpm_snapshot() - collect every CPU's hot map, then copy or drain
+ * kpm_snapshot() - collect every CPU's hot map, then open a reader on
+ * the aggregate or drain it
  * @drain: move the aggregate out and start a new window, instead of
- *	   copying it
+ *	   reading it where it is
  *
- * Every sample counted before the call is in the result exactly once;
- * a drained sample is in no later snapshot unless kpm_snapshot_put()
- * hands it back.
+ * Every sample counted before the call is in a drain exactly once; a
+ * drained sample is in no later snapshot unless kpm_snapshot_put()
+ * hands it back. The records come from kpm_snap_fetch().
  * Context: process context, may sleep; takes cpus_read_lock().
  * Return: the snapshot, or ERR_PTR(-ENOMEM) (nothing moved).
  */
 struct kpm_snap *kpm_snapshot(bool drain);
+
+/**
+ * kpm_snap_fetch() - the next chunk of @snap's records
+ * @snap: from kpm_snapshot()
+ *
+ * Replaces the previous chunk: fills @snap->ents (samples: copies in
+ * @snap->buf, taken under the aggregate's lock for one chunk only) and
+ * @snap->gens with the generations no earlier chunk printed. On an
+ * error nothing moves: the next call fetches the same chunk.
+ * Context: process context, may sleep.
+ * Return: records in the chunk (0: none left), -ESTALE when a drain or
+ * a reset emptied the aggregate since a samples reader's open, or
+ * -ENOMEM.
+ */
+int kpm_snap_fetch(struct kpm_snap *snap);
+
+/**
+ * kpm_snap_rewind() - read @snap's records again from the first
+ * @snap: from kpm_snapshot()
+ *
+ * The same entries again (a samples reader's, if no drain or reset
+ * came since its open; else its next fetch fails with -ESTALE), their
+ * generations printed again.
+ * Context: process context, may sleep.
+ */
+void kpm_snap_rewind(struct kpm_snap *snap);
+
+/**
+ * kpm_snap_gen() - the generation a record of @snap's chunk prints
+ * @snap: from kpm_snapshot()
+ * @e: a record of the current chunk
+ *
+ * Return: @e's generation, or 0 when it was gone at the fetch.
+ */
+u32 kpm_snap_gen(struct kpm_snap *snap, const struct profmap_entry *e);
 
 /**
  * kpm_snapshot_put() - release a snapshot

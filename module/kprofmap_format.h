@@ -10,7 +10,7 @@
  * The file is line oriented; fields are separated by single spaces and
  * every line ends with '\n'. The first line is the header:
  *
- *   kprofmap-samples 2 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
+ *   kprofmap-samples 3 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
  *
  *   "kprofmap-samples"  magic word (KPM_MAGIC)
  *   1                   format version (KPM_FORMAT_VERSION)
@@ -25,8 +25,11 @@
  * and end_ns are required.
  *
  * Then the mapping records (version 2) of every generation a sample line
- * of this file names, each a G line followed by its M lines, all before
- * the first S line:
+ * of this file names, each a G line followed by its M lines. Version 2:
+ * all before the first S line. Version 3: each generation's before the
+ * first S line that names it, so G/M and S lines interleave (the module
+ * prints a chunk of records at a time, each chunk's new generations
+ * first); an S line ends the M lines of the G line before it.
  *
  *   G <gen> <tgid> <boot_ns> <exec>
  *
@@ -85,7 +88,7 @@
 #define _KPROFMAP_FORMAT_H
 
 #define KPM_MAGIC		"kprofmap-samples"
-#define KPM_FORMAT_VERSION	2
+#define KPM_FORMAT_VERSION	3
 
 /* Largest accepted max_depth (frames per stack, kernel and user each). */
 #define KPM_MAX_DEPTH_LIMIT	255

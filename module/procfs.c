@@ -3,9 +3,12 @@
  * procfs.c - /proc/kprofmap/{samples,drain,control,stats}
  *
  * Only opens, formats and checks privilege. Opening samples or drain
- * takes a snapshot from aggregate.c (a copy, or the drained window),
- * private to the open file and printed by seq_file without any lock, so
- * a slow reader never holds up sampling, other readers or unload. A drain
+ * opens a reader from aggregate.c (on the aggregate, or on the drained
+ * window), private to the open file; its records come a chunk at a time
+ * (samples: copied under the aggregate's lock for that chunk only) and
+ * are printed by seq_file without any lock, so a slow reader never holds
+ * up sampling, other readers, hotplug or unload, and a reader's memory
+ * does not grow with max_entries. A drain
  * counts as consumed only when its reader has received every byte: a
  * drain file released earlier (failed open, closed unread, reader killed)
  * hands its records back to the aggregate.
@@ -26,12 +29,20 @@
 
 /**
  * struct kpm_reader - one open of samples or drain
- * @snap:	the records it prints
+ * @snap:	the records it prints, a chunk at a time
+ * @base:	seq_file position of the chunk's first line (its G and M
+ *		records, then its S records)
+ * @fetched:	the chunk at @base is fetched
+ * @last_chunk:	the fetch at @base found no records left: @base is the
+ *		L record's position, or the end
  * @eof:	seq_file has formatted the last record (the reader got all
  *		of them once the seq_file buffer is empty too)
  */
 struct kpm_reader {
 	struct kpm_snap *snap;
+	loff_t base;
+	bool fetched;
+	bool last_chunk;
 	bool eof;
 };
 
@@ -113,7 +124,8 @@ static void kpm_put_pcs(struct seq_file *m, const char *tag, const u64 *pcs,
 	}
 }
 
-static void kpm_show_rec(struct seq_file *m, const struct profmap_entry *e)
+static void kpm_show_rec(struct seq_file *m, struct kpm_snap *snap,
+			 const struct profmap_entry *e)
 {
 	const struct profmap_key *k = &e->key;
 
@@ -130,13 +142,14 @@ static void kpm_show_rec(struct seq_file *m, const struct profmap_entry *e)
 		seq_putc(m, KPM_FLAG_UTRUNC);
 	kpm_put_pcs(m, " k=", e->stk, k->nk);
 	kpm_put_pcs(m, " u=", e->stk + k->nk, k->nu);
-	seq_printf(m, " m=%u\n", (u32)e->gen);
+	seq_printf(m, " m=%u\n", kpm_snap_gen(snap, e));
 }
 
 /*
- * seq_file positions: 0 is the header, 1..nr_gens the mapping
- * generations, then the nr records, then the lost record (when anything
- * was lost).
+ * seq_file positions: 0 is the header; then each chunk's lines, the
+ * generations it names first, then its records; then the lost record
+ * (when anything was lost). A position before the chunk's (a seek
+ * back) reads the records again from the first.
  */
 static bool kpm_has_lost(const struct kpm_snap *snap)
 {
@@ -146,13 +159,37 @@ static bool kpm_has_lost(const struct kpm_snap *snap)
 static void *kpm_samples_start(struct seq_file *m, loff_t *pos)
 {
 	struct kpm_reader *r = m->private;
-	loff_t last = r->snap->nr_gens + r->snap->nr + kpm_has_lost(r->snap);
+	struct kpm_snap *snap = r->snap;
+	int ret;
 
-	if (*pos > last) {
-		r->eof = true;
-		return NULL;
+	if (*pos == 0)
+		return (void *)1;
+	if (*pos < r->base) {
+		kpm_snap_rewind(snap);
+		r->base = 1;
+		r->fetched = false;
+		r->last_chunk = false;
+		r->eof = false;
 	}
-	return (void *)(uintptr_t)(*pos + 1);
+	for (;;) {
+		if (!r->fetched) {
+			ret = kpm_snap_fetch(snap);
+			if (ret < 0)
+				return ERR_PTR(ret);
+			r->fetched = true;
+			r->last_chunk = !ret;
+		}
+		if (r->last_chunk) {
+			if (*pos == r->base && kpm_has_lost(snap))
+				return (void *)(uintptr_t)(*pos + 1);
+			r->eof = true;
+			return NULL;
+		}
+		if (*pos < r->base + snap->nr_gens + snap->nr)
+			return (void *)(uintptr_t)(*pos + 1);
+		r->base += snap->nr_gens + snap->nr;
+		r->fetched = false;
+	}
 }
 
 static void *kpm_samples_next(struct seq_file *m, void *v, loff_t *pos)
@@ -167,21 +204,23 @@ static void kpm_samples_stop(struct seq_file *m, void *v)
 
 static int kpm_samples_show(struct seq_file *m, void *v)
 {
-	struct kpm_snap *snap = ((struct kpm_reader *)m->private)->snap;
-	size_t idx = (uintptr_t)v - 1;
+	struct kpm_reader *r = m->private;
+	struct kpm_snap *snap = r->snap;
+	loff_t pos = (uintptr_t)v - 1;
+	size_t i = pos - r->base;
 
-	if (idx == 0) {
+	if (pos == 0) {
 		seq_printf(m, "%s %d freq=%u cpus=%u start_ns=%llu end_ns=%llu max_depth=%u\n",
 			   KPM_MAGIC, KPM_FORMAT_VERSION, kpm_freq, snap->cpus,
 			   snap->start_ns, snap->end_ns, kpm_max_depth);
-	} else if (idx <= snap->nr_gens) {
-		kpm_show_gen(m, snap->gens[idx - 1]);
-	} else if (idx <= snap->nr_gens + snap->nr) {
-		kpm_show_rec(m, snap->ents[idx - 1 - snap->nr_gens]);
-	} else {
+	} else if (r->last_chunk) {
 		seq_printf(m, "%c %llu alloc=%llu cap=%llu\n", KPM_REC_LOST,
 			   snap->lost_alloc + snap->lost_cap,
 			   snap->lost_alloc, snap->lost_cap);
+	} else if (i < snap->nr_gens) {
+		kpm_show_gen(m, snap->gens[i]);
+	} else {
+		kpm_show_rec(m, snap, snap->ents[i - snap->nr_gens]);
 	}
 	return 0;
 }
@@ -210,6 +249,7 @@ static int kpm_samples_open_common(struct file *file, bool drain)
 		seq_release_private(file_inode(file), file);
 		return ret;
 	}
+	r->base = 1;
 	return 0;
 }
 
@@ -218,9 +258,17 @@ static int kpm_samples_open(struct inode *inode, struct file *file)
 	return kpm_samples_open_common(file, false);
 }
 
+/* A drain is read once, in order: no lseek() or pread() (ESPIPE), which
+ * would let seq_file format records the reader never receives and the
+ * drain count as consumed.
+ */
 static int kpm_drain_open(struct inode *inode, struct file *file)
 {
-	return kpm_samples_open_common(file, true);
+	int ret = kpm_samples_open_common(file, true);
+
+	if (!ret)
+		nonseekable_open(inode, file);
+	return ret;
 }
 
 /* Also reached when the VFS fails an open after ->proc_open succeeded

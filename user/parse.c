@@ -573,6 +573,9 @@ static int kpm_parse_map(struct kpm_reader *r, const struct kpm_tok *tok,
 	if (!kp_parse_dec(tok[1].p, tok[1].len, &m->gen))
 		return kpm_fail(r, "generation \"%s\" is not a decimal number",
 				Q(tok[1]));
+	if (m->gen != r->cur_gen && kpm_gen_known(r, m->gen) && !r->cur_gen)
+		return kpm_fail(r, "mapping record of generation %llu after an S line (a generation's M lines follow its G line, before any S line)",
+				(unsigned long long)m->gen);
 	if (m->gen != r->cur_gen && kpm_gen_known(r, m->gen))
 		return kpm_fail(r, "mapping record of generation %llu after the G line of generation %llu (a generation's M lines follow its G line)",
 				(unsigned long long)m->gen,
@@ -668,14 +671,17 @@ static int kpm_parse_lost(struct kpm_reader *r, const struct kpm_tok *tok,
 	return 0;
 }
 
-/* G and M lines: version 2 only, and before every S line. */
+/* G and M lines: version 2 on; in version 2 before every S line, from
+ * version 3 anywhere before the L line (an S line closes the G line
+ * before it: M lines after an S line need a new G line).
+ */
 static int kpm_check_map_order(struct kpm_reader *r, char type)
 {
 	if (r->hdr.version < 2)
 		return kpm_fail(r, "%c record in a version %u file (mapping records are version 2)",
 				type, r->hdr.version);
-	if (r->seen_sample)
-		return kpm_fail(r, "%c record after the first S record (mapping records come before the samples)",
+	if (r->seen_sample && r->hdr.version < 3)
+		return kpm_fail(r, "%c record after the first S record (in version 2, mapping records come before the samples)",
 				type);
 	return 0;
 }
@@ -702,6 +708,7 @@ int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 		if (kpm_parse_sample(r, tok, n, &rec->s))
 			return -1;
 		r->seen_sample = true;
+		r->cur_gen = 0;
 	} else if (kpm_tok_is(&tok[0], (char[]){ KPM_REC_GEN, 0 }) ||
 		   kpm_tok_is(&tok[0], (char[]){ KPM_REC_MAP, 0 })) {
 		if (kpm_check_map_order(r, tok[0].p[0]))

@@ -5,9 +5,10 @@
  * The format is defined in module/kprofmap_format.h; this reader applies
  * its strictest reading (see Documentation/kprof2pprof.rst, "Input"):
  * every field is checked, any deviation is an error naming the file, the
- * line and what was wrong. It reads versions 1 and 2 (version 2 adds the
- * G and M mapping records and the m= field of S lines). What the reader
- * holds is one line buffer, one record and, for version 2, the set of
+ * line and what was wrong. It reads versions 1 to 3 (version 2 adds the
+ * G and M mapping records and the m= field of S lines, version 3 lets
+ * them follow S lines, each before the first S line naming it). What the
+ * reader holds is one line buffer, one record and, from version 2, the set of
  * generation ids its G lines named (so that an M line or an m= field that
  * names an unknown one is refused): that set grows with the G lines only.
  */

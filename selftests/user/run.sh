@@ -102,6 +102,7 @@ $(cat "$2")"
 # version 2 (mapping records)
 HDR="kprofmap-samples 1 freq=999 cpus=2 start_ns=1700000000000000000 end_ns=1700000002500000000 max_depth=64"
 HDR2="kprofmap-samples 2 ${HDR#kprofmap-samples 1 }"
+HDR3="kprofmap-samples 3 ${HDR#kprofmap-samples 1 }"
 PERIOD=$((1000000000 / 999))
 
 # The malformed inputs, tested below. Each case:
@@ -109,12 +110,13 @@ PERIOD=$((1000000000 / 999))
 GOOD='S 1 10 10 a - k=1 u=2'
 H=$HDR
 H2=$HDR2
+H3=$HDR3
 G1='G 1 4000 100 0'
 M1='M 1 1000 2000 0 abcd /bin/x\\x20(deleted)'
 MALFORMED=(
 	"empty file|1|empty input|"
 	"bad magic|1|not a kprofmap samples file|kprofmap-sample 1 freq=1 cpus=1 start_ns=0 end_ns=0\n"
-	"wrong version|1|unsupported format version 3 (this kprof2pprof reads versions 1 to 2)|kprofmap-samples 3 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"wrong version|1|unsupported format version 4 (this kprof2pprof reads versions 1 to 3)|kprofmap-samples 4 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"version 0|1|unsupported format version 0|kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"missing freq|1|required key freq= missing|kprofmap-samples 1 cpus=1 start_ns=0 end_ns=0\n"
 	"freq zero|1|freq=0 out of range|kprofmap-samples 1 freq=0 cpus=1 start_ns=0 end_ns=0\n"
@@ -181,13 +183,18 @@ MALFORMED=(
 	"v2: G after the first S|3|G record after the first S record|$H2\nS 1 10 10 a - k=1 u= m=0\n$G1\n"
 	"v2: M after the first S|4|M record after the first S record|$H2\n$G1\nS 1 10 10 a - k=1 u= m=1\n$M1\n"
 	"v2: unknown record|2|expected G, M, S or L|$H2\nX 1\n"
+	# version 3: G and M lines may follow S lines, each before its first use
+	"v3: M after an S line|5|mapping record of generation 1 after an S line|$H3\n$G1\n$M1\nS 1 10 10 a - k=1 u= m=1\n$M1\n"
+	"v3: S before its G|3|m=2: no G line of generation 2|$H3\n$G1\nS 1 10 10 a - k=1 u= m=2\nG 2 4000 100 1\n"
+	"v3: G twice, apart|5|generation 1 given twice|$H3\n$G1\n$M1\nS 1 10 10 a - k=1 u= m=1\n$G1\n"
+	"v3: G after L|4|L must be the last line|$H3\n$GOOD m=0\nL 1 alloc=1 cap=0\n$G1\n"
 )
 
 # --- plan --------------------------------------------------------------------
 
-# Our own tests: 27 (count a new one here), one per malformed input, and
+# Our own tests: 28 (count a new one here), one per malformed input, and
 # unit_test's. ktap_finished fails a run that ran another number.
-OWN_TESTS=27
+OWN_TESTS=28
 "$SANDIR/unit_test" > "$T/unit.tap" 2>&1
 UNIT_RC=$?
 ktap_header
@@ -651,28 +658,46 @@ V2_ALPHA=$(u $((V2_LIB_BIAS + LIB_ALPHA + 4)))
 V2_HIDDEN=$(u $((V2_LIB_BIAS + LIB_HIDDEN + 9)))
 V2_WORK=$(u $((V2_PIE_BIAS + PIE_WORK + 9)))
 
-test_v2_gone() {
-	# tgid 3999999 has no PROC directory: only the records tell
-	local lib_x lib_bias6
-	set -- $(exec_map "$B/libkpt.so" 0)
+# gone_records HEADER ORDER: records of a process that is gone (tgid
+# 3999999 has no PROC directory: only the records tell), its generations
+# "first" (version 2: every G/M line before the S lines) or "interleaved"
+# (version 3, as the module prints chunks: each generation just before
+# the first S line naming it).
+gone_records() {
+	local lib_bias6 g5 g6 s101 s102
+	set -- "$1" "$2" $(exec_map "$B/libkpt.so" 0)
 	# gen 6, after an exec: libkpt.so's code where gen 5 had kpt_pie's
-	lib_bias6=$(( 0x$(exec_map "$B/kpt_pie" $V2_PIE_BIAS | cut -d' ' -f1) - 0x$1 ))
-	{
-		echo "$HDR2"
-		echo "G 5 3999999 123456789 0"
-		m_line 5 "$B/kpt_pie" $V2_PIE_BIAS
-		m_line 5 "$B/libkpt.so" $V2_LIB_BIAS
-		echo "G 6 3999999 123456789 1"
-		m_line 6 "$B/libkpt.so" $lib_bias6
-		echo "S 101 3999999 3999999 gone2 - k= u=$V2_ALPHA,$V2_HIDDEN,$V2_WORK m=5"
-		echo "S 102 3999999 3999999 gone2 - k= u=$(u $((lib_bias6 + LIB_BETA + 9))) m=6"
-		echo "S 103 1000 1000 kpt_pie - k= u=$U_STACK m=0"
-	} > "$T/v2gone.txt"
-	k2p -o "$T/v2gone.pb.gz" "$T/v2gone.txt" || die "exit $?: $(cat "$T/err")"
-	stacks "$T/v2gone.pb.gz" > "$T/v2gone.stacks"
-	expect_line "101 $((101 * PERIOD)) | kpt_lib_alpha;kpt_lib_hidden;kpt_main_work | comm:[gone2] pid:[3999999] tid:[3999999]" "$T/v2gone.stacks" &&
-	expect_line "102 $((102 * PERIOD)) | kpt_lib_beta | comm:[gone2] pid:[3999999] tid:[3999999]" "$T/v2gone.stacks" &&
-	expect_line "103 $((103 * PERIOD)) | $U_NAMES | comm:[kpt_pie] pid:[1000] tid:[1000]" "$T/v2gone.stacks" || return 1
+	lib_bias6=$(( 0x$(exec_map "$B/kpt_pie" $V2_PIE_BIAS | cut -d' ' -f1) - 0x$3 ))
+	g5="G 5 3999999 123456789 0
+$(m_line 5 "$B/kpt_pie" $V2_PIE_BIAS)
+$(m_line 5 "$B/libkpt.so" $V2_LIB_BIAS)"
+	g6="G 6 3999999 123456789 1
+$(m_line 6 "$B/libkpt.so" $lib_bias6)"
+	s101="S 101 3999999 3999999 gone2 - k= u=$V2_ALPHA,$V2_HIDDEN,$V2_WORK m=5"
+	s102="S 102 3999999 3999999 gone2 - k= u=$(u $((lib_bias6 + LIB_BETA + 9))) m=6"
+	echo "$1"
+	if [ "$2" = first ]; then
+		printf '%s\n' "$g5" "$g6" "$s101" "$s102"
+	else
+		printf '%s\n' "$g5" "$s101" "$g6" "$s102"
+	fi
+	echo "S 103 1000 1000 kpt_pie - k= u=$U_STACK m=0"
+}
+
+# gone_stacks NAME: NAME.txt converted; its three stacks named as the
+# records say.
+gone_stacks() {
+	k2p -o "$T/$1.pb.gz" "$T/$1.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/$1.pb.gz" > "$T/$1.stacks"
+	expect_line "101 $((101 * PERIOD)) | kpt_lib_alpha;kpt_lib_hidden;kpt_main_work | comm:[gone2] pid:[3999999] tid:[3999999]" "$T/$1.stacks" &&
+	expect_line "102 $((102 * PERIOD)) | kpt_lib_beta | comm:[gone2] pid:[3999999] tid:[3999999]" "$T/$1.stacks" &&
+	expect_line "103 $((103 * PERIOD)) | $U_NAMES | comm:[kpt_pie] pid:[1000] tid:[1000]" "$T/$1.stacks"
+}
+
+test_v2_gone() {
+	local lib_x
+	gone_records "$HDR2" first > "$T/v2gone.txt"
+	gone_stacks v2gone || return 1
 	# one Mapping per M line, as the record has it
 	lib_x=$(m_line 5 "$B/libkpt.so" $V2_LIB_BIAS)
 	set -- $lib_x
@@ -681,6 +706,17 @@ test_v2_gone() {
 	[ ! -s "$T/err" ] || die "warnings: $(cat "$T/err")"
 }
 ktap_result "v2 records, process gone: names from the files the M lines name; per-generation after exec; m=0 uses maps" test_v2_gone
+
+# The same records as the module prints them from version 3: each
+# chunk's new generations, then its samples.
+test_v3_interleaved() {
+	gone_records "$HDR3" interleaved > "$T/v3.txt"
+	grep -q '^S 101 .*' "$T/v3.txt" && [ "$(sed -n 5p "$T/v3.txt" | cut -c1)" = S ] ||
+		die "not interleaved: $(cat "$T/v3.txt")"
+	gone_stacks v3 || return 1
+	[ ! -s "$T/err" ] || die "warnings: $(cat "$T/err")"
+}
+ktap_result "v3 records, G/M lines between S lines: the same names as v2's order" test_v3_interleaved
 
 test_v2_rebuilt() {
 	local old new pc
@@ -810,7 +846,7 @@ test_usage() {
 	for args in --output --drain --duration --folded --proc-root --kallsyms --version; do
 		grep -q -- "$args" "$T/help" || die "--help does not mention $args"
 	done
-	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 2)$" || die "--version"
+	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 3)$" || die "--version"
 	"$K2P" "$T/does-not-exist" 2>"$T/err"; rc=$?
 	[ $rc = 1 ] && grep -q "does-not-exist: No such file" "$T/err" || die "missing input: exit $rc"
 }

@@ -475,7 +475,8 @@ TEST_F(parse, versions)
 		{ "kprofmap-samples 1 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
 		{ "kprofmap-samples 2 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
 		{ "kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
-		{ "kprofmap-samples 3 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
+		{ "kprofmap-samples 3 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
+		{ "kprofmap-samples 4 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
 	};
 	size_t i;
 

@@ -27,9 +27,9 @@
  * PATH (or, for a leaf in the vDSO, its caller's). -P prints, for each
  * FUNC (up to 8), its cumulative share: the considered samples whose
  * user stack holds it (named from SYMS), as "# cum FUNC SHARE".
- * Always: G and M lines precede the S lines, every M line belongs
- * to a G line before it, and every m= other than 0 names a G line of the
- * file. Prints what it found as TAP comments, with up to 5 considered
+ * Always: every M line belongs to a G line before it, every m= other
+ * than 0 names a G line before it (a reader's chunks interleave their
+ * G/M and S lines), and the L line, if any, is the last. Prints what it found as TAP comments, with up to 5 considered
  * records that do not match.
  */
 #include <errno.h>
@@ -324,7 +324,7 @@ int main(int argc, char **argv)
 	struct symtab us = {0}, ks = {0};
 	struct mappings mt = {0};
 	unsigned long long gen;
-	bool in_samples = false;
+	bool lost_seen = false;
 	long long considered = 0, matching = 0, lost = -1, records = 0;
 	char *line = NULL, **seen = NULL;
 	size_t cap = 0, lineno = 0, nseen = 0;
@@ -392,13 +392,18 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP) {
-			if (in_samples)
-				die("mapping record after the samples: %s", line);
+			/* Each reader chunk's new generations precede its
+			 * records; only the L record ends the file.
+			 */
+			if (lost_seen)
+				die("mapping record after the L record: %s", line);
 			parse_mapping_line(&mt, line);
 			continue;
 		}
-		in_samples = true;
+		if (lost_seen)
+			die("a record after the L record: %s", line);
 		if (line[0] == KPM_REC_LOST) {
+			lost_seen = true;
 			if (sscanf(line, "L %lld", &lost) != 1)
 				die("bad lost record: %s", line);
 			continue;
