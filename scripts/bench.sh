@@ -302,6 +302,31 @@ maps_cost() {
 		printf "%d captures, %.0f ns a capture, %d mappings held, %.0f bytes a mapping\n", c, ns / c, h, b / h }'
 }
 
+# eh_frame_bytes WORKLOAD: bytes of .eh_frame in the workload's binary
+# and the libraries ldd names for it (what its samples can step through).
+eh_frame_bytes() {
+	local bin lib total=0 sz
+	case $1 in
+	deep*) bin=$KPM_TOP/bench/kpm_deep ;;
+	*) bin=$KPM_TOP/bench/kpm_spin ;;
+	esac
+	for lib in "$bin" $(ldd "$bin" 2>/dev/null | awk '$(NF - 1) ~ /^\// { print $(NF - 1) } $1 ~ /^\// { print $1 }' | sort -u); do
+		sz=$(readelf -SW "$lib" 2>/dev/null | awk '$2 == ".eh_frame" { print $6 }')
+		total=$((total + 0x${sz:-0}))
+	done
+	echo "$total"
+}
+
+# rule_memory FREQ WORKLOAD: unwind_bytes of kprofmap's session per MB of
+# .eh_frame the workload's images hold.
+rule_memory() {
+	local b e
+	b=$(info kprofmap "$1" "$2" unwind_bytes) e=$(eh_frame_bytes "$2")
+	awk -v b="$b" -v e="$e" 'BEGIN {
+		if (b == "n/a" || e == 0) { print "n/a"; exit }
+		printf "unwind_bytes %d (fixed at load: per-CPU step caches and stack copies, not per file) for %d bytes of .eh_frame in its images: %.0f KiB per MB\n", b, e, b / 1024 / (e / 1048576) }'
+}
+
 # rel_target PROF LABEL REF REFLABEL DIV WORKLOAD: at 999 Hz, is PROF's
 # cost above the floor at most 1/DIV of REF's? ("-" for DIV: the ratio
 # only, no target.)
@@ -466,6 +491,9 @@ print_targets() {
 		done
 		for n in $WORKLOADS; do
 			printf '   %-7s mapping records, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "$(maps_cost "$f" "$n")"
+		done
+		for n in $WORKLOADS; do
+			printf '   %-7s memory for rules, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "$(rule_memory "$f" "$n")"
 		done
 		if [[ " $WORKLOADS " == *" 4 "* && " $WORKLOADS " == *" 44 "* ]]; then
 			printf '   %-7s cost of a frame-pointer-workload frame, 999 Hz ((44-frame - 4-frame) / 40): unwind=1 %s, unwind=0 %s, perf -g %s insns\n' \
