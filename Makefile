@@ -7,6 +7,7 @@
 #   make demo       profile the bundled workload in the VM -> out/kprofmap-demo.pb.gz
 #   make bench      benchmarks (prints a table)
 #   make setup      install the Debian packages the project needs
+#   make man        build/man/kprof2pprof.1 and build/man/kprofmap.4 (rst2man)
 #
 # KDIR=...    kernel build tree to build the module against
 # KVERS=...   kernels `make check` runs the VM tests on: short names 6.1,
@@ -27,7 +28,9 @@ ifeq ($(KDIR),)
 endif
 export KDIR
 
-.PHONY: all module user modules_clean clean check demo bench setup
+MAN_PAGES := build/man/kprof2pprof.1 build/man/kprofmap.4
+
+.PHONY: all module user modules_clean clean check demo bench setup man
 
 all: module user
 
@@ -40,6 +43,16 @@ user:
 
 setup:
 	scripts/setup.sh
+
+man: $(MAN_PAGES)
+
+build/man/kprof2pprof.1: Documentation/kprof2pprof.rst
+build/man/kprofmap.4: Documentation/man/kprofmap.4.rst Documentation/kprofmap.rst
+# --strict: a docutils warning (a broken include, an unknown target) fails.
+$(MAN_PAGES):
+	@mkdir -p $(@D)
+	rst2man --strict $< $@.tmp
+	mv $@.tmp $@
 
 check:
 	scripts/check.sh
