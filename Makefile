@@ -8,11 +8,15 @@
 #   make bench      benchmarks (prints a table)
 #   make setup      install the Debian packages the project needs
 #   make man        build/man/kprof2pprof.1 and build/man/kprofmap.4 (rst2man)
+#   make install    kprof2pprof and the man pages into DESTDIR/PREFIX
+#   make uninstall  remove what make install installed
 #
 # KDIR=...    kernel build tree to build the module against
 # KVERS=...   kernels `make check` runs the VM tests on: short names 6.1,
 #             6.1-debug, 6.12 or releases (default: all three; see
 #             scripts/check.sh and scripts/build-debug-kernel.sh)
+# PREFIX=...  where make install puts things (default /usr/local)
+# DESTDIR=... staging root prepended to every installed path
 
 SHELL := /bin/bash
 TOP := $(CURDIR)
@@ -28,9 +32,13 @@ ifeq ($(KDIR),)
 endif
 export KDIR
 
+PREFIX ?= /usr/local
+BINDIR := $(PREFIX)/bin
+MANDIR := $(PREFIX)/share/man
 MAN_PAGES := build/man/kprof2pprof.1 build/man/kprofmap.4
 
-.PHONY: all module user modules_clean clean check demo bench setup man
+.PHONY: all module user modules_clean clean check demo bench setup man install \
+	uninstall
 
 all: module user
 
@@ -53,6 +61,15 @@ $(MAN_PAGES):
 	@mkdir -p $(@D)
 	rst2man --strict $< $@.tmp
 	mv $@.tmp $@
+
+install: user man
+	install -D -m 755 user/kprof2pprof $(DESTDIR)$(BINDIR)/kprof2pprof
+	install -D -m 644 build/man/kprof2pprof.1 $(DESTDIR)$(MANDIR)/man1/kprof2pprof.1
+	install -D -m 644 build/man/kprofmap.4 $(DESTDIR)$(MANDIR)/man4/kprofmap.4
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/kprof2pprof $(DESTDIR)$(MANDIR)/man1/kprof2pprof.1 \
+		$(DESTDIR)$(MANDIR)/man4/kprofmap.4
 
 check:
 	scripts/check.sh
