@@ -10,6 +10,8 @@
 #   make man        build/man/kprof2pprof.1 and build/man/kprofmap.4 (rst2man)
 #   make install    kprof2pprof and the man pages into DESTDIR/PREFIX
 #   make uninstall  remove what make install installed
+#   make install-dkms  the module source and dkms.conf into
+#                   DESTDIR/usr/src/kprofmap-VERSION, for dkms add/install
 #
 # KDIR=...    kernel build tree to build the module against
 # KVERS=...   kernels `make check` runs the VM tests on: short names 6.1,
@@ -32,13 +34,19 @@ ifeq ($(KDIR),)
 endif
 export KDIR
 
+# The one version of the tool, the DKMS module and the packages.
+VERSION := $(shell cat $(TOP)/VERSION)
 PREFIX ?= /usr/local
 BINDIR := $(PREFIX)/bin
 MANDIR := $(PREFIX)/share/man
+DKMS_SRC := /usr/src/kprofmap-$(VERSION)
 MAN_PAGES := build/man/kprof2pprof.1 build/man/kprofmap.4
+# The module's source as kbuild needs it (not kbuild's generated .mod.c).
+MODULE_SRCS := module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.c)) \
+	$(wildcard module/*.h)
 
 .PHONY: all module user modules_clean clean check demo bench setup man install \
-	uninstall
+	uninstall install-dkms
 
 all: module user
 
@@ -70,6 +78,14 @@ install: user man
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kprof2pprof $(DESTDIR)$(MANDIR)/man1/kprof2pprof.1 \
 		$(DESTDIR)$(MANDIR)/man4/kprofmap.4
+
+# dkms.conf's PACKAGE_VERSION placeholder is filled in from VERSION, as
+# dh_dkms -V does in the package.
+install-dkms:
+	install -d $(DESTDIR)$(DKMS_SRC)/module
+	install -m 644 Kbuild $(DESTDIR)$(DKMS_SRC)/
+	install -m 644 $(MODULE_SRCS) $(DESTDIR)$(DKMS_SRC)/module/
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DESTDIR)$(DKMS_SRC)/dkms.conf
 
 check:
 	scripts/check.sh
