@@ -12,6 +12,8 @@
 #   make uninstall  remove what make install installed
 #   make install-dkms  the module source and dkms.conf into
 #                   DESTDIR/usr/src/kprofmap-VERSION, for dkms add/install
+#   make deb        the Debian packages kprofmap-dkms and kprof2pprof,
+#                   in build/deb/ (scripts/build-deb.sh)
 #
 # KDIR=...    kernel build tree to build the module against
 # KVERS=...   kernels `make check` runs the VM tests on: short names 6.1,
@@ -46,7 +48,7 @@ MODULE_SRCS := module/Kbuild $(filter-out %.mod.c,$(wildcard module/*.c)) \
 	$(wildcard module/*.h)
 
 .PHONY: all module user modules_clean clean check demo bench setup man install \
-	uninstall install-dkms
+	uninstall install-dkms deb
 
 all: module user
 
@@ -86,6 +88,9 @@ install-dkms:
 	install -m 644 Kbuild $(DESTDIR)$(DKMS_SRC)/
 	install -m 644 $(MODULE_SRCS) $(DESTDIR)$(DKMS_SRC)/module/
 	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DESTDIR)$(DKMS_SRC)/dkms.conf
+
+deb:
+	scripts/build-deb.sh
 
 check:
 	scripts/check.sh
