@@ -97,6 +97,7 @@ lintian_flags_broken() {
 
 install_packages() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+		-o APT::Sandbox::User=root \
 		"$DEBS"/kprofmap-dkms_"$VERSION"_all.deb "$DEBS"/kprof2pprof_"$VERSION"_*.deb \
 		>"$LOGS/install.log" 2>&1 || { tail -n 30 "$LOGS/install.log"; return 1; }
 }
