@@ -4,7 +4,8 @@
 # pkg-check.sh - the pkg tier of make check: kprofmap installed like a real
 # kernel module, from its Debian packages, on this machine. Prints TAP;
 # exit 1 on failure. Runs as root: it installs and purges kprofmap-dkms and
-# kprof2pprof (an earlier run's are purged first).
+# kprof2pprof (an earlier run's are purged first, and what an interrupted
+# run left beyond DKMS's reach is deleted).
 #
 #   scripts/pkg-check.sh
 #
@@ -169,6 +170,24 @@ e2e_installed() {
 	ktap_relay "$LOGS/e2e.log"
 }
 
+# Purge an earlier run's packages. A run killed inside `dkms build` can
+# leave files DKMS no longer knows (a module installed for a kernel whose
+# build it had just removed), which no purge removes: remove them.
+clean_earlier() {
+	local left path rel
+	purge >/dev/null
+	left=$(dkms_footprint)
+	[[ -n $left ]] || return 0
+	ktap_diag "removing what an interrupted earlier run left:" $left
+	for path in $left; do
+		rm -rf "$path"
+		[[ $path == /lib/modules/*/updates/dkms/* ]] || continue
+		rmdir --ignore-fail-on-non-empty "${path%/*}" "${path%/dkms/*}"
+		rel=${path#/lib/modules/}
+		depmod "${rel%%/*}" 2>/dev/null || true
+	done
+}
+
 purge() {
 	dpkg --purge "${PACKAGES[@]}" >"$LOGS/purge.log" 2>&1 || { tail -n 30 "$LOGS/purge.log"; return 1; }
 }
@@ -236,7 +255,7 @@ main() {
 	ktap_result "lintian: no errors, no warnings" lintian_clean
 	ktap_result "lintian flags a kprof2pprof without its man page" lintian_flags_broken
 
-	purge >/dev/null
+	clean_earlier
 	ktap_result "no kprofmap package or DKMS file before installing" nothing_installed
 	if install_packages; then
 		ktap_pass "apt-get install ./kprofmap-dkms_*.deb ./kprof2pprof_*.deb"
