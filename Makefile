@@ -3,7 +3,7 @@
 # kprofmap top-level Makefile.
 #
 #   make            build module/kprofmap.ko and the user tools
-#   make check      all tests: unit (host), VM selftests, end-to-end
+#   make check      all tests: unit (host), VM selftests, end-to-end, packages
 #   make demo       profile the bundled workload in the VM -> out/kprofmap-demo.pb.gz
 #   make bench      benchmarks (prints a table)
 #   make setup      install the Debian packages the project needs
