@@ -3,7 +3,10 @@
 #
 # check.sh - all of kprofmap's tests, in tiers: what `make check` runs.
 #
-#   scripts/check.sh
+#   scripts/check.sh [TIER...]
+#
+# runs the TIERs named (build, unit, vm, e2e, pkg; setup always) in the
+# order given; all of them, in that order, without arguments.
 #
 #   setup   scripts/setup.sh --quiet (installs what is missing)
 #   build   make all (module against the VM kernel's headers, user tools),
@@ -20,6 +23,10 @@
 #           2 vCPUs on one TCG thread for those with "# kpm-vm: rr", and
 #           2 vCPUs booted with module.sig_enforce=1 for "# kpm-vm: sig"
 #   e2e     scripts/e2e.sh               (TAP)
+#   pkg     scripts/pkg-check.sh         (TAP; as root: builds the Debian
+#           packages, lintian, installs them, DKMS builds for each kernel
+#           of KVERS but 6.1-debug, e2e.sh on the installed module and
+#           kprof2pprof, purges them, nothing left)
 #
 # No tier is optional: a missing Makefile target, a missing e2e.sh, a VM
 # that cannot boot, a missing module or no VM tests at all are failures.
@@ -298,8 +305,22 @@ tier_e2e() {
 	run_tap e2e "$KPM_TOP/scripts/e2e.sh"
 }
 
+tier_pkg() {
+	say "==== pkg"
+	[[ -x $KPM_TOP/scripts/pkg-check.sh ]] ||
+		{ point FAIL "pkg: scripts/pkg-check.sh is missing or not executable"; return; }
+	run_tap pkg "$KPM_TOP/scripts/pkg-check.sh"
+}
+
 main() {
-	local t0=$SECONDS
+	local t0=$SECONDS tiers=("$@") t
+	[[ ${#tiers[@]} -gt 0 ]] || tiers=(build unit vm e2e pkg)
+	for t in "${tiers[@]}"; do
+		case $t in
+		build|unit|vm|e2e|pkg) ;;
+		*) kpm_die "unknown tier '$t' (build, unit, vm, e2e, pkg)" ;;
+		esac
+	done
 	"$KPM_TOP/scripts/setup.sh" --quiet || kpm_die "scripts/setup.sh failed"
 	# The tree build (make all) is against Debian 6.1; tier_vm builds the
 	# module for each kernel it boots.
@@ -308,10 +329,15 @@ main() {
 	rm -rf "$LOGS"
 	mkdir -p "$LOGS"
 
-	tier_build
-	tier_unit
-	tier_kernels
-	tier_e2e
+	for t in "${tiers[@]}"; do
+		case $t in
+		build) tier_build ;;
+		unit) tier_unit ;;
+		vm) tier_kernels ;;
+		e2e) tier_e2e ;;
+		pkg) tier_pkg ;;
+		esac
+	done
 
 	say "==== done in $((SECONDS - t0)) s; logs in $LOGS"
 	local f
@@ -322,4 +348,4 @@ main() {
 	[[ $FAILED -eq 0 ]]
 }
 
-main
+main "$@"

@@ -5,8 +5,16 @@
 # and kprof2pprof, bring the pprof file back, and check it on the host with
 # `go tool pprof` (the reference reader). Prints TAP; exit 1 on failure.
 #
-#   scripts/e2e.sh
+#   scripts/e2e.sh [--module KO] [--kprof2pprof BIN] [--out DIR]
 #
+#   --module KO         profile with this kprofmap.ko (built for the VM's
+#                       kernel, e.g. the one DKMS built) instead of the
+#                       tree's module/kprofmap.ko
+#   --kprof2pprof BIN   convert with this kprof2pprof (e.g. the installed
+#                       /usr/bin/kprof2pprof) instead of user/kprof2pprof
+#   --out DIR           where the profile and logs go (default build/e2e)
+#
+# Without --module and --kprof2pprof it builds the tree (make all) first.
 # TAP through selftests/lib/kpm.sh, like every shell test.
 #
 # Workloads (selftests/workloads, clang, frame pointers):
@@ -25,19 +33,25 @@ set -uo pipefail
 
 SECS=${KPM_E2E_SECONDS:-6}
 OUT="$KPM_TOP/build/e2e"
-PB="$OUT/e2e.pb.gz"
+MODULE=
+K2P=
+# Where the module and kprof2pprof are in the guest: the tree's, which
+# vm-run.sh stages, unless --module or --kprof2pprof add others.
+GUEST_KO=/kpm/kprofmap.ko
+GUEST_K2P=/kpm/kprof2pprof
+VM_ADDS=()
 
 guest_script() {
 	cat <<EOF
 set -e
 w=/kpm/selftests/workloads
-insmod /kpm/kprofmap.ko freq=999 autostart=0
+insmod $GUEST_KO freq=999 autostart=0
 \$w/kpm_split 600 >/dev/null & split=\$!
 \$w/kpm_readzero 600 >/dev/null & rz=\$!
 \$w/kpm_chain 600 >/dev/null & chain=\$!
 echo start >/proc/kprofmap/control
 sleep $SECS
-./kprof2pprof -o /out/e2e.pb.gz
+$GUEST_K2P -o /out/e2e.pb.gz
 kill \$split \$rz \$chain
 wait || true
 rmmod kprofmap
@@ -120,18 +134,48 @@ traces_have() {
 		END { if (started) check(); exit !hit }'
 }
 
+parse_args() {
+	while [[ $# -gt 0 ]]; do
+		case "$1" in
+		--module) MODULE=$2; shift ;;
+		--kprof2pprof) K2P=$2; shift ;;
+		--out) OUT=$2; shift ;;
+		-h|--help) sed -n '4,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+		*) echo "e2e.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+		esac
+		shift
+	done
+	PB="$OUT/e2e.pb.gz"
+	if [[ -n $MODULE ]]; then
+		GUEST_KO=/kpm/given/kprofmap.ko
+		VM_ADDS+=(--add "$MODULE:$GUEST_KO")
+	fi
+	if [[ -n $K2P ]]; then
+		GUEST_K2P=/kpm/given/kprof2pprof
+		VM_ADDS+=(--add "$K2P:$GUEST_K2P")
+	fi
+}
+
+# The tree's module and tool where none were given, and the workloads.
+build() {
+	if [[ -z $MODULE || -z $K2P ]]; then
+		make -s -C "$KPM_TOP" KDIR="/usr/src/linux-headers-$KVER" all >/dev/null || return 1
+	fi
+	make -s -C "$KPM_TOP/selftests/workloads" >/dev/null
+}
+
 main() {
+	parse_args "$@"
 	ktap_header
 	ktap_plan 8
 	"$KPM_TOP/scripts/setup.sh" --quiet || ktap_bail "setup failed"
 	KVER=${KVER:-$(kpm_default_kver)}
-	make -s -C "$KPM_TOP" KDIR="/usr/src/linux-headers-$KVER" all >/dev/null &&
-		make -s -C "$KPM_TOP/selftests/workloads" >/dev/null ||
-		ktap_bail "build failed"
+	build || ktap_bail "build failed"
 	rm -rf "$OUT"
 	mkdir -p "$OUT"
+	ktap_diag "module ${MODULE:-module/kprofmap.ko}, kprof2pprof ${K2P:-user/kprof2pprof}"
 
-	if "$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" --out "$OUT" --timeout 600 -- \
+	if "$KPM_TOP/scripts/vm-run.sh" --kver "$KVER" "${VM_ADDS[@]}" --out "$OUT" --timeout 600 -- \
 		"$(guest_script)" >"$OUT/vm.log" 2>&1 && [[ -s $PB ]]; then
 		ktap_pass "VM run profiled the workloads and returned a pprof file"
 	else

@@ -43,6 +43,8 @@ PACKAGES=(
 	valgrind bpftrace lld
 	pahole  # 6.12 kbuild adds BTF to modules with it
 	flex bison bc libssl-dev  # scripts/build-debug-kernel.sh
+	python3-docutils man-db  # make man: rst2man, man --warnings
+	debhelper dh-dkms dkms lintian fakeroot  # make deb, check.sh's pkg tier
 )
 
 QUIET=0

@@ -22,7 +22,10 @@
 #include "parse.h"
 #include "util.h"
 
-#define KP_VERSION "1.1"
+/* The project's version, from the top-level VERSION file (user/Makefile). */
+#ifndef KP_VERSION
+#error "KP_VERSION is not defined: build with user/Makefile"
+#endif
 #define KP_DURATION_MAX (7 * 24 * 3600.0)	/* seconds */
 
 enum {
