@@ -4,7 +4,7 @@
  * number of distinct call paths, to test how the module stages many
  * unique stacks (selftests/vm/45-collect.sh).
  *
- *   kpm_keys PATHS SECONDS [SEED]
+ *   kpm_keys PATHS SECONDS [SEED [DEPTH]]
  *
  * Each round picks one of PATHS paths at random (uniformly; SEED picks
  * which PATHS of the 16^5 possible ones), calls down 5 levels through 16
@@ -13,6 +13,9 @@
  * between calls one of the path's prefixes, so the process shows a
  * bounded number of unique stacks per path: 19 once saturated (measured
  * in the VM: 500 paths, 99439 samples at 9999 Hz, 9496 unique stacks).
+ * DEPTH (default 5, up to 200) levels of calls: past the fifth the path
+ * has no digits left and each level is kk_f0, so deeper stacks are as
+ * many as, and longer than, those of depth 5 (selftests/vm/35-reader.sh).
  * Stops after SECONDS of CPU time and prints "rounds N".
  */
 #include <stdio.h>
@@ -65,10 +68,17 @@ static double cpu_seconds(void)
 int main(int argc, char **argv)
 {
 	unsigned long paths, seed, x, rounds = 0;
+	int depth = KK_DEPTH;
 	double end;
 
-	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: kpm_keys PATHS SECONDS [SEED]\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: kpm_keys PATHS SECONDS [SEED [DEPTH]]\n");
+		return 2;
+	}
+	if (argc == 5)
+		depth = atoi(argv[4]);
+	if (depth < 1 || depth > 200) {
+		fprintf(stderr, "kpm_keys: DEPTH must be 1..200\n");
 		return 2;
 	}
 	paths = strtoul(argv[1], NULL, 0);
@@ -76,7 +86,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "kpm_keys: PATHS must be 1..1048576\n");
 		return 2;
 	}
-	seed = argc == 4 ? strtoul(argv[3], NULL, 0) : 1;
+	seed = argc >= 4 ? strtoul(argv[3], NULL, 0) : 1;
 	x = seed * 0x9e3779b97f4a7c15UL + 1;
 	end = cpu_seconds() + atof(argv[2]);
 	while ((rounds++ & 255) || cpu_seconds() < end) {
@@ -86,7 +96,7 @@ int main(int argc, char **argv)
 		i = (x >> 33) % paths;
 		/* An odd multiplier permutes the 20-bit path space. */
 		path = ((i + seed) * 0x9e3b1UL) & ((1UL << 20) - 1);
-		kk_table[path & (KK_FUNCS - 1)](KK_DEPTH - 1, path >> 4);
+		kk_table[path & (KK_FUNCS - 1)](depth - 1, path >> 4);
 	}
 	printf("rounds %lu\n", rounds);
 	return 0;
