@@ -32,4 +32,27 @@
 #define KPM_SLAB_FLAGS	0
 #endif
 
+#ifdef __KERNEL__
+#include <linux/hrtimer.h>
+
+/*
+ * kpm_hrtimer_setup() - hrtimer_setup() where the kernel has it (6.13+;
+ * hrtimer_init() is gone from 6.15), else hrtimer_init() and the
+ * callback set by hand (6.1, 6.12). module/Kbuild probes the kernel's
+ * <linux/hrtimer.h> for hrtimer_setup and defines KPM_HAVE_HRTIMER_SETUP:
+ * no version number says which distribution kernels backported it.
+ */
+static inline void kpm_hrtimer_setup(struct hrtimer *timer,
+				     enum hrtimer_restart (*fn)(struct hrtimer *),
+				     clockid_t clock, enum hrtimer_mode mode)
+{
+#ifdef KPM_HAVE_HRTIMER_SETUP
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
+#endif /* __KERNEL__ */
+
 #endif /* KPM_COMPAT_H */

@@ -14,6 +14,7 @@
 #include <linux/smp.h>
 #include <linux/irq_work.h>
 
+#include "compat.h"
 #include "internal.h"
 #include "maps.h"
 #include "uwind.h"
@@ -184,8 +185,8 @@ static int kpm_alloc_cpu(unsigned int cpu)
 					 kpm_hot_frames()))
 			return -ENOMEM;
 	c->hot = &c->maps[0];
-	hrtimer_init(&c->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
-	c->timer.function = sampler_tick;
+	kpm_hrtimer_setup(&c->timer, sampler_tick, CLOCK_MONOTONIC,
+			  HRTIMER_MODE_REL_PINNED_HARD);
 	init_irq_work(&c->kick, kpm_agg_kick_work);
 	return 0;
 }
