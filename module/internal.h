@@ -190,6 +190,16 @@ void kpm_start(void);
  */
 void kpm_stop(void);
 
+/*
+ * KPM_USER_END - the end of the user range a stack walk reads: a word
+ * below TASK_SIZE_MAX. user_access_begin() and access_ok() are asked for
+ * [start, KPM_USER_END), never for a range that ends exactly at the
+ * limit they compare with (inclusive on some kernels and exclusive on
+ * others); the word given up is the top of the initial stack, above
+ * every frame (the end marker of the exec'd file's name).
+ */
+#define KPM_USER_END	(TASK_SIZE_MAX - sizeof(u64))
+
 /* --- aggregate.c --- */
 
 /* A reader's chunk: at most this many records, and for samples at most

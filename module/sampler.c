@@ -88,7 +88,7 @@ static void sampler_kernel_stack(struct sampler_capture *cap,
  *
  * The loaded mm must be current's: it is not during an EFI runtime call
  * (active_mm is efi_mm then; nmi_uaccess_okay() is not exported). The
- * walk is one user-access window over [first fp, TASK_SIZE_MAX), page
+ * walk is one user-access window over [first fp, KPM_USER_END), page
  * faults disabled so a missing page ends the walk instead of sleeping;
  * the chain only goes up, so every frame is inside the window. Each frame
  * pointer read from user memory passes array_index_nospec() before it is
@@ -101,7 +101,8 @@ static void sampler_kernel_stack(struct sampler_capture *cap,
 static noinline bool sampler_user_stack(struct sampler_capture *cap,
 				struct pt_regs *uregs)
 {
-	const unsigned long top = TASK_SIZE_MAX - 2 * sizeof(long);
+	/* fp < top, so both words of a frame lie below KPM_USER_END. */
+	const unsigned long top = KPM_USER_END - sizeof(long);
 	const u64 mul = profmap_hash_mul(&kpm.pool);
 	u64 *pc = cap->pcs + cap->n, *end = pc + kpm_max_depth;
 	unsigned long fp = uregs->bp, next, ret;
@@ -115,7 +116,7 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 		goto done;
 
 	pagefault_disable();
-	if (!user_access_begin((const void __user *)fp, TASK_SIZE_MAX - fp)) {
+	if (!user_access_begin((const void __user *)fp, KPM_USER_END - fp)) {
 		ok = false;
 		goto out_pf;
 	}

@@ -134,8 +134,10 @@ struct uwind_fentry {
  * @ra_off:	as struct ehf_rule's (-8 in every x86-64 CIE)
  * @bp_off:	as struct ehf_rule's, for EHF_BP_OFFSET
  * @kind:	UWIND_STEP_RULE (UWIND_STEP_FP, the frame pointer where no
- *		rule applies, is a rule too), UWIND_STEP_END (the outermost
- *		frame) or UWIND_STEP_SIGNAL (a signal frame)
+ *		rule applies, is a rule too), UWIND_STEP_FPRULE (a rule that
+ *		is the frame pointer's: CFA = BP + 16, RA at CFA - 8, BP at
+ *		CFA - 16, the hard-irq walk's fast path), UWIND_STEP_END (the
+ *		outermost frame) or UWIND_STEP_SIGNAL (a signal frame)
  * @cfa_base:	EHF_CFA_SP or EHF_CFA_BP
  * @bp_rule:	EHF_BP_SAME or EHF_BP_OFFSET
  * @fp:		1 for UWIND_STEP_FP (counted apart)
@@ -153,6 +155,7 @@ struct uwind_step {
 /* The frame pointer is a rule like any other: the walk applies both alike. */
 #define UWIND_STEP_RULE	1
 #define UWIND_STEP_FP	UWIND_STEP_RULE
+#define UWIND_STEP_FPRULE 2
 #define UWIND_STEP_END	3
 #define UWIND_STEP_SIGNAL 4	/* the signal trampoline: see uwind_sigframe */
 
@@ -307,7 +310,7 @@ struct uwind_cpu {
 static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
 static struct uwind_cpu **uwind_cpus;		/* nr_cpu_ids of them */
 static size_t uwind_slot_size;
-static unsigned int uwind_step_bits;	/* log2 of the step cache's sets */
+static u64 uwind_step_mask;	/* the step cache's sets, less one */
 static bool uwind_ready;	/* set once init has succeeded */
 
 unsigned int kpm_unwind = 1;
@@ -390,7 +393,7 @@ static bool uwind_read_u64(u64 addr, u64 *v)
 {
 	int err;
 
-	if (addr > TASK_SIZE_MAX - sizeof(*v) || (addr & 7))
+	if (addr > KPM_USER_END - sizeof(*v) || (addr & 7))
 		return false;
 	pagefault_disable();
 	err = __get_user(*v, (const u64 __user *)addr);
@@ -685,11 +688,22 @@ static void uwind_fallback(struct uwind_stats *st, int why)
 /* --- the step cache: (image, runtime PC range) -> step --- */
 
 /* The set of lookup address @look of image @serial: its 64-byte block. */
+/* An image's salt: where its 64-byte blocks start in the step cache. */
+static __always_inline u64 uwind_salt(u64 serial)
+{
+	return serial * GOLDEN_RATIO_64 >> 32;
+}
+
+/* The set of lookup address @look of image @serial: its 64-byte block,
+ * salted by the image, so one image's hot code spreads over consecutive
+ * sets and two images' code over different ones. (The hard-irq walk
+ * computes it from locals: keep the two alike.)
+ */
 static __always_inline struct uwind_sentry *uwind_set(struct uwind_cpu *u,
 						      u64 serial, u64 look)
 {
-	return &u->steps[hash_64(serial ^ (look >> 6), uwind_step_bits) *
-			 UWIND_STEP_WAYS];
+	return &u->steps[(((look >> 6) ^ uwind_salt(serial)) &
+			  uwind_step_mask) * UWIND_STEP_WAYS];
 }
 
 static __always_inline const struct uwind_sentry *
@@ -791,6 +805,11 @@ static bool uwind_make_step(u64 look, int ret, const struct ehf_rule *rule,
 			step->ra_off = rule->ra_off;
 			step->bp_rule = rule->bp_rule;
 			step->bp_off = rule->bp_off;
+			if (step->cfa_base == EHF_CFA_BP &&
+			    step->cfa_off == 16 && step->ra_off == -8 &&
+			    step->bp_rule == EHF_BP_OFFSET &&
+			    step->bp_off == -16)
+				step->kind = UWIND_STEP_FPRULE;
 		}
 	}
 	if (lo <= look && look < hi) {
@@ -913,6 +932,19 @@ enum {
  * PREEMPT_RT (where this is never done in hard irq) in uwind_copy_work().
  * Return: UWIND_FS_*.
  */
+/* The vDSO's step at @look (its mapping [@start, @end)): it has no file,
+ * so no rules, ever: the frame pointer, over the stretch
+ * uwind_make_step() gives a fallback, to be cached.
+ */
+static bool uwind_vdso_step(u64 look, u64 start, u64 end, u64 *s0, u64 *s1,
+			    struct uwind_step *step)
+{
+	struct ehf_rule none;
+
+	return uwind_make_step(look, UWIND_NOFILE, &none, 0, start, end, s0,
+			       s1, step);
+}
+
 static int uwind_file_step(struct uwind_cpu *u, u32 id, u64 serial,
 			   u64 look, struct uwind_step *step, u64 *s0, u64 *s1)
 {
@@ -930,9 +962,7 @@ static int uwind_file_step(struct uwind_cpu *u, u32 id, u64 serial,
 	case MAPS_FILE:
 		break;
 	case MAPS_VDSO:
-		/* No rules, ever: the frame pointer, cached. */
-		ok = uwind_make_step(look, UWIND_NOFILE, &rule, 0, start, end,
-				     s0, s1, step);
+		ok = uwind_vdso_step(look, start, end, s0, s1, step);
 		goto out;
 	case MAPS_OUTSIDE:
 		rcu_read_unlock();
@@ -1043,9 +1073,9 @@ static noinline bool uwind_copy_take(struct uwind_cpu *u, const u64 *pcs,
 		return false;
 	}
 	c = &u->copies[i];
-	/* [base, base + len) below TASK_SIZE_MAX; a fault cuts it short. */
-	if (base < TASK_SIZE_MAX - 8) {
-		len = min_t(u64, UWIND_COPY_BYTES, TASK_SIZE_MAX - base);
+	/* [base, base + len) below KPM_USER_END; a fault cuts it short. */
+	if (base < KPM_USER_END - 8) {
+		len = min_t(u64, UWIND_COPY_BYTES, KPM_USER_END - base);
 		if (access_ok((const void __user *)base, len))
 			len -= __copy_from_user_inatomic(c->stack,
 					(const void __user *)base, len);
@@ -1239,7 +1269,6 @@ static noinline bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
 {
 	u64 start = 0, end = 0, pgoff, s0, s1;
 	struct file *file;
-	struct ehf_rule rule;
 	int where;
 
 	rcu_read_lock();
@@ -1250,8 +1279,7 @@ static noinline bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
 		return uwind_copy_take(u, pcs, n, nk, h, flags, look, sp, bp,
 				       gen, serial);
 	case MAPS_VDSO:
-		if (uwind_make_step(look, UWIND_NOFILE, &rule, 0, start, end,
-				    &s0, &s1, &u->irq_step)) {
+		if (uwind_vdso_step(look, start, end, &s0, &s1, &u->irq_step)) {
 			uwind_step_insert(u, serial, look, s0, s1,
 					  &u->irq_step);
 			*stepp = &u->irq_step;
@@ -1298,13 +1326,22 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
 	      unsigned int max, unsigned int *n, u64 *h, u8 *flags)
 {
-	/* Every read is of [lo, top]: the stack only goes up from regs->sp. */
-	const u64 top = TASK_SIZE_MAX - sizeof(u64);
+	/* Every read is of a word in [lo, top]: the stack only goes up from
+	 * regs->sp, and [lo, top + 8) is the range opened below.
+	 */
+	const u64 top = KPM_USER_END - sizeof(u64);
 	const u64 mul = profmap_hash_mul(&kpm.pool);
 	struct uwind_cpu *u = uwind_cpus[cpu];
 	struct uwind_stats *st = &u->stats;
 	u64 pc = regs->ip, sp = regs->sp, bp = regs->bp;
-	u64 lo = sp & ~7ULL, hh = *h, look, cfa, a, dec = 0, miss = 0;
+	/* A return address points after its call: the walk looks up the
+	 * call (look is pc - 1 but for the first frame and a signal frame's
+	 * interrupted PC).
+	 */
+	u64 lo = sp & ~7ULL, hh = *h, look = pc, cfa, a, miss = 0;
+	const struct uwind_sentry *steps = u->steps;
+	const u64 salt = uwind_salt(serial), mask = uwind_step_mask;
+	u64 *o = out, *oend = out + max;
 	unsigned int k = 0, nfp = 0, nmiss = 0, nirq = 0;
 	const struct uwind_sentry *e;
 	const struct uwind_step *step;
@@ -1320,29 +1357,34 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 		return UWIND_IRQ_DEFER;
 	}
 	pagefault_disable();
-	if (!user_access_begin((const void __user *)lo, TASK_SIZE_MAX - lo)) {
+	if (!user_access_begin((const void __user *)lo, KPM_USER_END - lo)) {
 		pagefault_enable();
 		return UWIND_IRQ_FP;
 	}
-	while (pc) {
-		if (k == max) {
+	for (;;) {
+		/* Zero ends the stack; no user code lies at or above
+		 * TASK_SIZE_MAX.
+		 */
+		if (unlikely(pc - 1 >= TASK_SIZE_MAX - 1)) {
+			if (pc)
+				uwind_stat(&st->end_bad);
+			break;
+		}
+		if (unlikely(o == oend)) {
 			*flags |= PROFMAP_F_UTRUNC;
 			break;
 		}
-		/* No user code lies at or above TASK_SIZE_MAX. */
-		if (unlikely(pc >= TASK_SIZE_MAX)) {
-			uwind_stat(&st->end_bad);
-			break;
-		}
-		out[k++] = pc;
+		*o++ = pc;
 		hh = profmap_hash_mix(hh, pc, mul);
-		/* A return address points after its call: look up the call
-		 * (dec is 1 but for the first frame and after a signal frame).
-		 */
-		look = pc - dec;
-		dec = 1;
-		e = uwind_probe(u, serial, look);
-		if (unlikely(!e)) {
+		/* uwind_set(), from locals. */
+		e = &steps[(((look >> 6) ^ salt) & mask) * UWIND_STEP_WAYS];
+		if (likely(e[0].serial == serial && look - e[0].start < e[0].len)) {
+			step = &e[0].step;
+		} else if (e[1].serial == serial &&
+			   look - e[1].start < e[1].len) {
+			step = &e[1].step;
+		} else {
+			k = o - out;
 			if (may_defer) {
 				ret = UWIND_IRQ_DEFER;
 				break;
@@ -1360,12 +1402,27 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 				step = uwind_irq_miss(u, serial, look, &nirq,
 						      &nmiss, &miss);
 			if (!user_access_begin((const void __user *)lo,
-					       TASK_SIZE_MAX - lo))
+					       KPM_USER_END - lo))
 				goto out_pf;
-		} else {
-			step = &e->step;
 		}
-		if (unlikely(step->kind != UWIND_STEP_RULE)) {
+		/*
+		 * The fast path: a rule that is the frame pointer's, and a
+		 * frame record at or above sp. Then all the general step
+		 * below checks holds (sp < BP + 16 <= top, aligned, both
+		 * words, [BP, BP + 16), in the window), and it reads the same
+		 * two words. Any other frame takes the general step.
+		 */
+		if (likely(step->kind == UWIND_STEP_FPRULE && bp >= sp &&
+			   bp <= top - 16 && !(bp & 7))) {
+			a = array_index_nospec(bp, top - 15);
+			unsafe_get_user(pc, (u64 __user *)(a + 8), fault);
+			unsafe_get_user(bp, (u64 __user *)a, fault);
+			sp = a + 16;
+			look = pc - 1;
+			continue;
+		}
+		if (unlikely(step->kind != UWIND_STEP_RULE &&
+			     step->kind != UWIND_STEP_FPRULE)) {
 			if (step->kind != UWIND_STEP_SIGNAL)
 				break;		/* the outermost frame */
 			/* The interrupted registers, from the ucontext at sp. */
@@ -1380,7 +1437,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			unsafe_get_user(sp, (u64 __user *)
 					array_index_nospec(sp + UWIND_SIG_SP, top + 1),
 					fault);
-			dec = 0;
+			look = pc;
 			continue;
 		}
 		nfp += step->fp;
@@ -1402,11 +1459,13 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 					array_index_nospec(a, top + 1), fault);
 		}
 		sp = cfa;
+		look = pc - 1;
 	}
 out:
 	user_access_end();
 out_pf:
 	pagefault_enable();
+	k = o - out;
 	if (faulted)
 		uwind_stat(&st->irq_end_fault);
 	if (ret == UWIND_IRQ_DEFER) {
@@ -1721,7 +1780,7 @@ int uwind_init(void)
 		       kpm_unwind_steps);
 		return -EINVAL;
 	}
-	uwind_step_bits = ilog2(kpm_unwind_steps / UWIND_STEP_WAYS);
+	uwind_step_mask = kpm_unwind_steps / UWIND_STEP_WAYS - 1;
 	uwind_slot_size = ALIGN(struct_size((struct uwind_slot *)NULL, pcs,
 					    2 * kpm_max_depth), 64);
 	uwind_pools = kcalloc(nr_cpu_ids, sizeof(*uwind_pools), GFP_KERNEL);
