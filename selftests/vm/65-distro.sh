@@ -487,9 +487,18 @@ profile() {
 		perf_edges $_t.script "$(cat $W/$_name.perf$ROUNDS.pid)" $_name $_t.pedges >$_t.pstat
 		_whole=$((_whole + $(cut -d' ' -f1 $_t.pstat)))
 		[ $_whole -lt $PERF_WHOLE ] && continue
-		edges_sum $_name $ROUNDS | awk -v min=$MIN_EDGES \
-			'{ exit !($2 > 0 && $1 >= min * $2) }' && break
+		edges_of $_name
+		awk -v min=$MIN_EDGES '{ exit !($3 > 0 && $2 >= min * $3) }' \
+			$W/$_name.edges && break
 	done
+}
+
+# edges_of NAME: edges_sum NAME ROUNDS into $W/NAME.edges, first field
+# ROUNDS, unless that file is of ROUNDS already (the loop above computed
+# it for its last round).
+edges_of() {
+	[ "$(cut -d' ' -f1 $W/$1.edges 2>/dev/null)" = "$ROUNDS" ] && return 0
+	echo "$ROUNDS $(edges_sum $1 $ROUNDS)" >$W/$1.edges
 }
 
 # edges_sum NAME R: kprofmap's edges in rounds 1..R against perf's of
@@ -605,8 +614,9 @@ judge_perf() {
 # judge_edges NAME: the test point on kprofmap's edges in the runs perf
 # recorded against perf's edges of those runs; appends its figure to FIG.
 judge_edges() {
+	edges_of $1
 	# shellcheck disable=SC2046
-	set -- "$1" $(edges_sum $1 $ROUNDS)
+	set -- "$1" $(cut -d' ' -f2- $W/$1.edges)
 	_f=$(awk -v m="$2" -v t="$3" 'BEGIN { printf "%d/%d = %.1f%%", m, t, t ? 100 * m / t : 0 }')
 	FIG="$FIG; edges in perf's: $_f"
 	ktap_diag "$1: kprofmap's edge weight (perf's runs) in perf's edges: $_f ($4 with an unplaced frame; perf: $(cut -d' ' -f1 $W/$1.pedges | sort -u | wc -l) distinct edges from $PWHOLE whole stacks)"
