@@ -119,8 +119,12 @@ ktap_result "kpm_chain user-mode stacks are chain_leaf <- chain_b <- chain_a <- 
 # Syscall-heavy: the libc read() wrapper has no frame pointer. Samples
 # inside the system call are unwound in hard irq by libc's .eh_frame
 # rules (the default unwind=1), so its caller zero_read is kept (a
-# frame-pointer walk skips it).
-$W/kpm_readzero 1 >/dev/null & pid=$!
+# frame-pointer walk skips it). First 50 ms of user-mode spinning, so
+# that its mapping records exist before the read loop: until an image's
+# first sample of user mode, its samples inside the kernel are walked by
+# frame pointer (m=0), and this loop is in user mode so rarely that half
+# its second could go by first (measured under icount: 518 of 1002).
+$W/kpm_readzero 1 50 >/dev/null & pid=$!
 wait $pid
 cat /proc/kprofmap/samples >$S
 ktap_result "kpm_readzero: kernel read path under read <- zero_read <- zero_loop <- main (>= 50%)" \

@@ -4,6 +4,14 @@
  * zero_read, which read()s /dev/zero in 64 KiB chunks for SECONDS of
  * CPU time, so most samples land in the kernel's read path under a
  * known user chain. Prints "cpu_ms N" when done.
+ *
+ *   kpm_readzero [SECONDS [WARM_MS]]
+ *
+ * WARM_MS (default 0): first spin that many ms of CPU in user mode. The
+ * module takes a process's mapping records on its first sample of user
+ * mode, and walks its samples inside the kernel by frame pointer until
+ * then (Documentation/kprofmap.rst); this loop is in user mode so rarely
+ * that, without a warm-up, half a second can go by first.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -42,8 +50,14 @@ __attribute__((noinline)) long zero_loop(int fd, double until)
 int main(int argc, char **argv)
 {
 	double secs = argc > 1 ? atof(argv[1]) : 1.0;
+	double warm = argc > 2 ? atof(argv[2]) / 1000 : 0;
 	double t0 = cpu_seconds();
-	int fd = open("/dev/zero", O_RDONLY);
+	int fd;
+
+	while (cpu_seconds() < t0 + warm)
+		;
+	t0 = cpu_seconds();
+	fd = open("/dev/zero", O_RDONLY);
 
 	if (fd < 0) {
 		perror("/dev/zero");
