@@ -237,20 +237,25 @@ void kpm_reset(void)
  */
 #define KPM_GEN_GONE	xa_mk_value(2)
 
-/* Pin generation @id in @snap->shown, once. */
-static int kpm_snap_pin(struct kpm_snap *snap, u32 id)
+/* Pin generation @id in @snap->shown, once.
+ * Return: its entry there (the generation, or KPM_GEN_GONE), or an
+ * ERR_PTR() when it could not be stored.
+ */
+static void *kpm_snap_pin(struct kpm_snap *snap, u32 id)
 {
-	struct kpm_gen *g;
+	void *v = xa_load(&snap->shown, id);
 	int ret;
 
-	if (xa_load(&snap->shown, id))
-		return 0;
-	g = maps_get(id);
-	ret = xa_err(xa_store(&snap->shown, id, g ?: KPM_GEN_GONE,
-			      GFP_KERNEL));
-	if (ret && g)
-		maps_put(g);
-	return ret;
+	if (v)
+		return v;
+	v = maps_get(id) ?: KPM_GEN_GONE;
+	ret = xa_err(xa_store(&snap->shown, id, v, GFP_KERNEL));
+	if (ret) {
+		if (!xa_is_value(v))
+			maps_put(v);
+		return ERR_PTR(ret);
+	}
+	return v;
 }
 
 static void kpm_snap_free(struct kpm_snap *snap)
@@ -339,14 +344,12 @@ static int kpm_snap_chunk_gens(struct kpm_snap *snap)
 	for (i = 0; i < snap->nr; i++) {
 		u32 id = snap->ents[i]->gen;
 		void *v;
-		int ret;
 
 		if (!id)
 			continue;
-		ret = kpm_snap_pin(snap, id);
-		if (ret)
-			return ret;
-		v = xa_load(&snap->shown, id);
+		v = kpm_snap_pin(snap, id);
+		if (IS_ERR(v))
+			return PTR_ERR(v);
 		if (xa_is_value(v) || xa_get_mark(&snap->shown, id, XA_MARK_0))
 			continue;
 		xa_set_mark(&snap->shown, id, XA_MARK_0);
@@ -459,14 +462,14 @@ struct kpm_snap *kpm_snapshot(bool drain)
 		 * (one slot per generation, not per record).
 		 */
 		const struct profmap_entry *e;
-		int ret = 0;
+		void *v = NULL;
 
-		for (e = snap->moved.first; e && !ret; e = e->next_all)
+		for (e = snap->moved.first; e && !IS_ERR(v); e = e->next_all)
 			if (e->gen)
-				ret = kpm_snap_pin(snap, e->gen);
-		if (ret) {
+				v = kpm_snap_pin(snap, e->gen);
+		if (IS_ERR(v)) {
 			kpm_snapshot_put(snap, false);
-			return ERR_PTR(ret);
+			return v;
 		}
 	}
 	return snap;

@@ -694,28 +694,24 @@ static __always_inline u64 uwind_salt(u64 serial)
 	return serial * GOLDEN_RATIO_64 >> 32;
 }
 
-/* The set of lookup address @look of image @serial: its 64-byte block,
+/* The set of lookup address @look in step cache @steps (@mask: its sets,
+ * less one) for the image of salt @salt: the 64-byte block of @look,
  * salted by the image, so one image's hot code spreads over consecutive
- * sets and two images' code over different ones. (The hard-irq walk
- * computes it from locals: keep the two alike.)
+ * sets and two images' code over different ones. The hard-irq walk calls
+ * it with the three in locals.
  */
+static __always_inline struct uwind_sentry *
+uwind_set_in(struct uwind_sentry *steps, u64 salt, u64 mask, u64 look)
+{
+	return &steps[(((look >> 6) ^ salt) & mask) * UWIND_STEP_WAYS];
+}
+
+/* The set of lookup address @look of image @serial in this CPU's cache. */
 static __always_inline struct uwind_sentry *uwind_set(struct uwind_cpu *u,
 						      u64 serial, u64 look)
 {
-	return &u->steps[(((look >> 6) ^ uwind_salt(serial)) &
-			  uwind_step_mask) * UWIND_STEP_WAYS];
-}
-
-static __always_inline const struct uwind_sentry *
-uwind_probe(struct uwind_cpu *u, u64 serial, u64 look)
-{
-	const struct uwind_sentry *e = uwind_set(u, serial, look);
-
-	if (e[0].serial == serial && look - e[0].start < e[0].len)
-		return &e[0];
-	if (e[1].serial == serial && look - e[1].start < e[1].len)
-		return &e[1];
-	return NULL;
+	return uwind_set_in(u->steps, uwind_salt(serial), uwind_step_mask,
+			    look);
 }
 
 /* Cache @step over runtime [@start, @end) for image @serial, in the set
@@ -1339,7 +1335,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	 * interrupted PC).
 	 */
 	u64 lo = sp & ~7ULL, hh = *h, look = pc, cfa, a, miss = 0;
-	const struct uwind_sentry *steps = u->steps;
+	struct uwind_sentry *steps = u->steps;
 	const u64 salt = uwind_salt(serial), mask = uwind_step_mask;
 	u64 *o = out, *oend = out + max;
 	unsigned int k = 0, nfp = 0, nmiss = 0, nirq = 0;
@@ -1376,8 +1372,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 		}
 		*o++ = pc;
 		hh = profmap_hash_mix(hh, pc, mul);
-		/* uwind_set(), from locals. */
-		e = &steps[(((look >> 6) ^ salt) & mask) * UWIND_STEP_WAYS];
+		e = uwind_set_in(steps, salt, mask, look);
 		if (likely(e[0].serial == serial && look - e[0].start < e[0].len)) {
 			step = &e[0].step;
 		} else if (e[1].serial == serial &&
