@@ -78,6 +78,8 @@ static int read_snap(const char *path, struct snap *s)
 	memset(s, 0, sizeof(*s));
 	if (!f)
 		return -errno;
+	bool lost_seen = false;
+
 	while (getline(&line, &cap, f) > 0) {
 		long long count;
 		char *rest;
@@ -92,13 +94,16 @@ static int read_snap(const char *path, struct snap *s)
 				s->bad++;
 			continue;
 		}
-		/* Mapping records come before the first sample. */
-		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP) {
-			if (s->records)
-				s->bad++;
+		/* Nothing follows the L record. (G and M lines may follow S
+		 * lines from version 3: each chunk's new generations come
+		 * before its records.)
+		 */
+		if (lost_seen)
+			s->bad++;
+		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP)
 			continue;
-		}
 		if (line[0] == KPM_REC_LOST) {
+			lost_seen = true;
 			if (sscanf(line, "L %lld alloc=", &s->lost) != 1)
 				s->bad++;
 			continue;
