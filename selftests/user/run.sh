@@ -103,6 +103,7 @@ $(cat "$2")"
 HDR="kprofmap-samples 1 freq=999 cpus=2 start_ns=1700000000000000000 end_ns=1700000002500000000 max_depth=64"
 HDR2="kprofmap-samples 2 ${HDR#kprofmap-samples 1 }"
 HDR3="kprofmap-samples 3 ${HDR#kprofmap-samples 1 }"
+HDR4="kprofmap-samples 4 ${HDR#kprofmap-samples 1 }"
 PERIOD=$((1000000000 / 999))
 
 # The malformed inputs, tested below. Each case:
@@ -111,12 +112,13 @@ GOOD='S 1 10 10 a - k=1 u=2'
 H=$HDR
 H2=$HDR2
 H3=$HDR3
+H4=$HDR4
 G1='G 1 4000 100 0'
 M1='M 1 1000 2000 0 abcd /bin/x\\x20(deleted)'
 MALFORMED=(
 	"empty file|1|empty input|"
 	"bad magic|1|not a kprofmap samples file|kprofmap-sample 1 freq=1 cpus=1 start_ns=0 end_ns=0\n"
-	"wrong version|1|unsupported format version 4 (this kprof2pprof reads versions 1 to 3)|kprofmap-samples 4 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"wrong version|1|unsupported format version 5 (this kprof2pprof reads versions 1 to 4)|kprofmap-samples 5 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"version 0|1|unsupported format version 0|kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"missing freq|1|required key freq= missing|kprofmap-samples 1 cpus=1 start_ns=0 end_ns=0\n"
 	"freq zero|1|freq=0 out of range|kprofmap-samples 1 freq=0 cpus=1 start_ns=0 end_ns=0\n"
@@ -188,6 +190,23 @@ MALFORMED=(
 	"v3: S before its G|3|m=2: no G line of generation 2|$H3\n$G1\nS 1 10 10 a - k=1 u= m=2\nG 2 4000 100 1\n"
 	"v3: G twice, apart|5|generation 1 given twice|$H3\n$G1\n$M1\nS 1 10 10 a - k=1 u= m=1\n$G1\n"
 	"v3: G after L|4|L must be the last line|$H3\n$GOOD m=0\nL 1 alloc=1 cap=0\n$G1\n"
+	# version 4: C lines (cgroup id -> path), c= last on every S line
+	"v3: C line|2|C record in a version 3 file (cgroup records are version 4)|$H3\nC 1 /\n"
+	"v3: c= field|2|has 10 fields, expected 9|$H3\n$GOOD m=0 c=0\n"
+	"v4: S without c=|2|has 9 fields, expected 10|$H4\n$GOOD m=0\n"
+	"v4: bad c=|2|expected c=<cgroup id> (decimal), got \"c=-1\"|$H4\n$GOOD m=0 c=-1\n"
+	"v4: c= leading zero|2|expected c=<cgroup id>|$H4\n$GOOD m=0 c=01\n"
+	"v4: c= and m= swapped|2|expected m=<generation>|$H4\n$GOOD c=0 m=0\n"
+	"v4: C field count|2|has 2 fields, expected 3: C id path|$H4\nC 1\n"
+	"v4: C id 0|2|cgroup id 0 out of range|$H4\nC 0 /\n"
+	"v4: C id not decimal|2|cgroup id \"0x10\" is not a decimal|$H4\nC 0x10 /\n"
+	"v4: C id twice|3|cgroup id 7 given twice|$H4\nC 7 /a\nC 7 /a\n"
+	"v4: C relative path|2|path \"a/b\" does not start with /|$H4\nC 7 a/b\n"
+	"v4: C path bad escape|2|\": bad escape (must be|$H4\nC 7 /a\\\\x2\n"
+	"v4: C path with a NUL|2|x00 inside the field|$H4\nC 7 /a\\\\x00\n"
+	"v4: M after a C line|5|mapping record of generation 1 after a C line|$H4\n$G1\n$M1\nC 7 /a\n$M1\n"
+	"v4: C after L|3|L must be the last line|$H4\nL 1 alloc=1 cap=0\nC 7 /a\n"
+	"v4: unknown record|2|expected G, M, C, S or L|$H4\nX 1\n"
 )
 
 # --- plan --------------------------------------------------------------------
@@ -846,7 +865,7 @@ test_usage() {
 	for args in --output --drain --duration --folded --proc-root --kallsyms --version; do
 		grep -q -- "$args" "$T/help" || die "--help does not mention $args"
 	done
-	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 3)$" || die "--version"
+	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 4)$" || die "--version"
 	"$K2P" "$T/does-not-exist" 2>"$T/err"; rc=$?
 	[ $rc = 1 ] && grep -q "does-not-exist: No such file" "$T/err" || die "missing input: exit $rc"
 }
