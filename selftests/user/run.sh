@@ -213,7 +213,7 @@ MALFORMED=(
 
 # Our own tests: 28 (count a new one here), one per malformed input, and
 # unit_test's. ktap_finished fails a run that ran another number.
-OWN_TESTS=28
+OWN_TESTS=29
 "$SANDIR/unit_test" > "$T/unit.tap" 2>&1
 UNIT_RC=$?
 ktap_header
@@ -819,6 +819,42 @@ test_v2_live_no_build_id() {
 	expect_line "132 $((132 * PERIOD)) | ?0x$V2_ALPHA@$B/libkpt.so | comm:[old] pid:[4001] tid:[4001]" "$T/v2live.stacks"
 }
 ktap_result "v2 records without a build id: the file by path only while the process (pid and start time) lives" test_v2_live_no_build_id
+
+# --- version 4: cgroup labels ------------------------------------------------
+
+test_v4_cgroup_labels() {
+	local k=ffffffff81001410
+	{
+		echo "$HDR4"
+		echo 'C 5 /a'
+		echo 'C 7 /a/b\x20c'
+		echo "S 141 1000 1000 x - k=$k u= m=0 c=5"
+		echo 'C 9 /other'
+		echo "S 142 1000 1001 y - k=$k u= m=0 c=7"
+		echo "S 143 1000 1002 z - k=$k u= m=0 c=0"
+		echo "S 144 1000 1003 w - k=$k u= m=0 c=12345"
+		echo "S 145 1000 1004 v - k=$k u= m=0 c=5"
+	} > "$T/v4.txt"
+	k2p -o "$T/v4.pb.gz" "$T/v4.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/v4.pb.gz" > "$T/v4.stacks"
+	expect_line "141 $((141 * PERIOD)) | vfs_read | cgroup:[/a] comm:[x] pid:[1000] tid:[1000]" "$T/v4.stacks" &&
+	expect_line "142 $((142 * PERIOD)) | vfs_read | cgroup:[/a/b c] comm:[y] pid:[1000] tid:[1001]" "$T/v4.stacks" &&
+	# c=0: no label; an id without a C line: labelled by its number
+	expect_line "143 $((143 * PERIOD)) | vfs_read | comm:[z] pid:[1000] tid:[1002]" "$T/v4.stacks" &&
+	expect_line "144 $((144 * PERIOD)) | vfs_read | cgroup:[cgroup-id:12345] comm:[w] pid:[1000] tid:[1003]" "$T/v4.stacks" &&
+	expect_line "145 $((145 * PERIOD)) | vfs_read | cgroup:[/a] comm:[v] pid:[1000] tid:[1004]" "$T/v4.stacks" || return 1
+	# what -tagfocus keeps: exactly one cgroup, or a subtree
+	go tool pprof -tagfocus 'cgroup=^/a$' -raw -symbolize=none "$T/v4.pb.gz" 2>"$T/pprof.err" |
+		awk '/^ +[0-9]+ +[0-9]+: / { print $1 }' | sort -n | tr '\n' ' ' > "$T/v4.focus"
+	[ "$(cat "$T/v4.focus")" = "141 145 " ] || die "-tagfocus cgroup=^/a\$: samples $(cat "$T/v4.focus") $(cat "$T/pprof.err")"
+	go tool pprof -tagfocus 'cgroup=^/a(/|$)' -raw -symbolize=none "$T/v4.pb.gz" 2>"$T/pprof.err" |
+		awk '/^ +[0-9]+ +[0-9]+: / { print $1 }' | sort -n | tr '\n' ' ' > "$T/v4.focus"
+	[ "$(cat "$T/v4.focus")" = "141 142 145 " ] || die "-tagfocus subtree /a: samples $(cat "$T/v4.focus") $(cat "$T/pprof.err")"
+	# folded stacks have no labels: the same lines as without C records
+	k2p --folded -o "$T/v4.folded" "$T/v4.txt" || die "--folded: $(cat "$T/err")"
+	expect_line "x;vfs_read 141" "$T/v4.folded"
+}
+ktap_result "v4 records: a cgroup label from the C lines (by id without one, none for c=0); -tagfocus splits by cgroup" test_v4_cgroup_labels
 
 # --- malformed inputs: "FILE:LINE: message", exit 1, no output -----------
 
