@@ -7,16 +7,21 @@
  * the code under test.
  */
 #include <elf.h>
+#include <errno.h>
 #include <sanitizer/lsan_interface.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "kselftest_harness.h"
 
+#include "cgroup.h"
+#include "child.h"
 #include "ksym.h"
 #include "output.h"
 #include "parse.h"
@@ -24,9 +29,11 @@
 #include "profile.h"
 #include "usym.h"
 #include "util.h"
+#include "window.h"
 
 /*
- * One fixture per piece: pb, util, parse, ksym, usym, output, profile. Its
+ * One fixture per piece: pb, util, parse, ksym, usym, output, profile,
+ * and the commands' window, cgroup and child. Its
  * teardown fails a test that leaked: the harness runs each test in a child
  * that ends with _exit(), where LeakSanitizer's check at exit never runs.
  */
@@ -47,6 +54,9 @@ PIECE(ksym)
 PIECE(usym)
 PIECE(output)
 PIECE(profile)
+PIECE(window)
+PIECE(cgroup)
+PIECE(child)
 
 /* --- pb --- */
 
@@ -924,6 +934,377 @@ TEST_F(profile, has_functions_only_when_every_location_is_named)
 	EXPECT_EQ(1u, f) TH_LOG("one unnamed location: want no flags");
 	prof_free(&p);
 	free(s.data);
+}
+
+/* --- window (follow) --- */
+
+/* Files in a test directory: DIR/NAME made, written, tested, removed. */
+static void write_in(const char *dir, const char *name, const char *text)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) == EOF || fclose(f))
+		abort();
+}
+
+static void touch_in(const char *dir, const char *name)
+{
+	write_in(dir, name, "");
+}
+
+static void mkdir_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (mkdir(path, 0755))
+		abort();
+}
+
+static bool exists_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return access(path, F_OK) == 0;
+}
+
+static void unlink_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (unlink(path) && rmdir(path))
+		abort();
+}
+
+/* A fake PROC/PID/comm. */
+static void fake_comm(const char *proc, int pid, const char *comm)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%d", pid);
+	mkdir_in(proc, name);
+	snprintf(name, sizeof(name), "%d/comm", pid);
+	write_in(proc, name, comm);
+}
+
+TEST_F(window, interval)
+{
+	static const struct { const char *s; uint64_t ns; } ok[] = {
+		{ "10s", 10000000000ULL }, { "500ms", 500000000ULL },
+		{ "2m", 120000000000ULL }, { "1h", 3600000000000ULL },
+		{ "10", 10000000000ULL }, { "0.5", 500000000ULL },
+		{ "1.5s", 1500000000ULL }, { "0.25m", 15000000000ULL },
+		{ "100ms", 100000000ULL }, { "0.1", 100000000ULL },
+		{ "100.5ms", 100500000ULL }, { "010s", 10000000000ULL },
+		{ "0.123456789s", 123456789ULL }, { "168h", 604800000000000ULL },
+		{ "604800", 604800000000000ULL },
+	};
+	static const char *const bad[] = {
+		"", "s", "ms", "0", "0s", "99ms", "0.0999", "10x", "10 s", " 1s",
+		"1s ", "-1s", "+1s", "1e3", "1.s", ".5s", "1.0000000001s",
+		"169h", "604801", "99999999999999999999s", "1,5s", "10S", "1sec",
+	};
+	uint64_t ns;
+	size_t i;
+
+	for (i = 0; i < KP_ARRAY_SIZE(ok); i++) {
+		ns = 0;
+		EXPECT_TRUE(kp_parse_interval(ok[i].s, &ns) && ns == ok[i].ns) {
+			TH_LOG("\"%s\": %llu, expected %llu", ok[i].s,
+			       (unsigned long long)ns,
+			       (unsigned long long)ok[i].ns);
+		}
+	}
+	for (i = 0; i < KP_ARRAY_SIZE(bad); i++) {
+		const char *b = bad[i];
+
+		EXPECT_FALSE(kp_parse_interval(b, &ns)) TH_LOG("\"%s\" accepted", b);
+	}
+}
+
+TEST_F(window, names)
+{
+	char name[KP_WINDOW_NAME_MAX];
+
+	/* 1764843300 s is 2025-12-04 10:15:00 UTC; ms truncated */
+	kp_window_name(name, 1764843300123999999ULL, ".pb.gz");
+	EXPECT_STREQ("kprofmap-20251204T101500.123Z.pb.gz", name);
+	kp_window_name(name, 0, ".folded");
+	EXPECT_STREQ("kprofmap-19700101T000000.000Z.folded", name);
+	EXPECT_TRUE(kp_window_is_name(name, ".folded"));
+	EXPECT_FALSE(kp_window_is_name(name, ".pb.gz"));
+	EXPECT_TRUE(kp_window_is_name("kprofmap-20251204T101500.123Z.pb.gz",
+				      ".pb.gz"));
+	EXPECT_FALSE(kp_window_is_name("kprofmap-20251204T101500.123Z.pb.gz.samples",
+				       ".pb.gz"));
+	EXPECT_FALSE(kp_window_is_name(".kprofmap-20251204T101500.123Z.pb.gz.Ab12Cd",
+				       ".pb.gz"));
+	EXPECT_FALSE(kp_window_is_name("kprofmap-2025120xT101500.123Z.pb.gz",
+				       ".pb.gz"));
+	EXPECT_FALSE(kp_window_is_name("kprofmap-20251204T101500.123.pb.gz",
+				       ".pb.gz"));
+	EXPECT_FALSE(kp_window_is_name("kprofmap-20251204T1015.123Z.pb.gz",
+				       ".pb.gz"));
+	EXPECT_FALSE(kp_window_is_name("kprofmap.pb.gz", ".pb.gz"));
+}
+
+/* The oldest window file (the test's first) is busy. */
+static bool busy_first(const char *name, void *ctx)
+{
+	return !strcmp(name, ctx);
+}
+
+TEST_F(window, rotate_keeps_the_newest)
+{
+	static const char *const w[5] = {
+		"kprofmap-20251204T101500.000Z.pb.gz",
+		"kprofmap-20251204T101510.000Z.pb.gz",
+		"kprofmap-20251204T101520.000Z.pb.gz",
+		"kprofmap-20251204T101530.000Z.pb.gz",
+		"kprofmap-20251204T101540.000Z.pb.gz",
+	};
+	static const char *const other[] = {
+		"notes.txt", "kprofmap-x.pb.gz",
+		"kprofmap-20251204T101400.000Z.pb.gz.samples",
+		"kprofmap-20251204T101400.000Z.folded",
+	};
+	char dir[] = "/tmp/kp_unit_rot.XXXXXX";
+	size_t i;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	/* created newest first: the order is the names', not the files' */
+	for (i = 5; i-- > 0;)
+		touch_in(dir, w[i]);
+	for (i = 0; i < KP_ARRAY_SIZE(other); i++)
+		touch_in(dir, other[i]);
+	EXPECT_EQ(2, kp_window_rotate(dir, 2, ".pb.gz", busy_first,
+				      (void *)w[0]));
+	EXPECT_TRUE(exists_in(dir, w[0])) TH_LOG("a busy file was deleted");
+	EXPECT_FALSE(exists_in(dir, w[1]) || exists_in(dir, w[2]));
+	EXPECT_TRUE(exists_in(dir, w[3]) && exists_in(dir, w[4]));
+	EXPECT_EQ(1, kp_window_rotate(dir, 2, ".pb.gz", NULL, NULL));
+	EXPECT_FALSE(exists_in(dir, w[0]));
+	EXPECT_EQ(0, kp_window_rotate(dir, 2, ".pb.gz", NULL, NULL));
+	for (i = 0; i < KP_ARRAY_SIZE(other); i++) {
+		EXPECT_TRUE(exists_in(dir, other[i])) {
+			TH_LOG("%s, no window file, was deleted", other[i]);
+		}
+		unlink_in(dir, other[i]);
+	}
+	unlink_in(dir, w[3]);
+	unlink_in(dir, w[4]);
+	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(-1, kp_window_rotate(dir, 2, ".pb.gz", NULL, NULL));
+}
+
+/* --- cgroup (record) --- */
+
+TEST_F(cgroup, mountinfo)
+{
+	static const char none[] =
+		"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+		"30 25 0:26 / /sys/fs/cgroup/cpu rw shared:10 - cgroup cgroup rw,cpu\n";
+	static const char hybrid[] =
+		"22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+		"30 25 0:26 / /sys/fs/cgroup/cpu rw shared:10 - cgroup cgroup rw,cpu\n"
+		"35 25 0:30 / /sys/fs/cgroup/unified rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate\n"
+		"36 25 0:30 / /mnt/second rw - cgroup2 cgroup2 rw\n";
+	/* no optional fields; a subtree mounted; escaped spaces */
+	static const char sub[] =
+		"40 24 0:30 /my\\040slice /mnt/cg\\040x rw - cgroup2 none rw\n";
+	struct kp_cgroup2 cg;
+	char err[512], *path;
+
+	path = write_temp(none, sizeof(none) - 1);
+	EXPECT_EQ(-1, kp_cgroup2_find(&cg, path, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "no cgroup2 file system is mounted"));
+	unlink(path);
+	free(path);
+	path = write_temp(hybrid, sizeof(hybrid) - 1);
+	ASSERT_EQ(0, kp_cgroup2_find(&cg, path, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("/sys/fs/cgroup/unified", cg.mnt);
+	EXPECT_STREQ("/", cg.root);
+	unlink(path);
+	free(path);
+	path = write_temp(sub, sizeof(sub) - 1);
+	ASSERT_EQ(0, kp_cgroup2_find(&cg, path, err, sizeof(err))) TH_LOG("%s", err);
+	EXPECT_STREQ("/mnt/cg x", cg.mnt);
+	EXPECT_STREQ("/my slice", cg.root);
+	unlink(path);
+	free(path);
+	EXPECT_EQ(-1, kp_cgroup2_find(&cg, "/nonexistent/mountinfo", err,
+				      sizeof(err)));
+}
+
+TEST_F(cgroup, paths)
+{
+	struct kp_cgroup2 cg = { .mnt = "/sys/fs/cgroup", .root = "/" };
+	char out[4096];
+
+	EXPECT_TRUE(kp_cgroup2_path(&cg, "/sys/fs/cgroup", out, sizeof(out)));
+	EXPECT_STREQ("/", out);
+	EXPECT_TRUE(kp_cgroup2_path(&cg, "/sys/fs/cgroup/a/b/", out, sizeof(out)));
+	EXPECT_STREQ("/a/b", out);
+	EXPECT_TRUE(kp_cgroup2_path(&cg, "/sys/fs/cgroup/", out, sizeof(out)));
+	EXPECT_STREQ("/", out);
+	EXPECT_FALSE(kp_cgroup2_path(&cg, "/sys/fs/cgroupx/a", out, sizeof(out)));
+	EXPECT_FALSE(kp_cgroup2_path(&cg, "/a/b", out, sizeof(out)));
+	EXPECT_FALSE(kp_cgroup2_path(&cg, "/sys/fs/cgroup/a/b", out, 4));
+	strcpy(cg.root, "/my slice");
+	EXPECT_TRUE(kp_cgroup2_path(&cg, "/sys/fs/cgroup/a", out, sizeof(out)));
+	EXPECT_STREQ("/my slice/a", out);
+	EXPECT_TRUE(kp_cgroup2_path(&cg, "/sys/fs/cgroup", out, sizeof(out)));
+	EXPECT_STREQ("/my slice", out);
+}
+
+/*
+ * A killed recorder's directory goes, a live one's stays; so does
+ * anything else. The fake cgroup directories have no cgroup.procs: empty.
+ */
+TEST_F(cgroup, sweep_leftovers)
+{
+	char root[] = "/tmp/kp_unit_cg.XXXXXX", proc[] = "/tmp/kp_unit_proc.XXXXXX";
+	struct kp_cgroup2 cg = { .root = "/" };
+	char own[64], name[64];
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	ASSERT_NE(NULL, mkdtemp(proc));
+	strcpy(cg.mnt, root);
+	fake_comm(proc, 100, "kprof2pprof\n");
+	fake_comm(proc, 101, "bash\n");
+	fake_comm(proc, getpid(), "kprof2pprof\n");
+	EXPECT_TRUE(kp_pid_is_kprof2pprof(proc, 100));
+	EXPECT_FALSE(kp_pid_is_kprof2pprof(proc, 101));
+	EXPECT_FALSE(kp_pid_is_kprof2pprof(proc, 102));
+	snprintf(own, sizeof(own), "%s.%d", KP_RECORD_CGROUP, (int)getpid());
+	mkdir_in(root, KP_RECORD_CGROUP ".100");	/* live: stays */
+	mkdir_in(root, KP_RECORD_CGROUP ".101");	/* pid reused by bash */
+	mkdir_in(root, KP_RECORD_CGROUP ".101/child");
+	mkdir_in(root, KP_RECORD_CGROUP ".102");	/* gone */
+	mkdir_in(root, own);		/* ours by pid reuse: a leftover */
+	mkdir_in(root, KP_RECORD_CGROUP ".abc");
+	mkdir_in(root, KP_RECORD_CGROUP ".0");
+	mkdir_in(root, "other");
+	EXPECT_EQ(3, kp_cgroup_sweep(&cg, proc));
+	EXPECT_TRUE(exists_in(root, KP_RECORD_CGROUP ".100"));
+	EXPECT_FALSE(exists_in(root, KP_RECORD_CGROUP ".101"));
+	EXPECT_FALSE(exists_in(root, KP_RECORD_CGROUP ".102"));
+	EXPECT_FALSE(exists_in(root, own));
+	EXPECT_TRUE(exists_in(root, KP_RECORD_CGROUP ".abc") &&
+		    exists_in(root, KP_RECORD_CGROUP ".0") &&
+		    exists_in(root, "other"));
+	unlink_in(root, KP_RECORD_CGROUP ".100");
+	unlink_in(root, KP_RECORD_CGROUP ".abc");
+	unlink_in(root, KP_RECORD_CGROUP ".0");
+	unlink_in(root, "other");
+	EXPECT_EQ(0, rmdir(root));
+	snprintf(name, sizeof(name), "%d/comm", getpid());
+	unlink_in(proc, name);
+	snprintf(name, sizeof(name), "%d", getpid());
+	unlink_in(proc, name);
+	unlink_in(proc, "100/comm");
+	unlink_in(proc, "100");
+	unlink_in(proc, "101/comm");
+	unlink_in(proc, "101");
+	EXPECT_EQ(0, rmdir(proc));
+}
+
+/* --- child (record's CMD, follow's --exec) --- */
+
+/* Run @argv through kp_spawn() and wait: its shell-style status. */
+static int spawn_status(char *const *argv, const char *cgroup,
+			const sigset_t *mask, char *const *env)
+{
+	struct kp_spawn sp = {
+		.argv = argv, .cgroup = cgroup, .mask = mask, .env = env,
+	};
+	pid_t pid = kp_spawn(&sp);
+	int wstatus;
+
+	if (pid < 0)
+		return -1;
+	if (waitpid(pid, &wstatus, 0) != pid)
+		return -2;
+	return kp_exit_status(wstatus);
+}
+
+TEST_F(child, exit_status_as_a_shell)
+{
+	char *t[] = { "true", NULL };
+	char *three[] = { "sh", "-c", "exit 3", NULL };
+	char *term[] = { "sh", "-c", "kill -TERM $$; sleep 5", NULL };
+	char *none[] = { "kp-no-such-command-here", NULL };
+	char *dir[] = { "/", NULL };
+	char *env_cmd[] = { "sh", "-c", "test \"$KP_UNIT\" = yes", NULL };
+	char kv[] = "KP_UNIT=yes", *env[] = { kv, NULL };
+	char *path = write_temp("#!/bin/sh\nexit 0\n", 17);
+	char *noexec[] = { path, NULL };
+
+	EXPECT_EQ(0, spawn_status(t, NULL, NULL, NULL));
+	EXPECT_EQ(3, spawn_status(three, NULL, NULL, NULL));
+	EXPECT_EQ(128 + SIGTERM, spawn_status(term, NULL, NULL, NULL));
+	EXPECT_EQ(127, spawn_status(none, NULL, NULL, NULL));
+	EXPECT_EQ(126, spawn_status(dir, NULL, NULL, NULL));
+	EXPECT_EQ(126, spawn_status(noexec, NULL, NULL, NULL)) {
+		TH_LOG("a file without x permission");
+	}
+	EXPECT_EQ(0, spawn_status(env_cmd, NULL, NULL, env));
+	EXPECT_EQ(1, spawn_status(env_cmd, NULL, NULL, NULL));
+	unlink(path);
+	free(path);
+}
+
+/* The child gets the mask it is given: kprof2pprof's before it blocked. */
+TEST_F(child, signal_mask)
+{
+	char *term[] = { "sh", "-c", "kill -TERM $$; exit 0", NULL };
+	sigset_t set, old;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	EXPECT_EQ(128 + SIGTERM, spawn_status(term, NULL, &old, NULL));
+	EXPECT_EQ(0, spawn_status(term, NULL, NULL, NULL)) {
+		TH_LOG("without a mask, the blocked SIGTERM should stay blocked");
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/*
+ * The child writes "0" to DIR/cgroup.procs before it runs anything; when
+ * it cannot, the command never runs and no child is left.
+ */
+TEST_F(child, joins_its_cgroup_first)
+{
+	char dir[] = "/tmp/kp_unit_join.XXXXXX", path[4096], buf[8] = "";
+	char marker[4096], script[4200];
+	char *cmd[] = { "sh", "-c", script, NULL };
+	FILE *f;
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(marker, sizeof(marker), "%s/ran", dir);
+	snprintf(script, sizeof(script), "touch %s", marker);
+	EXPECT_EQ(-1, spawn_status(cmd, dir, NULL, NULL));
+	EXPECT_FALSE(exists_in(dir, "ran")) TH_LOG("the command ran");
+	EXPECT_EQ(-1, waitpid(-1, NULL, WNOHANG));
+	EXPECT_EQ(ECHILD, errno) TH_LOG("a child was left");
+	touch_in(dir, "cgroup.procs");
+	EXPECT_EQ(0, spawn_status(cmd, dir, NULL, NULL));
+	EXPECT_TRUE(exists_in(dir, "ran"));
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	EXPECT_NE(NULL, fgets(buf, sizeof(buf), f));
+	fclose(f);
+	EXPECT_STREQ("0", buf);
+	unlink_in(dir, "ran");
+	unlink_in(dir, "cgroup.procs");
+	EXPECT_EQ(0, rmdir(dir));
 }
 
 TEST_HARNESS_MAIN
