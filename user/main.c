@@ -1,150 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * main.c - kprof2pprof's command line
+ * main.c - kprof2pprof's command line: the plain form, and the commands
  *
- * Options, the --duration collection (reset, wait, read) and the --drain
- * safety copy; the conversion itself is kp_convert() in convert.c.
- * Exit status: 0 done, 1 error, 2 usage error.
+ * The plain form converts a file, or what the module holds, with the
+ * --duration collection (reset, wait, read) and the --drain safety copy;
+ * with --pid or --cgroup it takes the module's session for one run
+ * (reset, wait, drain). `record` and `follow` are record.c and follow.c;
+ * what they all share is cli.c, the conversion itself kp_convert() in
+ * convert.c. Exit status: 0 done, 1 error, 2 usage error.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "convert.h"
-#include "output.h"
 #include "parse.h"
+#include "session.h"
 #include "util.h"
 
-/* The project's version, from the top-level VERSION file (user/Makefile). */
-#ifndef KP_VERSION
-#error "KP_VERSION is not defined: build with user/Makefile"
-#endif
 #define KP_DURATION_MAX (7 * 24 * 3600.0)	/* seconds */
 
 enum {
-	OPT_DRAIN = 256,
+	OPT_DRAIN = OPT_CMD,
 	OPT_DURATION,
-	OPT_FOLDED,
-	OPT_PROC_ROOT,
-	OPT_KALLSYMS,
-	OPT_SYS_ROOT,
-	OPT_DEBUG_DIR,
-	OPT_VERSION,
 };
 
 static const struct option kp_longopts[] = {
-	{ "output", required_argument, NULL, 'o' },
+	KP_CLI_LONGOPTS,
+	KP_CLI_FILTER_LONGOPTS,
 	{ "drain", no_argument, NULL, OPT_DRAIN },
 	{ "duration", required_argument, NULL, OPT_DURATION },
-	{ "folded", no_argument, NULL, OPT_FOLDED },
-	{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
-	{ "kallsyms", required_argument, NULL, OPT_KALLSYMS },
-	{ "sys-root", required_argument, NULL, OPT_SYS_ROOT },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
-
-static void kp_usage(FILE *f)
-{
-	fputs(
-"Usage: kprof2pprof [OPTION]... [INPUT]\n"
-"Convert kprofmap records into a gzipped pprof profile, symbolized with\n"
-"kernel symbols and the ELF symbols of each process's mapped files.\n"
-"\n"
-"INPUT is /proc/kprofmap/samples by default, or a saved copy of it (which\n"
-"is symbolized against the running system), or - for stdin.\n"
-"\n"
-"  -o, --output FILE     write the profile to FILE (default kprofmap.pb.gz,\n"
-"                        or kprofmap.folded with --folded; - for stdout)\n"
-"      --drain           read /proc/kprofmap/drain: read and clear in one step\n"
-"      --duration SECS   write \"reset\" to /proc/kprofmap/control, wait SECS\n"
-"                        seconds (Ctrl-C ends the wait early), then read\n"
-"      --folded          write folded stacks (comm;root;...;leaf count) for\n"
-"                        flame graph tools instead of pprof\n"
-"      --proc-root DIR   read PID/maps, kallsyms and kprofmap/ under DIR\n"
-"                        instead of /proc\n"
-"      --kallsyms FILE   kernel symbols (default PROC-ROOT/kallsyms)\n"
-"      --sys-root DIR    kernel and module build ids under DIR instead of /sys\n"
-"      --debug-dir DIR   debug files by build id (default /usr/lib/debug)\n"
-"  -h, --help            show this help and exit\n"
-"      --version         show the version and exit\n"
-"\n"
-"Kernel frames are named from kallsyms under the [kernel.kallsyms] mapping\n"
-"or a [MODULE] mapping; user frames from .symtab, the build-id debug file\n"
-"or .dynsym of each mapped file: the files the records' mapping lines\n"
-"(format 2) name, found by path while their build id matches or by build\n"
-"id under --debug-dir, else those of /proc/PID/maps. A frame that cannot\n"
-"be named keeps its address and mapping (file, offset, build id); frames of\n"
-"exited processes without mapping records go to a mapping named\n"
-"\"[exited pid N]\". Every sample has the labels pid, tid and comm.\n"
-"\n"
-"The output is written to a temporary file and renamed into place, so an\n"
-"error never leaves a partial file. Exit status: 0 success, 1 error\n"
-"(including malformed input, reported as FILE:LINE: reason), 2 usage error.\n"
-"See Documentation/kprof2pprof.rst.\n", f);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-kp_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("kprof2pprof: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry 'kprof2pprof --help' for more information.\n", stderr);
-	exit(2);
-}
-
-/* --- process-wide cleanup --- */
-
-/* Remove a half-written output, then die of @sig as usual. */
-static void kp_on_fatal_signal(int sig)
-{
-	kp_out_cleanup();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/*
- * The library leaves process-wide state alone; the program owns it:
- * exit() (xmalloc's, say) and SIGINT, SIGTERM or SIGHUP during a
- * conversion leave no temporary file. kp_reset_and_wait() takes SIGINT
- * over for its wait and then gives it back.
- */
-static void kp_install_cleanup(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa;
-	size_t i;
-
-	atexit(kp_out_cleanup);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kp_on_fatal_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < KP_ARRAY_SIZE(sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-}
-
-/* --- --duration --- */
-
-static volatile sig_atomic_t kp_stop_wait;
-
-static void kp_on_interrupt(int sig)
-{
-	(void)sig;
-	kp_stop_wait = 1;
-}
 
 static int kp_write_control(const char *path, const char *cmd)
 {
@@ -164,108 +55,10 @@ static int kp_write_control(const char *path, const char *cmd)
 	return 0;
 }
 
-/*
- * Reset the records, then wait @secs seconds, showing progress on a
- * terminal. SIGINT ends the wait early (the profile is still written).
- */
-static int kp_reset_and_wait(const char *control, double secs)
-{
-	struct sigaction sa, old;
-	struct timespec start, now;
-	bool tty = isatty(STDERR_FILENO);
-	long shown = -1;
-
-	if (kp_write_control(control, "reset\n"))
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = kp_on_interrupt;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
-		double done, left;
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		done = (double)(now.tv_sec - start.tv_sec) +
-		       (double)(now.tv_nsec - start.tv_nsec) / 1e9;
-		left = secs - done;
-		if (tty && (long)done != shown) {
-			shown = (long)done;
-			fprintf(stderr, "\rkprof2pprof: profiling: %ld of %.0f s (Ctrl-C to stop early)",
-				shown, ceil(secs));
-		}
-		if (left <= 0 || kp_stop_wait)
-			break;
-		if (left > 0.25)
-			left = 0.25;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		nanosleep(&ts, NULL);
-	}
-	if (tty)
-		fputs("\r\033[K", stderr);
-	sigaction(SIGINT, &old, NULL);
-	return 0;
-}
-
-/* --- --drain --- */
-
-/*
- * Drained records exist nowhere else: copy them into an unlinked file
- * first, so that a failed conversion can still save them.
- */
-static FILE *kp_drain_copy(FILE *in, const char *name)
-{
-	FILE *copy = tmpfile();
-	char buf[65536];
-	size_t n;
-
-	if (!copy) {
-		fprintf(stderr, "kprof2pprof: temporary file: %s\n",
-			strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		if (fwrite(buf, 1, n, copy) != n)
-			break;
-	if (ferror(in) || ferror(copy) || fflush(copy)) {
-		fprintf(stderr, "kprof2pprof: %s: copying the drained records: %s\n",
-			name, strerror(errno));
-		fclose(copy);
-		return NULL;
-	}
-	rewind(copy);
-	return copy;
-}
-
-static void kp_drain_save(FILE *copy, const char *output)
-{
-	char path[4096];
-	char buf[65536];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s.samples",
-		 strcmp(output, "-") ? output : "kprofmap");
-	f = fopen(path, "wxe");
-	if (!f) {
-		fprintf(stderr, "kprof2pprof: could not save the drained records to %s: %s\n",
-			path, strerror(errno));
-		return;
-	}
-	rewind(copy);
-	while ((n = fread(buf, 1, sizeof(buf), copy)) > 0)
-		fwrite(buf, 1, n, f);
-	if (fclose(f) == 0)
-		fprintf(stderr, "kprof2pprof: the drained records are saved in %s; convert them with: kprof2pprof %s\n",
-			path, path);
-}
-
 /* --- main --- */
 
-struct kp_cli {
-	struct kp_options opt;
+struct kp_plain {
+	struct kp_cli cli;
 	const char *input;
 	bool drain;
 	double duration;	/* seconds, 0: none */
@@ -284,51 +77,22 @@ static double kp_parse_duration(const char *s)
 	return d;
 }
 
-static void kp_parse_args(struct kp_cli *cli, int argc, char **argv)
+static void kp_parse_args(struct kp_plain *p, int argc, char **argv)
 {
-	static char kallsyms[4096];
 	int c;
 
-	memset(cli, 0, sizeof(*cli));
-	cli->opt.proc_root = "/proc";
-	cli->opt.sys_root = "/sys";
-	cli->opt.debug_dir = "/usr/lib/debug";
+	memset(p, 0, sizeof(*p));
+	kp_cli_init(&p->cli);
 	while ((c = getopt_long(argc, argv, "o:h", kp_longopts, NULL)) != -1) {
+		if (kp_cli_option(&p->cli, c, optarg))
+			continue;
 		switch (c) {
-		case 'o':
-			if (!*optarg)
-				kp_usage_error("-o: empty file name");
-			cli->opt.output = optarg;
-			break;
 		case OPT_DRAIN:
-			cli->drain = true;
+			p->drain = true;
 			break;
 		case OPT_DURATION:
-			cli->duration = kp_parse_duration(optarg);
+			p->duration = kp_parse_duration(optarg);
 			break;
-		case OPT_FOLDED:
-			cli->opt.folded = true;
-			break;
-		case OPT_PROC_ROOT:
-			cli->opt.proc_root = optarg;
-			break;
-		case OPT_KALLSYMS:
-			cli->opt.kallsyms = optarg;
-			break;
-		case OPT_SYS_ROOT:
-			cli->opt.sys_root = optarg;
-			break;
-		case OPT_DEBUG_DIR:
-			cli->opt.debug_dir = optarg;
-			break;
-		case 'h':
-			kp_usage(stdout);
-			exit(0);
-		case OPT_VERSION:
-			printf("kprof2pprof %s (kprofmap record formats %d to %d)\n",
-			       KP_VERSION, KPM_READ_VERSION_MIN,
-			       KPM_READ_VERSION_MAX);
-			exit(0);
 		default:
 			fputs("Try 'kprof2pprof --help' for more information.\n",
 			      stderr);
@@ -338,59 +102,90 @@ static void kp_parse_args(struct kp_cli *cli, int argc, char **argv)
 	if (argc - optind > 1)
 		kp_usage_error("more than one INPUT given");
 	if (argc - optind == 1) {
-		if (cli->drain)
+		if (p->drain)
 			kp_usage_error("--drain reads the module's drain file; it takes no INPUT");
-		if (cli->duration)
+		if (p->duration)
 			kp_usage_error("--duration reads the module's files; it takes no INPUT");
-		cli->input = argv[optind];
+		if (p->cli.pids || p->cli.cgroup)
+			kp_usage_error("--%s profiles what runs now; it takes no INPUT",
+				       p->cli.pids ? "pid" : "cgroup");
+		p->input = argv[optind];
 	}
-	if (!cli->opt.output)
-		cli->opt.output = cli->opt.folded ? "kprofmap.folded"
-						  : "kprofmap.pb.gz";
-	if (!cli->opt.kallsyms) {
-		snprintf(kallsyms, sizeof(kallsyms), "%s/kallsyms",
-			 cli->opt.proc_root);
-		cli->opt.kallsyms = kallsyms;
-	}
+	if (p->cli.freq && !p->cli.pids && !p->cli.cgroup)
+		kp_usage_error("--freq needs a session: use it with --pid, --cgroup, record or follow");
+	kp_cli_finish(&p->cli, "kprofmap.pb.gz");
 }
 
-int main(int argc, char **argv)
+/*
+ * --pid, --cgroup: hold the session, filter, reset, wait, drain. The
+ * session goes before the conversion: the records are in hand.
+ */
+static int kp_session_run(struct kp_plain *p)
 {
-	static char input[4096], control[4096];
-	struct kp_cli cli;
+	struct kp_session s;
+	FILE *copy;
+
+	if (kp_session_begin(&s, p->cli.opt.proc_root, p->cli.freq,
+			     p->cli.filter))
+		return 1;
+	kp_wait(p->duration, true);
+	copy = kp_drain_read(p->cli.opt.proc_root);
+	kp_session_close(&s);
+	if (!copy)
+		return 1;
+	return kp_convert_drained(&p->cli, copy);
+}
+
+/* The plain form: INPUT, samples or drain, after --duration's wait. */
+static int kp_plain_run(struct kp_plain *p)
+{
+	static char input[PATH_MAX], control[PATH_MAX];
+	const char *proc = p->cli.opt.proc_root;
 	FILE *in, *copy = NULL;
 	int ret;
 
-	kp_parse_args(&cli, argc, argv);
-	kp_install_cleanup();
-	if (!cli.input) {
-		snprintf(input, sizeof(input), "%s/%s/%s", cli.opt.proc_root,
-			 KPM_PROC_DIR, cli.drain ? "drain" : "samples");
-		cli.input = input;
+	if (!p->input) {
+		snprintf(input, sizeof(input), "%s/%s/%s", proc, KPM_PROC_DIR,
+			 p->drain ? "drain" : "samples");
+		p->input = input;
 	}
-	if (cli.duration) {
-		snprintf(control, sizeof(control), "%s/%s/control",
-			 cli.opt.proc_root, KPM_PROC_DIR);
-		if (kp_reset_and_wait(control, cli.duration))
+	if (p->duration) {
+		snprintf(control, sizeof(control), "%s/%s/control", proc,
+			 KPM_PROC_DIR);
+		if (kp_write_control(control, "reset\n"))
 			return 1;
+		kp_wait(p->duration, false);
 	}
-	in = strcmp(cli.input, "-") ? fopen(cli.input, "re") : stdin;
+	in = strcmp(p->input, "-") ? fopen(p->input, "re") : stdin;
 	if (!in) {
-		fprintf(stderr, "kprof2pprof: %s: %s\n", cli.input,
+		fprintf(stderr, "kprof2pprof: %s: %s\n", p->input,
 			strerror(errno));
 		return 1;
 	}
-	if (cli.drain) {
-		copy = kp_drain_copy(in, cli.input);
+	if (p->drain) {
+		copy = kp_drain_copy(in, p->input);
 		fclose(in);
 		if (!copy)
 			return 1;
 		in = copy;
 	}
-	ret = kp_convert(&cli.opt, in, cli.input, NULL);
+	ret = kp_convert(&p->cli.opt, in, p->input, NULL);
 	if (ret && copy)
-		kp_drain_save(copy, cli.opt.output);
+		kp_drain_save(copy, p->cli.opt.output);
 	if (in != stdin)
 		fclose(in);
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct kp_plain p;
+
+	if (argc > 1 && !strcmp(argv[1], "record"))
+		return kp_record_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "follow"))
+		return kp_follow_main(argc - 1, argv + 1);
+	kp_parse_args(&p, argc, argv);
+	kp_install_cleanup();
+	return p.cli.filter[0] ? kp_session_run(&p) : kp_plain_run(&p);
 }

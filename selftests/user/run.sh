@@ -213,7 +213,7 @@ MALFORMED=(
 
 # Our own tests: 28 (count a new one here), one per malformed input, and
 # unit_test's. ktap_finished fails a run that ran another number.
-OWN_TESTS=29
+OWN_TESTS=37
 "$SANDIR/unit_test" > "$T/unit.tap" 2>&1
 UNIT_RC=$?
 ktap_header
@@ -906,6 +906,391 @@ test_usage() {
 	[ $rc = 1 ] && grep -q "does-not-exist: No such file" "$T/err" || die "missing input: exit $rc"
 }
 ktap_result "usage errors exit 2; --help, --version; missing input exits 1" test_usage
+
+test_command_usage() {
+	local args rc
+	for args in "record" "record -o x" "record --freq 0 -- true" \
+		"record --freq 10001 true" "record --freq x true" \
+		"record --pid 1 true" "record --bogus true" \
+		"follow" "follow --interval 10s" "follow --out-dir $T/x" \
+		"follow --interval 50ms --out-dir $T/x" \
+		"follow --interval 10x --out-dir $T/x" \
+		"follow --interval 1s --out-dir $T/x --keep 0" \
+		"follow --interval 1s --out-dir $T/x --keep x" \
+		"follow --interval 1s --out-dir $T/x -o y" \
+		"follow --interval 1s --out-dir $T/x extra" \
+		"follow --interval 1s --out-dir $T/x --pid 1 --cgroup /a" \
+		"--pid 0" "--pid 1,,2" "--pid x" "--pid 1," "--pid 4194305" \
+		"--pid 1 $T/main.txt" "--cgroup rel/ative" "--cgroup ''" \
+		"--pid 1 --cgroup /a" "--freq 99" "--freq 99 --duration 1" \
+		"--pid $(seq -s, 1 65)"; do
+		eval "\"\$K2P\" $args" >/dev/null 2>"$T/err" </dev/null
+		rc=$?
+		[ $rc = 2 ] || die "kprof2pprof $args: exit $rc, expected 2: $(cat "$T/err")"
+		grep -q "Try 'kprof2pprof --help'" "$T/err" || die "kprof2pprof $args: $(cat "$T/err")"
+	done
+	[ ! -e "$T/x" ] || die "follow made its --out-dir on a usage error"
+	"$K2P" --help > "$T/help" || die "--help exit $?"
+	for args in "record " "follow " --pid --cgroup --freq --interval --out-dir \
+		--keep --exec KPROFMAP_START "ingest?name="; do
+		grep -q -- "$args" "$T/help" || die "--help does not mention $args"
+	done
+	"$K2P" record --help | cmp -s - "$T/help" || die "record --help differs"
+	"$K2P" follow --version | grep -q "record formats 1 to 4" || die "follow --version"
+}
+ktap_result "record, follow, --pid, --cgroup: usage errors exit 2; --help shows them all" test_command_usage
+
+# --- the session forms, against a stand-in module ----------------------------
+
+# $FP is a /proc for the session forms: kprofmap/session is a plain file
+# that collects what is written to it (one command per write, no
+# newline), kprofmap/drain a file of records. k2ps CMD ARGS: kprof2pprof
+# with it (CMD "" for the plain form), stderr to $T/err; k2ps_bg the same
+# in the background, $! its pid.
+FP=$T/fproc
+FPARGS=(--proc-root "$FP" --kallsyms "$T/kallsyms" --sys-root "$T/sys"
+	--debug-dir "$T/nodebug")
+mkdir -p "$FP/kprofmap" "$FP/self"
+k2ps() {
+	local cmd=$1
+	shift
+	"$K2P" ${cmd:+"$cmd"} "${FPARGS[@]}" "$@" 2>"$T/err"
+}
+k2ps_bg() {
+	local cmd=$1
+	shift
+	( exec "$K2P" "$cmd" "${FPARGS[@]}" "$@" 2>"$T/err" ) &
+}
+# window_records START END COUNT: the drained records of one window
+window_records() {
+	printf 'kprofmap-samples 4 freq=999 cpus=2 start_ns=%s end_ns=%s max_depth=64\nC 5 /w\nS %s 1000 1000 w - k=ffffffff81001410 u= m=0 c=5\n' \
+		"$1" "$2" "$3"
+}
+# a cgroup2 mount at $T/cg2 (only ever read: nothing is run in it)
+echo "35 25 0:30 / $T/cg2 rw,nosuid shared:9 - cgroup2 cgroup2 rw" > "$FP/self/mountinfo"
+mkdir -p "$T/cg2"
+
+test_session_needed() {
+	local form rc
+	rm -f "$FP/kprofmap/session" "$T/ran"
+	for form in "record -- touch $T/ran" "'' --pid 1 --duration 0.1" \
+		"follow --interval 1s --out-dir $T/fo"; do
+		eval "k2ps $form" </dev/null; rc=$?
+		[ $rc = 1 ] || die "$form: exit $rc, expected 1: $(cat "$T/err")"
+		grep -q "kprofmap/session: No such file or directory (is the kprofmap module loaded" "$T/err" ||
+			die "$form: $(cat "$T/err")"
+	done
+	[ ! -e "$T/ran" ] || die "record ran its command without the module"
+	[ -z "$(ls "$T/cg2")" ] || die "record left $(ls "$T/cg2")"
+	# no cgroup2 mounted: record says so, and runs nothing
+	: > "$FP/kprofmap/session"
+	mv "$FP/self/mountinfo" "$T/mi.cg2"
+	grep -v cgroup2 /proc/self/mountinfo > "$FP/self/mountinfo"
+	k2ps record -- touch "$T/ran"; rc=$?
+	mv "$T/mi.cg2" "$FP/self/mountinfo"
+	[ $rc = 1 ] || die "record without cgroup2: exit $rc"
+	grep -q "no cgroup2 file system is mounted" "$T/err" || die "$(cat "$T/err")"
+	[ ! -e "$T/ran" ] || die "record ran its command without a cgroup2 mount"
+}
+ktap_result "record, follow, --pid: no module (no session file) or no cgroup2: exit 1 before anything runs" test_session_needed
+
+test_session_once() {
+	: > "$FP/kprofmap/session"
+	cp "$T/v4.txt" "$FP/kprofmap/drain"
+	k2ps "" --pid 1000,4001 --freq 99 --duration 0.2 -o "$T/once.pb.gz" ||
+		die "exit $?: $(cat "$T/err")"
+	[ "$(cat "$FP/kprofmap/session")" = "freq 99filter pid=1000,4001reset" ] ||
+		die "session got: $(cat "$FP/kprofmap/session")"
+	cmp -s <(stacks "$T/once.pb.gz") "$T/v4.stacks" || die "not the drained records: $(stacks "$T/once.pb.gz")"
+	# --cgroup as a cgroup path, or as its directory below the mount
+	: > "$FP/kprofmap/session"
+	k2ps "" --cgroup /a/b --duration 0.1 -o "$T/once.pb.gz" || die "exit $?: $(cat "$T/err")"
+	[ "$(cat "$FP/kprofmap/session")" = "filter cgroup=/a/breset" ] ||
+		die "session got: $(cat "$FP/kprofmap/session")"
+	: > "$FP/kprofmap/session"
+	k2ps "" --cgroup "$T/cg2/a/b/" --duration 0.1 -o "$T/once.pb.gz" || die "exit $?: $(cat "$T/err")"
+	[ "$(cat "$FP/kprofmap/session")" = "filter cgroup=/a/breset" ] ||
+		die "session got: $(cat "$FP/kprofmap/session")"
+	# records that do not convert are kept
+	printf '%s\nS 1 x\n' "$HDR4" > "$FP/kprofmap/drain"
+	k2ps "" --pid 1 --duration 0.1 -o "$T/bad1.pb.gz"; [ $? = 1 ] || die "bad records accepted"
+	cmp -s "$FP/kprofmap/drain" "$T/bad1.pb.gz.samples" || die "records not saved: $(cat "$T/err")"
+}
+ktap_result "--pid, --cgroup: freq, filter and reset through the session, wait, drain; records kept when they do not convert" test_session_once
+
+# The stand-in drain of follow is a FIFO that a feeder fills with one
+# window per open: window N has N samples, lasts 250 ms + N ns and starts
+# where window N - 1 ended. The feeder serves window N + 1 once follow is
+# done with window N, which it knows from the --exec command's log: so
+# each window is drained once, as the module's are. The --exec of window
+# 2 fails.
+cat > "$T/exec.sh" <<EOF
+echo "\$1 \$KPROFMAP_START \$KPROFMAP_END" >> $T/follow.log
+[ "\$(wc -l < $T/follow.log)" != 2 ] || exit 3
+EOF
+W0=1764843300123000000
+
+# wait_lines FILE N: wait (at most 30 s) until FILE has N lines
+wait_lines() {
+	local i
+	for i in $(seq 1 300); do
+		[ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# feed: serve windows 1, 2, ... through the FIFO drain until killed
+feed() {
+	local i=1 start=$W0 end
+	while :; do
+		end=$((start + 250000000 + i))
+		window_records $start $end $i > "$FP/kprofmap/drain"
+		wait_lines "$T/follow.log" $i || return
+		start=$end
+		i=$((i + 1))
+	done
+}
+
+# fds PID: how many files PID has open when it is between windows: the
+# fewest of 10 looks, 30 ms apart (draining and converting open two)
+fds() {
+	local i n min=
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		n=$(ls /proc/$1/fd | wc -l)
+		[ -n "$min" ] && [ $min -le $n ] || min=$n
+		sleep 0.03
+	done
+	echo $min
+}
+
+# window_name START: follow's file name of the window that starts then
+window_name() {
+	printf 'kprofmap-%s.%03dZ.pb.gz' "$(TZ=UTC date -d "@$(($1 / 1000000000))" +%Y%m%dT%H%M%S)" \
+		$(( $1 % 1000000000 / 1000000 ))
+}
+
+# follow_start DIR ARGS: the FIFO and its feeder ($FEEDER), then follow
+# writing to DIR ($FOLLOW)
+follow_start() {
+	local dir=$1
+	shift
+	: > "$FP/kprofmap/session"
+	: > "$T/follow.log"
+	rm -f "$FP/kprofmap/drain"
+	mkfifo "$FP/kprofmap/drain"
+	feed &
+	FEEDER=$!
+	k2ps_bg follow --out-dir "$dir" --exec "sh $T/exec.sh" "$@"
+	FOLLOW=$!
+}
+
+# follow_stop SIG: stop follow with SIG; its exit status, then the feeder
+# stopped (it waits on the window after the last)
+follow_stop() {
+	local rc
+	kill -$1 $FOLLOW
+	wait $FOLLOW
+	rc=$?
+	kill $FEEDER 2>/dev/null
+	wait $FEEDER 2>/dev/null
+	rm -f "$FP/kprofmap/drain"
+	return $rc
+}
+
+test_follow() {
+	local rc fd1 fd2 i n start end sum=0 got name line
+	follow_start "$T/fo" --interval 300ms
+	wait_lines "$T/follow.log" 2 || { follow_stop KILL; die "no second window: $(cat "$T/err")"; }
+	fd1=$(fds $FOLLOW)
+	wait_lines "$T/follow.log" 5 || { follow_stop KILL; die "no fifth window: $(cat "$T/err")"; }
+	fd2=$(fds $FOLLOW)
+	follow_stop INT; rc=$?
+	[ $rc = 0 ] || die "exit $rc after SIGINT: $(cat "$T/err")"
+	[ "$(cat "$FP/kprofmap/session")" = reset ] || die "session got: $(cat "$FP/kprofmap/session")"
+	[ "$fd1" = "$fd2" ] || die "open files grew from $fd1 to $fd2"
+	# five windows or more, then the last, which SIGINT ended; each one
+	# file, given to --exec
+	n=$(wc -l < "$T/follow.log")
+	[ $n -ge 6 ] || die "--exec ran for: $(cat "$T/follow.log")"
+	[ "$(ls "$T/fo" | wc -l)" = $n ] || die "$n windows, files: $(ls -a "$T/fo")"
+	start=$W0
+	for i in $(seq 1 $n); do
+		end=$((start + 250000000 + i))
+		name=$(window_name $start)
+		[ -f "$T/fo/$name" ] || die "window $i: no $name in $(ls "$T/fo")"
+		line=$(sed -n ${i}p "$T/follow.log")
+		[ "$line" = "$T/fo/$name $((start / 1000000000)) $(((end + 999999999) / 1000000000))" ] ||
+			die "window $i: --exec got \"$line\""
+		stacks "$T/fo/$name" > "$T/fo.stacks"
+		got=$(awk '{ n += $1 } END { print n }' "$T/fo.stacks")
+		[ "$got" = $i ] || die "window $i: $got samples: $(cat "$T/fo.stacks")"
+		sum=$((sum + got))
+		TZ=UTC raw "$T/fo/$name" | grep -qx "Time: $(TZ=UTC date -d "@$((start / 1000000000))" '+%Y-%m-%d %H:%M:%S').$(printf %09d $((start % 1000000000)) | sed 's/0*$//') +0000 UTC" ||
+			die "window $i: $(TZ=UTC raw "$T/fo/$name" | grep ^Time)"
+		start=$end
+	done
+	[ $sum = $((n * (n + 1) / 2)) ] || die "$sum samples in the files, $((n * (n + 1) / 2)) drained"
+	grep -qxF "kprof2pprof: --exec for $(window_name $((W0 + 250000001))): exit status 3" "$T/err" ||
+		die "failed --exec not reported: $(cat "$T/err")"
+	[ "$(wc -l < "$T/err")" = 1 ] || die "stderr: $(cat "$T/err")"
+	# a signal long before the first interval ends: that window is written
+	follow_start "$T/fo1" --interval 1h
+	for i in $(seq 1 100); do
+		[ "$(cat "$FP/kprofmap/session")" = reset ] && break
+		sleep 0.1
+	done
+	follow_stop INT; rc=$?
+	[ $rc = 0 ] || die "--interval 1h, SIGINT: exit $rc: $(cat "$T/err")"
+	[ "$(ls "$T/fo1")" = "$(window_name $W0)" ] || die "--interval 1h, SIGINT: files $(ls "$T/fo1")"
+}
+ktap_result "follow: one file per window, named by its start; time_nanos its start; --exec with each file, its failure reported; SIGINT writes the last; no fd or memory leaked" test_follow
+
+test_follow_keep() {
+	local rc names
+	mkdir -p "$T/fk"
+	touch "$T/fk/notes.txt" "$T/fk/kprofmap-x.pb.gz" "$T/fk/kprofmap-20000101T000000.000Z.pb.gz.samples"
+	follow_start "$T/fk" --interval 200ms --keep 2 --pid 1000 --freq 250
+	wait_lines "$T/follow.log" 4 || { follow_stop KILL; die "no fourth window: $(cat "$T/err")"; }
+	follow_stop TERM; rc=$?
+	[ $rc = 0 ] || die "exit $rc after SIGTERM: $(cat "$T/err")"
+	[ "$(cat "$FP/kprofmap/session")" = "freq 250filter pid=1000reset" ] ||
+		die "session got: $(cat "$FP/kprofmap/session")"
+	names=$(cd "$T/fk" && ls kprofmap-2*.pb.gz)
+	[ "$(echo "$names" | wc -l)" = 2 ] || die "window files left: $names"
+	[ "$names" = "$(cut -d' ' -f1 "$T/follow.log" | tail -n 2 | xargs -n1 basename)" ] ||
+		die "not the newest two: $names; written: $(cat "$T/follow.log")"
+	[ -f "$T/fk/notes.txt" ] && [ -f "$T/fk/kprofmap-x.pb.gz" ] &&
+		[ -f "$T/fk/kprofmap-20000101T000000.000Z.pb.gz.samples" ] || die "--keep deleted another file: $(ls "$T/fk")"
+}
+ktap_result "follow --keep 2: the newest two window files stay, nothing else is deleted; SIGTERM writes the last; --pid, --freq through the session" test_follow_keep
+
+# --- record, in this machine's cgroup2 ---------------------------------------
+
+# record runs its command in a cgroup v2 of its own. As root, a test
+# cgroup $CGT under this machine's first cgroup2 mount stands in for the
+# cgroup2 root ($FP/self/mountinfo says it is mounted there), so that
+# record's cleanup never looks beyond it; the module is still the stand-in.
+set -- $(awk '{ for (i = 7; i < NF && $i != "-"; i++) ;
+	if ($(i + 1) == "cgroup2") { print $4, $5; exit } }' /proc/self/mountinfo)
+CG2_ROOT=${1:-} CG2=${2:-}
+set --
+CGT=$CG2/kpm-k2p-test.$$
+CGT_PATH=${CG2_ROOT%/}/kpm-k2p-test.$$
+RECORD_SKIP=
+if [ "$(id -u)" != 0 ]; then
+	RECORD_SKIP="not root: record needs to make cgroups"
+elif [ -z "$CG2" ]; then
+	RECORD_SKIP="no cgroup2 mounted"
+elif ! mkdir "$CGT" 2>/dev/null; then
+	RECORD_SKIP="cannot make a cgroup under $CG2"
+else
+	echo "36 25 0:30 $CGT_PATH $CGT rw - cgroup2 cgroup2 rw" > "$FP/self/mountinfo"
+fi
+
+# The cgroups below $CGT (its files are the cgroup's interface).
+cgt_dirs() { find "$CGT" -mindepth 1 -type d; }
+
+# Kill whatever a failed test left in $CGT, and remove it.
+cgt_cleanup() {
+	local d
+	for d in $(find "$CGT" -depth -type d 2>/dev/null); do
+		echo 1 > "$d/cgroup.kill" 2>/dev/null
+	done
+	sleep 0.2
+	find "$CGT" -depth -type d -exec rmdir {} \; 2>/dev/null
+}
+
+test_record_status() {
+	local rc dir
+	: > "$FP/kprofmap/session"
+	cp "$T/v4.txt" "$FP/kprofmap/drain"
+	k2ps record -o "$T/rec.pb.gz" -- sh -c "cat /proc/self/cgroup > $T/rec.cg; exit 7"; rc=$?
+	[ $rc = 7 ] || die "exit $rc, expected CMD's 7: $(cat "$T/err")"
+	dir=$(sed -n 's/^0:://p' "$T/rec.cg")
+	case $dir in
+	"$CGT_PATH/kprofmap-record."[1-9]*) ;;
+	*) die "CMD ran in cgroup \"$dir\", not in $CGT_PATH/kprofmap-record.PID" ;;
+	esac
+	[ "$(cat "$FP/kprofmap/session")" = "filter cgroup=${dir}reset" ] ||
+		die "session got: $(cat "$FP/kprofmap/session")"
+	cmp -s <(stacks "$T/rec.pb.gz") "$T/v4.stacks" || die "not the drained records: $(stacks "$T/rec.pb.gz")"
+	[ -z "$(cgt_dirs)" ] || die "cgroup left: $(cgt_dirs)"
+	: > "$FP/kprofmap/session"
+	k2ps record --freq 250 -o "$T/rec.pb.gz" -- true || die "exit $?: $(cat "$T/err")"
+	grep -q "^freq 250filter cgroup=$CGT_PATH/kprofmap-record\.[0-9]*reset$" "$FP/kprofmap/session" ||
+		die "session got: $(cat "$FP/kprofmap/session")"
+	# a signal, a command that is not there, one that is no program
+	k2ps record -o "$T/rec.pb.gz" -- sh -c 'kill -TERM $$'; rc=$?
+	[ $rc = 143 ] || die "killed by SIGTERM: exit $rc, expected 143"
+	rm "$T/rec.pb.gz"
+	k2ps record -o "$T/rec.pb.gz" -- kp-no-such-command; rc=$?
+	[ $rc = 127 ] || die "no such command: exit $rc, expected 127"
+	grep -qx "kprof2pprof: kp-no-such-command: No such file or directory" "$T/err" || die "$(cat "$T/err")"
+	[ -f "$T/rec.pb.gz" ] || die "no profile"
+	k2ps record -o "$T/rec.pb.gz" -- "$T/main.txt"; rc=$?
+	[ $rc = 126 ] || die "not executable: exit $rc, expected 126"
+	[ -z "$(cgt_dirs)" ] || die "cgroup left: $(cgt_dirs)"
+}
+
+test_record_sigint() {
+	local pid rc i t0=$SECONDS
+	k2ps_bg record -o "$T/int.pb.gz" -- sleep 60
+	pid=$!
+	# (cgroupfs files have no size: read them)
+	for i in $(seq 1 100); do
+		[ -n "$(cat "$CGT/kprofmap-record.$pid/cgroup.procs" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(cat "$CGT/kprofmap-record.$pid/cgroup.procs" 2>/dev/null)" ] ||
+		{ kill $pid; die "CMD not in $CGT/kprofmap-record.$pid"; }
+	kill -INT $pid
+	wait $pid; rc=$?
+	[ $rc = 130 ] || die "exit $rc after SIGINT, expected 130: $(cat "$T/err")"
+	[ $((SECONDS - t0)) -lt 30 ] || die "SIGINT did not stop CMD"
+	[ -f "$T/int.pb.gz" ] || die "no profile: $(cat "$T/err")"
+	[ ! -e "$CGT/kprofmap-record.$pid" ] || die "cgroup left"
+}
+
+# gone PID: the process is gone or a zombie (killed, not reaped yet)
+gone() { [ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status; }
+
+test_record_leftovers() {
+	local p lp rc
+	# what CMD leaves running is killed
+	k2ps record -o "$T/bg.pb.gz" -- sh -c "sleep 300 & echo \$! > $T/bg.pid" ||
+		die "exit $?: $(cat "$T/err")"
+	p=$(cat "$T/bg.pid")
+	for rc in 1 2 3 4 5 6 7 8 9 10; do gone $p && break; sleep 0.1; done
+	gone $p || die "the command's background process $p still runs"
+	# a killed recorder's cgroup, with a process in it, and a live one's
+	mkdir "$CGT/kprofmap-record.999999" "$CGT/kprofmap-record.999998" || return 1
+	mkdir -p "$FP/999998"
+	echo kprof2pprof > "$FP/999998/comm"
+	sleep 300 &
+	lp=$!
+	echo $lp > "$CGT/kprofmap-record.999999/cgroup.procs" || { kill $lp; return 1; }
+	k2ps record -o "$T/bg.pb.gz" -- true || die "exit $?: $(cat "$T/err")"
+	grep -qx "kprof2pprof: removed $CGT/kprofmap-record.999999, left by a recorder that was killed" "$T/err" ||
+		die "$(cat "$T/err")"
+	wait $lp; rc=$?
+	[ $rc = 137 ] || die "the leftover's process: exit $rc, expected 137 (SIGKILL)"
+	[ ! -e "$CGT/kprofmap-record.999999" ] || die "the killed recorder's cgroup is still there"
+	[ -d "$CGT/kprofmap-record.999998" ] || die "a live recorder's cgroup was removed"
+	rmdir "$CGT/kprofmap-record.999998"
+}
+
+if [ -z "$RECORD_SKIP" ]; then
+	ktap_result "record: CMD's exit status, 128+N, 127, 126; CMD in its own cgroup, the session filtering on it; the cgroup removed" test_record_status
+	ktap_result "record: SIGINT passed on to CMD, exit 130, the profile written" test_record_sigint
+	ktap_result "record: what CMD left running is killed; a killed recorder's cgroup is removed, a live one's kept" test_record_leftovers
+	cgt_cleanup
+	rmdir "$CGT" 2>/dev/null
+else
+	ktap_skip "record: exit status, own cgroup, session filter" "$RECORD_SKIP"
+	ktap_skip "record: SIGINT passed on" "$RECORD_SKIP"
+	ktap_skip "record: leftovers killed and removed" "$RECORD_SKIP"
+fi
 
 test_duration_drain() {
 	mkdir -p "$T/proc/kprofmap"
