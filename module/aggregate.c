@@ -502,6 +502,7 @@ void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st)
 	st->stored = READ_ONCE(src->stored);
 	st->lost_reserve = READ_ONCE(src->lost_reserve);
 	st->idle = READ_ONCE(src->idle);
+	st->filtered = READ_ONCE(src->filtered);
 	st->self = READ_ONCE(src->self);
 	st->no_regs = READ_ONCE(src->no_regs);
 	st->user_fault = READ_ONCE(src->user_fault);
@@ -524,6 +525,7 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->stored += c.stored;
 		sum->lost_reserve += c.lost_reserve;
 		sum->idle += c.idle;
+		sum->filtered += c.filtered;
 		sum->self += c.self;
 		sum->no_regs += c.no_regs;
 		sum->user_fault += c.user_fault;

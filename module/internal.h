@@ -31,6 +31,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+struct seq_file;
 struct task_struct;
 
 #include "profmap.h"
@@ -44,6 +45,8 @@ struct task_struct;
  * @stored:	samples counted in the hot map
  * @lost_reserve: samples lost: the hot map's reserve was exhausted
  * @idle:	ticks that interrupted the idle task
+ * @filtered:	ticks of a task the filter leaves out (filter.c): not
+ *		sampled, not walked
  * @self:	ticks that interrupted kprofmap's background collection (not
  *		sampled: at high rates its ever-new stacks took the room
  *		the cap leaves other processes)
@@ -64,6 +67,7 @@ struct kpm_cpu_stats {
 	u64 stored;
 	u64 lost_reserve;
 	u64 idle;
+	u64 filtered;
 	u64 self;
 	u64 no_regs;
 	u64 user_fault;
@@ -124,7 +128,7 @@ struct kpm_cpu {
  * @pool:	caches, hash key and cap shared by every map; fixed after init
  * @cpus:	per-CPU state, indexed by CPU number (nr_cpu_ids entries),
  *		fixed after init
- * @period:	timer period, fixed after init
+ * @period:	timer period, 1 s / kpm_freq; changed by filter.c (freq)
  * @sampling:	timers are (to be) armed; read locklessly by the timer,
  *		written under @ctl_lock
  * @cpuhp_state: dynamic hotplug state from cpuhp_setup_state()
@@ -141,8 +145,10 @@ struct kpm_state {
 
 extern struct kpm_state kpm;
 
-/* Module parameters (main.c); fixed after load. */
-extern unsigned int kpm_freq;		/* Hz per CPU, 1..10000 */
+#define KPM_FREQ_MAX		10000
+
+/* Module parameters (main.c); fixed after load but kpm_freq (filter.c). */
+extern unsigned int kpm_freq;		/* Hz per CPU, 1..KPM_FREQ_MAX */
 extern unsigned int kpm_max_depth;	/* frames per stack, each of k/u */
 extern unsigned int kpm_max_entries;	/* unique stacks held, whole module */
 extern bool kpm_idle;			/* store idle ticks as swapper */
@@ -160,6 +166,65 @@ extern unsigned int kpm_share;		/* % of max_entries per user near the cap */
  * Return: HRTIMER_RESTART while sampling.
  */
 enum hrtimer_restart sampler_tick(struct hrtimer *timer);
+
+/* --- filter.c --- */
+
+extern bool kpm_filter_on;	/* a filter is set: kpm_filter_pass() asks it */
+
+bool kpm_filter_pass_slow(struct task_struct *task);
+
+/**
+ * kpm_filter_pass() - does the filter keep @task's samples?
+ * @task: the sampled task (current)
+ *
+ * Context: any (the timer: hard irq). Return: true when no filter is set
+ * or @task is one of its thread groups or in its cgroup subtree.
+ */
+static inline bool kpm_filter_pass(struct task_struct *task)
+{
+	return !READ_ONCE(kpm_filter_on) || kpm_filter_pass_slow(task);
+}
+
+/**
+ * kpm_filter_command() - "filter pid=N[,N...]", "filter cgroup=PATH",
+ *			  "filter off", "freq N" or "reset"
+ * @cmd: the command, NUL-terminated, no newline
+ * @from_session: written to the session file (else to control)
+ *
+ * Context: process context, may sleep; takes kpm_filter_lock (before
+ * everything of internal.h's lock order).
+ * Return: 0; -EINVAL for a malformed command (nothing changes), -ESRCH or
+ * -ENOENT for a pid or cgroup that does not exist, -EBUSY from control
+ * while a session is open, -ENOMEM.
+ */
+int kpm_filter_command(const char *cmd, bool from_session);
+
+/**
+ * kpm_session_open() - make current's thread group the session holder
+ *
+ * Context: process context. Return: 0, or -EBUSY while one is open.
+ */
+int kpm_session_open(void);
+
+/**
+ * kpm_session_release() - end the session: no filter, load-time freq
+ *
+ * Context: process context, may sleep (an RCU grace period).
+ */
+void kpm_session_release(void);
+
+/**
+ * kpm_session_drain_ok() - may current open drain?
+ *
+ * Context: process context. Return: true with no session, or when
+ * current is in the session holder's thread group.
+ */
+bool kpm_session_drain_ok(void);
+
+/* stats: "filter DESC" ("off", "pid=...", "cgroup=PATH") and "session 0|1" */
+void kpm_filter_show(struct seq_file *m);
+void kpm_filter_init(void);
+void kpm_filter_exit(void);
 
 /* --- main.c --- */
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * procfs.c - /proc/kprofmap/{samples,drain,control,stats}
+ * procfs.c - /proc/kprofmap/{samples,drain,control,stats,session}
  *
  * Only opens, formats and checks privilege. Opening samples or drain
  * opens a reader from aggregate.c (on the aggregate, or on the drained
@@ -264,7 +264,12 @@ static int kpm_samples_open(struct inode *inode, struct file *file)
  */
 static int kpm_drain_open(struct inode *inode, struct file *file)
 {
-	int ret = kpm_samples_open_common(file, true);
+	int ret;
+
+	/* A session's drains are its holder's. */
+	if (!kpm_session_drain_ok())
+		return -EBUSY;
+	ret = kpm_samples_open_common(file, true);
 
 	if (!ret)
 		nonseekable_open(inode, file);
@@ -298,42 +303,86 @@ static const struct proc_ops kpm_drain_ops = {
 	.proc_release = kpm_samples_release,
 };
 
-/* control: one command per write, optionally newline-terminated. */
+/* control and session: one command per write, optionally
+ * newline-terminated; a cgroup path makes the longest.
+ */
+#define KPM_CMD_MAX	(PATH_MAX + 16)
+
 static int kpm_control_open(struct inode *inode, struct file *file)
 {
 	return kpm_proc_permitted();
 }
 
-static ssize_t kpm_control_write(struct file *file, const char __user *ubuf,
-				 size_t count, loff_t *ppos)
+static ssize_t kpm_command_write(const char __user *ubuf, size_t count,
+				 bool from_session)
 {
 	size_t len = count;
-	char buf[16];
+	char *buf;
+	int ret = 0;
 
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0 || len >= KPM_CMD_MAX)
 		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 	if (buf[len - 1] == '\n')
 		buf[--len] = '\0';
 	if (strlen(buf) != len)		/* embedded NUL */
-		return -EINVAL;
-	if (!strcmp(buf, "start"))
+		ret = -EINVAL;
+	else if (!from_session && !strcmp(buf, "start"))
 		kpm_start();
-	else if (!strcmp(buf, "stop"))
+	else if (!from_session && !strcmp(buf, "stop"))
 		kpm_stop();
-	else if (!strcmp(buf, "reset"))
-		kpm_reset();
 	else
-		return -EINVAL;
-	return count;
+		ret = kpm_filter_command(buf, from_session);
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static ssize_t kpm_control_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	return kpm_command_write(ubuf, count, false);
 }
 
 static const struct proc_ops kpm_control_ops = {
 	.proc_open = kpm_control_open,
 	.proc_write = kpm_control_write,
 	.proc_lseek = noop_llseek,
+};
+
+/* session: held from open to release (filter.c). */
+static int kpm_session_file_open(struct inode *inode, struct file *file)
+{
+	int ret = kpm_proc_permitted();
+
+	if (!ret)
+		ret = kpm_session_open();
+	if (!ret)
+		nonseekable_open(inode, file);
+	return ret;
+}
+
+static ssize_t kpm_session_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	return kpm_command_write(ubuf, count, true);
+}
+
+/* Also reached when the holder is killed, and when the VFS fails an open
+ * after ->proc_open succeeded.
+ */
+static int kpm_session_file_release(struct inode *inode, struct file *file)
+{
+	kpm_session_release();
+	return 0;
+}
+
+static const struct proc_ops kpm_session_ops = {
+	.proc_open = kpm_session_file_open,
+	.proc_write = kpm_session_write,
+	.proc_lseek = noop_llseek,
+	.proc_release = kpm_session_file_release,
 };
 
 /* stats: the user unwinder's counters, "unwind_NAME value". */
@@ -380,8 +429,10 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   st.lost_alloc, st.lost_cap, sum->lost_reserve,
 		   st.lost_share);
 	seq_printf(m, "alloc_failures %ld\n", st.alloc_failures);
-	seq_printf(m, "idle %llu\nself %llu\nno_regs %llu\nuser_fault %llu\n",
-		   sum->idle, sum->self, sum->no_regs, sum->user_fault);
+	seq_printf(m, "idle %llu\nfiltered %llu\nself %llu\nno_regs %llu\nuser_fault %llu\n",
+		   sum->idle, sum->filtered, sum->self, sum->no_regs,
+		   sum->user_fault);
+	kpm_filter_show(m);
 	seq_printf(m, "entries %ld\nmax_entries %u\nchain_max %u\n",
 		   st.entries, kpm_max_entries, sum->chain_max);
 	seq_printf(m, "staged %lu\nstaged_max %lu\ncollections %llu\n",
@@ -430,7 +481,8 @@ int kpm_proc_init(void)
 	if (!proc_create("samples", 0400, kpm_proc_dir, &kpm_samples_ops) ||
 	    !proc_create("drain", 0400, kpm_proc_dir, &kpm_drain_ops) ||
 	    !proc_create("control", 0200, kpm_proc_dir, &kpm_control_ops) ||
-	    !proc_create("stats", 0400, kpm_proc_dir, &kpm_stats_ops)) {
+	    !proc_create("stats", 0400, kpm_proc_dir, &kpm_stats_ops) ||
+	    !proc_create("session", 0200, kpm_proc_dir, &kpm_session_ops)) {
 		proc_remove(kpm_proc_dir);
 		return -ENOMEM;
 	}

@@ -313,6 +313,11 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 		if (!kpm_idle)
 			return;
 	}
+	/* Left out by the filter: counted, not walked. */
+	if (unlikely(!kpm_filter_pass(current))) {
+		kpm_stat_add(&c->stats.filtered, 1);
+		return;
+	}
 	/* The background collection is kprofmap itself: counted, not sampled. */
 	if (unlikely(kpm_agg_collecting(current))) {
 		kpm_stat_add(&c->stats.self, 1);
@@ -364,7 +369,7 @@ enum hrtimer_restart sampler_tick(struct hrtimer *timer)
 	struct kpm_cpu_stats *st = &c->stats;
 	u64 overrun, t0, dt;
 
-	overrun = hrtimer_forward_now(timer, kpm.period);
+	overrun = hrtimer_forward_now(timer, READ_ONCE(kpm.period));
 	if (kpm_noop)
 		return HRTIMER_RESTART;
 
