@@ -92,7 +92,8 @@ static inline void kpm_stat_add(u64 *counter, u64 n)
  * @hot:	the map the timer writes; switched only on this CPU (by the
  *		aggregate's IPI), so the timer and the switch never overlap
  * @stats:	counters, written by the timer only
- * @pcs:	capture scratch, 2 * max_depth frames, timer only
+ * @pcs:	capture scratch, 2 * max_depth frames and a cgroup tag,
+ *		timer only
  * @kick:	queued by the timer when @hot has used half of its reserve,
  *		to start a background collection early (kpm_agg_kick())
  * @cpu:	the CPU this belongs to
@@ -226,6 +227,45 @@ void kpm_filter_show(struct seq_file *m);
 void kpm_filter_init(void);
 void kpm_filter_exit(void);
 
+/* --- cgroups.c --- */
+
+extern bool kpm_cgroups;	/* parameter: key samples by cgroup */
+
+/**
+ * struct kpm_cg_rec - a C record: a cgroup id and its name
+ * @id:		cgroup v2 id (the directory's inode number)
+ * @path:	path from the cgroup2 root, "/" for the root; "-" when the
+ *		cgroup was gone before it could be named
+ */
+struct kpm_cg_rec {
+	u64 id;
+	char *path;
+};
+
+/**
+ * kpm_cg_note() - the cgroup v2 id of @task, noted for a C record
+ * @task: current
+ *
+ * Context: any, the timer's hard irq included; never sleeps or allocates.
+ * Return: the id, 0 with cgroups=0.
+ */
+u64 kpm_cg_note(struct task_struct *task);
+
+/**
+ * kpm_cg_sync() - name every id noted so far
+ *
+ * Context: process context, may sleep. Return: records named, in all.
+ */
+unsigned int kpm_cg_sync(void);
+
+/* Records named so far; record @i (< kpm_cg_count()), immutable. */
+unsigned int kpm_cg_count(void);
+const struct kpm_cg_rec *kpm_cg_rec(unsigned int i);
+/* Samples whose id found the table full (no C record). */
+u64 kpm_cg_untracked_count(void);
+int kpm_cg_init(void);
+void kpm_cg_exit(void);
+
 /* --- main.c --- */
 
 /**
@@ -304,6 +344,9 @@ void kpm_stop(void);
  *		reference (maps_get()), or a value entry if it was gone
  *		(its records then print m=0); XA_MARK_0 once a chunk
  *		printed its G record
+ * @cg_from:	the chunk prints C records [@cg_from, @cg_to) after its
+ *		G records (cgroups.c's records are named in order, once)
+ * @cg_to:	first C record no chunk printed yet
  *
  * Memory: KPM_CHUNK_BYTES + 2 x KPM_CHUNK_RECS pointers, and @shown,
  * one slot per generation the records name (at most max_maps'
@@ -327,6 +370,8 @@ struct kpm_snap {
 	size_t nr_gens;
 	struct kpm_gen **gens;
 	struct xarray shown;
+	unsigned int cg_from;
+	unsigned int cg_to;
 };
 
 /**

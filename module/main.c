@@ -175,7 +175,7 @@ static int kpm_alloc_cpu(unsigned int cpu)
 		return -ENOMEM;
 	kpm.cpus[cpu] = c;
 	c->cpu = cpu;
-	c->pcs = kcalloc_node(2 * kpm_max_depth, sizeof(u64), GFP_KERNEL, node);
+	c->pcs = kcalloc_node(2 * kpm_max_depth + 1, sizeof(u64), GFP_KERNEL, node);
 	if (!c->pcs)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(c->maps); i++)
@@ -259,6 +259,11 @@ static int __init kpm_init(void)
 
 	kpm.period = ns_to_ktime(div_u64(NSEC_PER_SEC, kpm_freq));
 	kpm_filter_init();
+	ret = kpm_cg_init();
+	if (ret) {
+		maps_exit();
+		return ret;
+	}
 	get_random_bytes(key, sizeof(key));
 	ret = profmap_pool_init(&kpm.pool, KBUILD_MODNAME, kpm_max_entries, key);
 	if (ret)
@@ -305,6 +310,7 @@ out_free_cpus:
 out_destroy_pool:
 	maps_exit();
 	profmap_pool_destroy(&kpm.pool);
+	kpm_cg_exit();
 	return ret;
 }
 
@@ -322,6 +328,8 @@ static void __exit kpm_exit(void)
 	kpm_agg_destroy();
 	maps_exit();
 	profmap_pool_destroy(&kpm.pool);
+	/* No timer, no stack copy: nothing notes a cgroup any more. */
+	kpm_cg_exit();
 	pr_info("unloaded\n");
 }
 

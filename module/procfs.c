@@ -129,20 +129,23 @@ static void kpm_show_rec(struct seq_file *m, struct kpm_snap *snap,
 {
 	const struct profmap_key *k = &e->key;
 
+	u8 flags = k->flags & (PROFMAP_F_KTRUNC | PROFMAP_F_UTRUNC);
+
 	/* An idle task's key holds its CPU as tid; its pid is 0. */
 	seq_printf(m, "%c %llu %u %u ", KPM_REC_SAMPLE, (u64)e->count, k->tgid,
 		   k->tgid ? k->tid : 0);
 	kpm_put_escaped(m, e->comm, KPM_COMM_LEN - 1);
 	seq_putc(m, ' ');
-	if (!k->flags)
+	if (!flags)
 		seq_putc(m, KPM_FLAG_NONE);
-	if (k->flags & PROFMAP_F_KTRUNC)
+	if (flags & PROFMAP_F_KTRUNC)
 		seq_putc(m, KPM_FLAG_KTRUNC);
-	if (k->flags & PROFMAP_F_UTRUNC)
+	if (flags & PROFMAP_F_UTRUNC)
 		seq_putc(m, KPM_FLAG_UTRUNC);
 	kpm_put_pcs(m, " k=", e->stk, k->nk);
 	kpm_put_pcs(m, " u=", e->stk + k->nk, k->nu);
-	seq_printf(m, " m=%u\n", kpm_snap_gen(snap, e));
+	seq_printf(m, " m=%u c=%llu\n", kpm_snap_gen(snap, e),
+		   (k->flags & PROFMAP_F_TAG) ? e->stk[k->nk + k->nu] : 0);
 }
 
 /*
@@ -154,6 +157,12 @@ static void kpm_show_rec(struct seq_file *m, struct kpm_snap *snap,
 static bool kpm_has_lost(const struct kpm_snap *snap)
 {
 	return snap->lost_alloc || snap->lost_cap;
+}
+
+/* A chunk's lines: its G (and M) records, C records, S records. */
+static size_t kpm_chunk_lines(const struct kpm_snap *snap)
+{
+	return snap->nr_gens + (snap->cg_to - snap->cg_from) + snap->nr;
 }
 
 static void *kpm_samples_start(struct seq_file *m, loff_t *pos)
@@ -185,9 +194,9 @@ static void *kpm_samples_start(struct seq_file *m, loff_t *pos)
 			r->eof = true;
 			return NULL;
 		}
-		if (*pos < r->base + snap->nr_gens + snap->nr)
+		if (*pos < r->base + kpm_chunk_lines(snap))
 			return (void *)(uintptr_t)(*pos + 1);
-		r->base += snap->nr_gens + snap->nr;
+		r->base += kpm_chunk_lines(snap);
 		r->fetched = false;
 	}
 }
@@ -219,8 +228,16 @@ static int kpm_samples_show(struct seq_file *m, void *v)
 			   snap->lost_alloc, snap->lost_cap);
 	} else if (i < snap->nr_gens) {
 		kpm_show_gen(m, snap->gens[i]);
+	} else if (i < snap->nr_gens + snap->cg_to - snap->cg_from) {
+		const struct kpm_cg_rec *c;
+
+		c = kpm_cg_rec(snap->cg_from + i - snap->nr_gens);
+		seq_printf(m, "%c %llu ", KPM_REC_CGROUP, c->id);
+		kpm_put_escaped(m, c->path, PATH_MAX);
+		seq_putc(m, '\n');
 	} else {
-		kpm_show_rec(m, snap, snap->ents[i - snap->nr_gens]);
+		i -= snap->nr_gens + snap->cg_to - snap->cg_from;
+		kpm_show_rec(m, snap, snap->ents[i]);
 	}
 	return 0;
 }
@@ -429,6 +446,8 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   st.lost_alloc, st.lost_cap, sum->lost_reserve,
 		   st.lost_share);
 	seq_printf(m, "alloc_failures %ld\n", st.alloc_failures);
+	seq_printf(m, "cgroups %d\ncgroups_named %u\ncgroups_untracked %llu\n",
+		   kpm_cgroups, kpm_cg_count(), kpm_cg_untracked_count());
 	seq_printf(m, "idle %llu\nfiltered %llu\nself %llu\nno_regs %llu\nuser_fault %llu\n",
 		   sum->idle, sum->filtered, sum->self, sum->no_regs,
 		   sum->user_fault);

@@ -40,7 +40,7 @@ unsigned int profmap_class(unsigned int n)
 u32 profmap_hash_sample(const struct profmap_pool *pool,
 			const struct profmap_sample *s)
 {
-	unsigned int i, n = s->key.nk + s->key.nu;
+	unsigned int i, n = profmap_key_words(&s->key);
 	u64 h = profmap_hash_start(pool);
 
 	for (i = 0; i < n; i++)
@@ -153,7 +153,7 @@ static inline u32 *profmap_owner(struct profmap *m, u8 owner)
 static void profmap_free_entry(struct profmap_pool *pool,
 			       struct profmap_entry *e)
 {
-	unsigned int n = e->key.nk + e->key.nu;
+	unsigned int n = profmap_key_words(&e->key);
 
 	if (n) {
 		unsigned int cls = profmap_class(n);
@@ -218,7 +218,7 @@ void profmap_destroy(struct profmap *m)
 
 size_t profmap_entry_bytes(const struct profmap_entry *e)
 {
-	unsigned int n = e->key.nk + e->key.nu;
+	unsigned int n = profmap_key_words(&e->key);
 	size_t bytes = sizeof(*e);
 
 	if (n)
@@ -242,7 +242,7 @@ static inline bool profmap_match(const struct profmap_entry *e,
 		return false;
 	a = e->stk;
 	b = s->pcs;
-	end = b + s->key.nk + s->key.nu;
+	end = b + profmap_key_words(&s->key);
 	for (; b < end; a++, b++)
 		if (*a != *b)
 			return false;
@@ -310,7 +310,7 @@ static struct profmap_entry *profmap_alloc(struct profmap *m,
 					   gfp_t gfp, int *err)
 {
 	struct profmap_pool *pool = m->pool;
-	unsigned int n = s->key.nk + s->key.nu;
+	unsigned int n = profmap_key_words(&s->key);
 	unsigned int cls = 0;
 	struct profmap_entry *e;
 
@@ -352,7 +352,7 @@ static struct profmap_entry *profmap_take(struct profmap *m,
 					  const struct profmap_sample *s)
 {
 	struct profmap_reserve *r = &m->res;
-	unsigned int n = s->key.nk + s->key.nu;
+	unsigned int n = profmap_key_words(&s->key);
 	struct profmap_entry *e;
 
 	if (r->used_ents >= r->nr_ents || n > r->nr_frames - r->used_frames)

@@ -185,13 +185,14 @@ u8 sampler_owner_of(void)
 	return hash_32(__kuid_val(current_uid()), PROFMAP_OWNER_SHIFT);
 }
 
-/* Tag (task @tgid, @tid, @comm, share @owner), hash and count the
- * captured sample in this CPU's hot map; interrupts off.
+/* Tag (task @tgid, @tid, @comm, share @owner, cgroup @cgid: 0 none),
+ * hash and count the captured sample in this CPU's hot map; interrupts
+ * off. @cap->pcs has room for the cgroup's tag word after its frames.
  */
 static void sampler_account_task(struct kpm_cpu *c,
 				 struct sampler_capture *cap, unsigned int nk,
 				 u32 gen, u32 tgid, u32 tid, const char *comm,
-				 u8 owner)
+				 u8 owner, u64 cgid)
 {
 	struct kpm_cpu_stats *st = &c->stats;
 	struct profmap *hot = READ_ONCE(c->hot);
@@ -208,9 +209,15 @@ static void sampler_account_task(struct kpm_cpu *c,
 		.gen = gen,
 		.comm = comm,
 	};
+	u64 h = cap->h;
 	int err;
 
-	s.key.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
+	if (cgid) {
+		cap->pcs[cap->n] = cgid;
+		h = profmap_hash_step(&kpm.pool, h, cgid);
+		s.key.flags |= PROFMAP_F_TAG;
+	}
+	s.key.hash = profmap_hash_final(&kpm.pool, h, &s);
 	/* A staging map: its reserve, never the allocator (no gfp). */
 	err = profmap_add(hot, &s, 1, 0);
 	if (!err)
@@ -230,7 +237,7 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 	struct task_struct *task = current;
 
 	sampler_account_task(c, cap, nk, gen, task->tgid, task->pid ?: c->cpu,
-			     task->comm, sampler_owner_of());
+			     task->comm, sampler_owner_of(), kpm_cg_note(task));
 }
 
 /*
@@ -338,12 +345,12 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	sampler_account(c, &cap, nk, gen);
 }
 
-void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
+void sampler_account_as(u64 *pcs, unsigned int nk, unsigned int n,
 			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
-			const char *comm, u8 owner)
+			const char *comm, u8 owner, u64 cgid)
 {
 	struct sampler_capture cap = {
-		.pcs = (u64 *)pcs,
+		.pcs = pcs,
 		.n = n,
 		.h = h,
 		.flags = flags,
@@ -352,15 +359,16 @@ void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
 
 	local_irq_save(irqflags);
 	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen, tgid,
-			     tid, comm, owner);
+			     tid, comm, owner, cgid);
 	local_irq_restore(irqflags);
 }
 
-void sampler_account_deferred(const u64 *pcs, unsigned int nk,
+void sampler_account_deferred(u64 *pcs, unsigned int nk,
 			      unsigned int n, u8 flags, u64 h, u32 gen)
 {
 	sampler_account_as(pcs, nk, n, flags, h, gen, current->tgid,
-			   current->pid, current->comm, sampler_owner_of());
+			   current->pid, current->comm, sampler_owner_of(),
+			   kpm_cg_note(current));
 }
 
 enum hrtimer_restart sampler_tick(struct hrtimer *timer)

@@ -158,6 +158,55 @@ TEST_F(core, gen_is_identity)
 	fx_fini(_metadata, &f);
 }
 
+/* A tag word (PROFMAP_F_TAG: the module's cgroup id) is part of the
+ * identity and of the stack array: the same stack and task untagged and
+ * under two tags are three entries, kept apart by the compare alone (one
+ * forced hash), by a merge, and each keeps its tag after its frames.
+ */
+TEST_F(core, tag_is_identity)
+{
+	struct fixture f;
+	struct tsample t[3];
+	struct profmap_entry *e;
+	unsigned int i, seen = 0;
+
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	for (i = 0; i < 3; i++) {
+		mk_sample(&t[i], &f.pool, 5, 2, 3, 42);
+		if (i) {
+			t[i].pcs[5] = 1000 + i;
+			t[i].s.key.flags |= PROFMAP_F_TAG;
+		}
+		t[i].s.key.hash = profmap_hash_sample(&f.pool, &t[i].s);
+	}
+	EXPECT_EQ(5, profmap_key_words(&t[0].s.key));
+	EXPECT_EQ(6, profmap_key_words(&t[1].s.key));
+	EXPECT_NE(t[1].s.key.hash, t[2].s.key.hash);
+	t[1].s.key.hash = t[0].s.key.hash;
+	t[2].s.key.hash = t[0].s.key.hash;
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, profmap_add(&f.hot, &t[i].s, i + 1, GFP_ATOMIC));
+	EXPECT_EQ(0, profmap_add(&f.hot, &t[2].s, 10, GFP_ATOMIC));
+	EXPECT_EQ(3, f.hot.nr_entries);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
+	EXPECT_EQ(3, f.agg.nr_entries);
+	for (e = f.agg.all; e; e = e->next_all) {
+		if (!(e->key.flags & PROFMAP_F_TAG)) {
+			EXPECT_EQ(1, (u64)e->count);
+			seen |= 1;
+		} else if (e->stk[5] == 1001) {
+			EXPECT_EQ(2, (u64)e->count);
+			seen |= 2;
+		} else if (e->stk[5] == 1002) {
+			EXPECT_EQ(13, (u64)e->count);
+			seen |= 4;
+		}
+		EXPECT_EQ(0, memcmp(e->stk, t[0].pcs, 5 * sizeof(u64)));
+	}
+	EXPECT_EQ(7, seen);
+	fx_fini(_metadata, &f);
+}
+
 /* The hit path does not allocate. */
 TEST_F(core, hit_no_alloc)
 {

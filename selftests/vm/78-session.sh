@@ -13,12 +13,16 @@
 #    freq and reset and other processes' drains are refused (EBUSY), the
 #    holder drains;
 #  - the holder killed with SIGKILL: no filter, no session, the load-time
-#    freq, and a new session opens.
+#    freq, and a new session opens;
+#  - cgroup labels: each S record's c= is its task's cgroup v2 id (the
+#    directory's inode number), named by a C record before it; a task
+#    moved between cgroups has records under each; a cgroup removed
+#    before the read keeps its name; cgroups=0 prints c=0 and no C.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 22
+ktap_plan 28
 
 W=/kpm/selftests/workloads
 CG=/sys/fs/cgroup
@@ -113,6 +117,24 @@ sleep 2
 cat /proc/kprofmap/samples >$S.cg
 ktap_result "filter cgroup=/kpm-t78: only its task's samples" \
 	test "$(tgids_of $S.cg)" = "$b"
+ino=$(stat -c %i $CG/kpm-t78)
+ktap_result "C record: /kpm-t78 with its inode number $ino" \
+	grep -qx "C $ino /kpm-t78" $S.cg
+ktap_result "every S record: c=$ino" \
+	sh -c "! awk '\$1 == \"S\"' $S.cg | grep -v ' c=$ino\$'"
+# Moved to a second cgroup, which is then removed before the read.
+mkdir -p $CG/kpm-t78b
+echo "filter cgroup=/" >/proc/kprofmap/control
+echo $b >$CG/kpm-t78b/cgroup.procs
+ino2=$(stat -c %i $CG/kpm-t78b)
+sleep 1
+echo $b >$CG/kpm-t78/cgroup.procs
+rmdir $CG/kpm-t78b
+cat /proc/kprofmap/samples >$S.mv
+ktap_result "a moved task: records under both cgroups" \
+	sh -c "awk '\$1 == \"S\" && \$3 == $b' $S.mv | grep -q ' c=$ino\$' &&
+	       awk '\$1 == \"S\" && \$3 == $b' $S.mv | grep -q ' c=$ino2\$'"
+ktap_result "a removed cgroup keeps its name" grep -qx "C $ino2 /kpm-t78b" $S.mv
 echo "filter off" >/proc/kprofmap/control
 ktap_result "filter off" test "$(stat_line filter)" = "filter off"
 sleep 1
@@ -166,9 +188,17 @@ ktap_result "holder killed: filter off, session 0, freq 999" \
 expect_err "holder killed: a new session opens" OK "filter off" \
 	/proc/kprofmap/session
 
+kpm_unload_check "unload, kernel log clean"
+
+kpm_load freq=999 cgroups=0 || ktap_bail "insmod cgroups=0 failed"
+sleep 1
+cat /proc/kprofmap/samples >$S.nocg
+ktap_result "cgroups=0: every S record c=0, no C record" \
+	sh -c "grep -q '^S ' $S.nocg && ! grep -q '^C ' $S.nocg &&
+	       ! grep '^S ' $S.nocg | grep -v ' c=0\$'"
 kill $a $b 2>/dev/null
 wait 2>/dev/null
 rmdir $CG/kpm-t78
 rm -f $S.*
-kpm_unload_check "unload, kernel log clean"
+kpm_unload_check "unload (cgroups=0), kernel log clean"
 ktap_finished
