@@ -17,10 +17,12 @@
  *                control, formats snapshots and statistics
  *   main.c       parameters, init/exit, per-CPU state, CPU hotplug,
  *                starting and stopping the timers
+ *   filter.c     the filter (RCU), run-time freq, the session
+ *   cgroups.c    each sample's cgroup v2 id and the C records naming ids
  *
- * Lock order: cpus_read_lock() (or the hotplug lock a cpuhp callback
- * runs under), then kpm.ctl_lock, then the aggregate's lock (private to
- * aggregate.c).
+ * Lock order: filter.c's kpm_filter_lock, then cpus_read_lock() (or the
+ * hotplug lock a cpuhp callback runs under), then kpm.ctl_lock, then the
+ * aggregate's lock (private to aggregate.c).
  */
 #ifndef _KPROFMAP_INTERNAL_H
 #define _KPROFMAP_INTERNAL_H
