@@ -82,7 +82,10 @@ u64 kpm_cg_note(struct task_struct *task)
 
 	if (!kpm_cgroups)
 		return 0;
-	rcu_read_lock();
+	/* Interrupts off: an RCU reader (rcu_read_lock_sched_held()),
+	 * without rcu_read_lock(), a call each way under PREEMPT_RCU.
+	 */
+	lockdep_assert_irqs_disabled();
 	cgrp = task_dfl_cgroup(task);
 	id = cgroup_id(cgrp);
 	i = hash_64(id, KPM_CG_BITS);
@@ -104,7 +107,6 @@ u64 kpm_cg_note(struct task_struct *task)
 	}
 	atomic64_inc(&kpm_cg_untracked);
 out:
-	rcu_read_unlock();
 	return id;
 }
 

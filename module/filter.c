@@ -62,8 +62,9 @@ bool kpm_filter_pass_slow(struct task_struct *task)
 	bool pass = true;
 	unsigned int i;
 
-	rcu_read_lock();
-	f = rcu_dereference(kpm_filter);
+	/* Interrupts off: an RCU reader without rcu_read_lock(). */
+	lockdep_assert_irqs_disabled();
+	f = rcu_dereference_sched(kpm_filter);
 	if (f && f->cgrp) {
 		pass = cgroup_is_descendant(task_dfl_cgroup(task), f->cgrp);
 	} else if (f) {
@@ -76,7 +77,6 @@ bool kpm_filter_pass_slow(struct task_struct *task)
 				break;
 			}
 	}
-	rcu_read_unlock();
 	return pass;
 }
 

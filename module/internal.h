@@ -180,8 +180,9 @@ bool kpm_filter_pass_slow(struct task_struct *task);
  * kpm_filter_pass() - does the filter keep @task's samples?
  * @task: the sampled task (current)
  *
- * Context: any (the timer: hard irq). Return: true when no filter is set
- * or @task is one of its thread groups or in its cgroup subtree.
+ * Context: interrupts off (the timer: hard irq). Return: true when no
+ * filter is set or @task is one of its thread groups or in its cgroup
+ * subtree.
  */
 static inline bool kpm_filter_pass(struct task_struct *task)
 {
@@ -248,7 +249,8 @@ struct kpm_cg_rec {
  * kpm_cg_note() - the cgroup v2 id of @task, noted for a C record
  * @task: current
  *
- * Context: any, the timer's hard irq included; never sleeps or allocates.
+ * Context: interrupts off (the timer's hard irq, or a section that
+ * disabled them); never sleeps or allocates.
  * Return: the id, 0 with cgroups=0.
  */
 u64 kpm_cg_note(struct task_struct *task);

@@ -366,9 +366,20 @@ void sampler_account_as(u64 *pcs, unsigned int nk, unsigned int n,
 void sampler_account_deferred(u64 *pcs, unsigned int nk,
 			      unsigned int n, u8 flags, u64 h, u32 gen)
 {
-	sampler_account_as(pcs, nk, n, flags, h, gen, current->tgid,
-			   current->pid, current->comm, sampler_owner_of(),
-			   kpm_cg_note(current));
+	struct sampler_capture cap = {
+		.pcs = pcs,
+		.n = n,
+		.h = h,
+		.flags = flags,
+	};
+	struct task_struct *task = current;
+	unsigned long irqflags;
+
+	local_irq_save(irqflags);
+	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen,
+			     task->tgid, task->pid, task->comm,
+			     sampler_owner_of(), kpm_cg_note(task));
+	local_irq_restore(irqflags);
 }
 
 enum hrtimer_restart sampler_tick(struct hrtimer *timer)

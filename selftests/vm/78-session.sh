@@ -175,7 +175,11 @@ ktap_result "closed: no filter, no session, freq 999" \
 sh -c "exec 3>/proc/kprofmap/session; echo 'filter pid=$a' >&3;
        echo 'freq 250' >&3; kill -STOP \$\$" &
 h=$!
-sleep 1
+i=0
+while [ "$(stat_line filter)" != "filter pid=$a" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 ktap_result "a holder's filter is in stats" \
 	test "$(stat_line filter)" = "filter pid=$a"
 kill -KILL $h
