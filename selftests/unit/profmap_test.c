@@ -290,6 +290,88 @@ TEST_F(core, hash_keyed)
 	EXPECT_EQ(t.s.key.hash, profmap_hash_final(&p1, h, &t.s));
 }
 
+/* xorshift64: the tests' keys and frames, the same on every run. */
+static u64 xs64(u64 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+/* The longest stack array: 255 kernel and 255 user frames and a tag. */
+#define WORDS_MAX	(2 * 255 + 1)
+
+/* A sample of @n words at @pcs: a tag word at lengths 1 mod 4 and at
+ * WORDS_MAX, the frames split between kernel and user, so that odd and
+ * even frame counts come with and without a tag.
+ */
+static void mk_words(struct profmap_sample *s, const u64 *pcs, unsigned int n)
+{
+	unsigned int tag = n == WORDS_MAX || n % 4 == 1;
+	unsigned int frames = n - tag;
+
+	memset(s, 0, sizeof(*s));
+	s->pcs = pcs;
+	s->key.tgid = 7;
+	s->key.tid = 7;
+	s->key.nk = frames / 2;
+	s->key.nu = frames - frames / 2;
+	s->key.flags = tag ? PROFMAP_F_TAG : 0;
+	s->comm = "words";
+}
+
+/* The compare, at every length of a stack array: a copy at another
+ * address is a hit; a difference in any one word, or the same difference
+ * in two neighbours, is a new entry although the hashes are equal. The
+ * sample's words are a malloc() of exactly their size, so ASan reports
+ * a read past them.
+ */
+TEST_F(core, compare_every_length)
+{
+	struct profmap_sample a, b;
+	unsigned int n, j, wrong = 0;
+	struct fixture f;
+	u64 seed = 1, bit;
+	u64 *pa, *pb;
+
+	fx_init(_metadata, &f, 10, PROFMAP_NO_CHAIN_LIMIT);
+	for (n = 0; n <= WORDS_MAX; n++) {
+		pa = malloc((n ?: 1) * sizeof(u64));
+		pb = malloc((n ?: 1) * sizeof(u64));
+		ASSERT_NE(NULL, pa);
+		ASSERT_NE(NULL, pb);
+		for (j = 0; j < n; j++)
+			pa[j] = xs64(&seed);
+		memcpy(pb, pa, n * sizeof(u64));
+		mk_words(&a, pa, n);
+		mk_words(&b, pb, n);
+		EXPECT_EQ(n, profmap_key_words(&a.key));
+		profmap_clear(&f.agg);
+		EXPECT_EQ(0, profmap_add(&f.agg, &a, 1, GFP_KERNEL));
+		EXPECT_EQ(0, profmap_add(&f.agg, &b, 1, GFP_KERNEL));
+		EXPECT_EQ(1, f.agg.nr_entries);
+		EXPECT_EQ(2, (u64)f.agg.all->count);
+		for (j = 0; j < 2 * n; j++) {
+			bit = 1ULL << (j * 7 % 64);
+			pb[j / 2] ^= bit;
+			if (j % 2 && j / 2 + 1 < n)
+				pb[j / 2 + 1] ^= bit;
+			profmap_clear(&f.agg);
+			profmap_add(&f.agg, &a, 1, GFP_KERNEL);
+			profmap_add(&f.agg, &b, 1, GFP_KERNEL);
+			profmap_add(&f.agg, &a, 1, GFP_KERNEL);
+			if (f.agg.nr_entries != 2 || f.agg.all->count != 2)
+				wrong++;
+			memcpy(pb, pa, n * sizeof(u64));
+		}
+		free(pa);
+		free(pb);
+	}
+	EXPECT_EQ(0, wrong);
+	fx_fini(_metadata, &f);
+}
+
 /* Every sample hashes to 0: one chain holds everything. */
 TEST_F(core, collisions_move_to_front)
 {
