@@ -372,6 +372,51 @@ TEST_F(core, compare_every_length)
 	fx_fini(_metadata, &f);
 }
 
+/* The hash, at every length of a stack array and for random keys: the
+ * sampler's running hash (profmap_hash_mix() frame by frame, the tag word
+ * by profmap_hash_step(), then profmap_hash_final()) is
+ * profmap_hash_sample(), and a one-bit difference in any one word changes
+ * it (a 32-bit hash: about 2^-32 a pair to fail by chance, and the keys
+ * are fixed, so a run that passes once always passes).
+ */
+TEST_F(core, hash_every_length)
+{
+	static u64 pcs[WORDS_MAX];
+	struct profmap_pool pool;
+	struct profmap_sample s;
+	unsigned int key, n, i, j, unequal = 0, same = 0;
+	u64 seed = 2, h;
+	u32 h0;
+
+	for (key = 0; key < 2; key++) {
+		memset(&pool, 0, sizeof(pool));
+		pool.key[0] = xs64(&seed);
+		pool.key[1] = xs64(&seed);
+		for (n = 0; n <= WORDS_MAX; n++) {
+			for (j = 0; j < n; j++)
+				pcs[j] = xs64(&seed);
+			mk_words(&s, pcs, n);
+			h0 = profmap_hash_sample(&pool, &s);
+			h = profmap_hash_start(&pool);
+			for (i = 0; i < (unsigned int)s.key.nk + s.key.nu; i++)
+				h = profmap_hash_mix(h, pcs[i],
+						     profmap_hash_mul(&pool));
+			if (s.key.flags & PROFMAP_F_TAG)
+				h = profmap_hash_step(&pool, h, pcs[n - 1]);
+			if (profmap_hash_final(&pool, h, &s) != h0)
+				unequal++;
+			for (j = 0; j < n; j++) {
+				pcs[j] ^= 1ULL << (j * 7 % 64);
+				if (profmap_hash_sample(&pool, &s) == h0)
+					same++;
+				pcs[j] ^= 1ULL << (j * 7 % 64);
+			}
+		}
+	}
+	EXPECT_EQ(0, unequal);
+	EXPECT_EQ(0, same);
+}
+
 /* Every sample hashes to 0: one chain holds everything. */
 TEST_F(core, collisions_move_to_front)
 {
