@@ -226,27 +226,46 @@ size_t profmap_entry_bytes(const struct profmap_entry *e)
 	return bytes;
 }
 
-/* Step 1 of a lookup: does @e hold exactly the sample @s? The frame
- * pointers are held in locals: under -fno-strict-aliasing (the kernel's)
- * the loop would otherwise reload them every frame.
+/* Are the @n words at @a and @b equal? Four words a step (xor, or, one
+ * branch), after an odd word and an odd pair. The index runs from -@n up
+ * to 0 from the arrays' ends, so the loop's counting is one add: about
+ * 3.5 instructions a word, against 6 to 7 a word compared one by one.
  */
+static inline bool profmap_words_equal(const u64 *a, const u64 *b,
+				       unsigned int n)
+{
+	long i = -(long)n;
+
+	a += n;
+	b += n;
+	if (n & 1) {
+		if (a[i] != b[i])
+			return false;
+		i++;
+	}
+	if (n & 2) {
+		if ((a[i] ^ b[i]) | (a[i + 1] ^ b[i + 1]))
+			return false;
+		i += 2;
+	}
+	for (; i; i += 4)
+		if ((a[i] ^ b[i]) | (a[i + 1] ^ b[i + 1]) |
+		    (a[i + 2] ^ b[i + 2]) | (a[i + 3] ^ b[i + 3]))
+			return false;
+	return true;
+}
+
+/* Step 1 of a lookup: does @e hold exactly the sample @s? */
 static inline bool profmap_match(const struct profmap_entry *e,
 				 const struct profmap_sample *s)
 {
 	struct profmap_key k = s->key;
-	const u64 *a, *b, *end;
 
 	/* The whole key but its owner, which says whose share it counts in. */
 	k.owner = e->key.owner;
 	if (memcmp(&e->key, &k, sizeof(k)) || e->gen != s->gen)
 		return false;
-	a = e->stk;
-	b = s->pcs;
-	end = b + profmap_key_words(&s->key);
-	for (; b < end; a++, b++)
-		if (*a != *b)
-			return false;
-	return true;
+	return profmap_words_equal(e->stk, s->pcs, profmap_key_words(&s->key));
 }
 
 /* Step 2: walk the chain of @s (at most m->chain_limit entries); a hit

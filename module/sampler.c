@@ -16,6 +16,7 @@
  * hard irq and the slab allocator may not be entered there.
  */
 #include <linux/kernel.h>
+#include <linux/bitops.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/task_stack.h>
@@ -89,13 +90,19 @@ static void sampler_kernel_stack(struct sampler_capture *cap,
  * The loaded mm must be current's: it is not during an EFI runtime call
  * (active_mm is efi_mm then; nmi_uaccess_okay() is not exported). The
  * walk is one user-access window over [first fp, KPM_USER_END), page
- * faults disabled so a missing page ends the walk instead of sleeping;
- * the chain only goes up, so every frame is inside the window. Each frame
- * pointer read from user memory passes array_index_nospec() before it is
- * dereferenced, so a mispredicted bounds check cannot steer a load into
- * the kernel (the window has no per-load barrier). The loop keeps its
- * state in locals: stores through pcs may alias anything under
- * -fno-strict-aliasing, which would reload @cap every frame.
+ * faults disabled so a missing page ends the walk instead of sleeping.
+ * Every frame pointer is aligned, above the one before and below top, so
+ * every frame is inside the window. The loop holds the frame pointer as
+ * a word index, fp / 8: ror64(next, 3) is next / 8 for an aligned next
+ * and at least 2^61 for any other, so one array_index_nospec() against
+ * top / 8 checks the alignment and the bound, and clamps the value to
+ * be dereferenced, so a mispredicted check cannot steer a load into the
+ * kernel (the window has no per-load barrier); what is left is one
+ * compare, with the word before. A return address is checked with one
+ * compare too: in (0, TASK_SIZE_MAX). The slots are counted from
+ * -max_depth up to 0, so the depth check is the add that counts. The
+ * loop keeps its state in locals: stores through pcs may alias anything
+ * under -fno-strict-aliasing, which would reload @cap every frame.
  * Return: false when the walk stopped on an unreadable frame.
  */
 static noinline bool sampler_user_stack(struct sampler_capture *cap,
@@ -103,13 +110,16 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 {
 	/* fp < top, so both words of a frame lie below KPM_USER_END. */
 	const unsigned long top = KPM_USER_END - sizeof(long);
+	const unsigned long ret_max = TASK_SIZE_MAX - 1;
 	const u64 mul = profmap_hash_mul(&kpm.pool);
-	u64 *pc = cap->pcs + cap->n, *end = pc + kpm_max_depth;
-	unsigned long fp = uregs->bp, next, ret;
+	/* The next slot is end[i], i < 0. */
+	u64 *end = cap->pcs + cap->n + kpm_max_depth;
+	long i = -(long)kpm_max_depth;
+	unsigned long fp = uregs->bp, w, next, ret;
 	u64 h = cap->h;
 	bool ok = true;
 
-	*pc++ = uregs->ip;
+	end[i++] = uregs->ip;
 	h = profmap_hash_mix(h, uregs->ip, mul);
 	if (!fp || (fp & 7) || fp >= top ||
 	    current->active_mm != current->mm)
@@ -120,31 +130,44 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 		ok = false;
 		goto out_pf;
 	}
+	w = fp / 8;
+	if (!i)
+		goto full;
 	for (;;) {
-		unsafe_get_user(next, (unsigned long __user *)fp, fault);
-		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
+		unsafe_get_user(next, (unsigned long __user *)(w * 8), fault);
+		unsafe_get_user(ret, (unsigned long __user *)(w * 8 + 8), fault);
 		/* Zero ends the chain; no user code lies at or above
 		 * TASK_SIZE_MAX (a non-canonical word is not a frame).
 		 */
-		if (!ret || ret >= TASK_SIZE_MAX)
-			break;
-		if (pc == end) {
-			cap->flags |= PROFMAP_F_UTRUNC;
-			break;
-		}
-		*pc++ = ret;
+		if (ret - 1 >= ret_max)
+			goto out;
+		end[i] = ret;
 		h = profmap_hash_mix(h, ret, mul);
-		/* Up the stack, below top, aligned: fp < next < top. */
-		if (next <= fp || next >= top || (next & 7))
-			break;
-		fp = array_index_nospec(next, top);
+		if (++i == 0)
+			goto full_next;
+		/* Up the stack, below top, aligned: w < next < top / 8. */
+		next = array_index_nospec(ror64(next, 3), top / 8);
+		if (next <= w)
+			goto out;
+		w = next;
 	}
+full_next:
+	next = array_index_nospec(ror64(next, 3), top / 8);
+	if (next <= w)
+		goto out;
+	w = next;
+full:
+	/* max_depth frames: cut short when one more frame follows. */
+	unsafe_get_user(next, (unsigned long __user *)(w * 8), fault);
+	unsafe_get_user(ret, (unsigned long __user *)(w * 8 + 8), fault);
+	if (ret - 1 < ret_max)
+		cap->flags |= PROFMAP_F_UTRUNC;
 out:
 	user_access_end();
 out_pf:
 	pagefault_enable();
 done:
-	cap->n = pc - cap->pcs;
+	cap->n = end + i - cap->pcs;
 	cap->h = h;
 	return ok;
 fault:
