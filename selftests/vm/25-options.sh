@@ -27,7 +27,7 @@ no_idle_records() {
 # comm swapper/N, a kernel stack), none with a user stack.
 idle_records_are_swapper() {
 	grep -Eq '^S [0-9]+ 0 0 swapper/[0-9]+ - k=[0-9a-f]' "$1" &&
-		! grep -E '^S [0-9]+ 0 0 ' "$1" | grep -qv ' u= m=0$'
+		! grep -E '^S [0-9]+ 0 0 ' "$1" | grep -qv ' u= m=0 c=[0-9]*$'
 }
 
 # u_marked FILE MIN MAX: of kpm_chain ($pid)'s user-mode samples, the
