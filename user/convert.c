@@ -7,7 +7,9 @@
  * (or one folded line) is written. Kernel symbols are loaded at the first
  * kernel frame, a process's maps at its first user frame. The G and M
  * lines of version 2 are kept (usym.c) for the samples that name their
- * generation; those samples' user frames are symbolized from them.
+ * generation; those samples' user frames are symbolized from them. The C
+ * lines of version 4 are kept as the label each sample of that cgroup
+ * carries.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -36,6 +38,12 @@ static const char *const synth_name[] = {
 
 #define KP_MAX_FRAMES (2 * KPM_MAX_DEPTH_LIMIT + 2)
 
+/* One cgroup id of the input and the string of its cgroup label. */
+struct conv_cgroup {
+	uint64_t id;
+	uint32_t str;		/* its path, or "cgroup-id:N" without a C line */
+};
+
 struct kp_conv {
 	const struct kp_options *opt;
 	struct prof prof;
@@ -46,7 +54,10 @@ struct kp_conv {
 	uint32_t kmap;		/* [kernel.kallsyms] mapping id, 0 until used */
 	uint32_t *modmap;	/* mapping id by module number, 0 until used */
 	struct usym us;
-	uint32_t s_pid, s_tid, s_comm, s_trunc;	/* label keys */
+	uint32_t s_pid, s_tid, s_comm, s_trunc, s_cgroup;	/* label keys */
+	struct conv_cgroup *cg;	/* the cgroup ids seen, in input order */
+	size_t ncg, cgcap;
+	struct kp_index cgix;	/* id -> cg[] */
 	uint32_t locs[KP_MAX_FRAMES];
 	size_t nlocs;
 	char *fold;		/* one folded line */
@@ -327,11 +338,56 @@ static int conv_write_folded(struct kp_conv *c, const char *comm,
 	return kp_out_write(&c->out, c->fold, c->foldlen);
 }
 
+/* --- cgroup labels (version 4) --- */
+
+static bool conv_cgroup_eq(const void *ctx, uint32_t entry)
+{
+	const struct kp_conv *c = ((const void *const *)ctx)[0];
+	const uint64_t *id = ((const void *const *)ctx)[1];
+
+	return c->cg[entry].id == *id;
+}
+
+static struct conv_cgroup *conv_cgroup_find(struct kp_conv *c, uint64_t id)
+{
+	const void *ctx[2] = { c, &id };
+	long e = kp_index_find(&c->cgix, kp_hash64(id), conv_cgroup_eq, ctx);
+
+	return e < 0 ? NULL : &c->cg[e];
+}
+
+/* The label string of cgroup @id is @str from now on. */
+static void conv_cgroup_set(struct kp_conv *c, uint64_t id, uint32_t str)
+{
+	struct conv_cgroup *cg = conv_cgroup_find(c, id);
+
+	if (!cg) {
+		kp_grow(&c->cg, &c->cgcap, c->ncg, sizeof(*c->cg));
+		kp_index_insert(&c->cgix, kp_hash64(id), (uint32_t)c->ncg);
+		cg = &c->cg[c->ncg++];
+		cg->id = id;
+	}
+	cg->str = str;
+}
+
+/* The cgroup label's string of a sample's c= id (not 0). */
+static uint32_t conv_cgroup_label(struct kp_conv *c, uint64_t id)
+{
+	struct conv_cgroup *cg = conv_cgroup_find(c, id);
+	char name[40];
+
+	if (cg)
+		return cg->str;
+	snprintf(name, sizeof(name), "cgroup-id:%" PRIu64, id);
+	conv_cgroup_set(c, id, prof_strz(&c->prof, name));
+	return conv_cgroup_find(c, id)->str;
+}
+
 /* --- samples --- */
 
 static int conv_sample(struct kp_conv *c, const struct kpm_sample *s)
 {
-	struct prof_label lab[4];
+	struct prof_label lab[5];
 	size_t n = 0;
 
 	conv_frames(c, s);
@@ -350,6 +406,11 @@ static int conv_sample(struct kp_conv *c, const struct kpm_sample *s)
 			.str = prof_strz(&c->prof, s->ktrunc && s->utrunc ?
 					 "kernel,user" : s->ktrunc ? "kernel" :
 					 "user"),
+		};
+	if (s->cgroup)
+		lab[n++] = (struct prof_label){
+			.key = c->s_cgroup,
+			.str = conv_cgroup_label(c, s->cgroup),
 		};
 	/* the comm label's string 0 would read as numeric: never "" */
 	if (!s->comm_len)
@@ -397,6 +458,13 @@ static int conv_records(struct kp_conv *c, struct kpm_reader *r)
 			break;
 		case KPM_REC_MAP_LINE:
 			usym_gen_map(&c->us, &c->rec.m);
+			ret = 0;
+			break;
+		case KPM_REC_CGROUP_LINE:
+			if (!c->opt->folded)
+				conv_cgroup_set(c, c->rec.c.id,
+						prof_str(&c->prof, c->rec.c.path,
+							 c->rec.c.path_len));
 			ret = 0;
 			break;
 		default:
@@ -451,6 +519,8 @@ static void conv_free(struct kp_conv *c)
 	free(c->modmap);
 	usym_free(&c->us);
 	free(c->fold);
+	free(c->cg);
+	kp_index_free(&c->cgix);
 }
 
 int kp_convert(const struct kp_options *opt, FILE *in, const char *in_name,
@@ -477,6 +547,7 @@ int kp_convert(const struct kp_options *opt, FILE *in, const char *in_name,
 	c->s_tid = prof_strz(&c->prof, "tid");
 	c->s_comm = prof_strz(&c->prof, "comm");
 	c->s_trunc = prof_strz(&c->prof, "truncated");
+	c->s_cgroup = prof_strz(&c->prof, "cgroup");
 	usym_init(&c->us, opt->proc_root, opt->debug_dir);
 	if (conv_records(c, &r) || conv_finish(c, &r.hdr)) {
 		kp_out_abort(&c->out);

@@ -327,7 +327,7 @@ static void kp_parse_args(struct kp_cli *cli, int argc, char **argv)
 		case OPT_VERSION:
 			printf("kprof2pprof %s (kprofmap record formats %d to %d)\n",
 			       KP_VERSION, KPM_READ_VERSION_MIN,
-			       KPM_FORMAT_VERSION);
+			       KPM_READ_VERSION_MAX);
 			exit(0);
 		default:
 			fputs("Try 'kprof2pprof --help' for more information.\n",

@@ -226,9 +226,9 @@ static int kpm_parse_header(struct kpm_reader *r, const char *line, size_t len)
 	if (!kp_parse_dec(ver.p, ver.len, &v))
 		return kpm_fail(r, "header: format version \"%s\" is not a number",
 				Q(ver));
-	if (v < KPM_READ_VERSION_MIN || v > KPM_FORMAT_VERSION)
+	if (v < KPM_READ_VERSION_MIN || v > KPM_READ_VERSION_MAX)
 		return kpm_fail(r, "unsupported format version %s (this kprof2pprof reads versions %d to %d)",
-				Q(ver), KPM_READ_VERSION_MIN, KPM_FORMAT_VERSION);
+				Q(ver), KPM_READ_VERSION_MIN, KPM_READ_VERSION_MAX);
 	r->hdr.version = (unsigned int)v;
 	for (i = 2; i < n; i++) {
 		const char *eq = memchr(tok[i].p, '=', tok[i].len);
@@ -283,13 +283,20 @@ int kpm_reader_open(struct kpm_reader *r, FILE *f, const char *name)
 	return kpm_parse_header(r, line, len);
 }
 
+static void kpm_idset_free(struct kpm_idset *set)
+{
+	free(set->ids);
+	set->ids = NULL;
+	set->n = set->cap = 0;
+	kp_index_free(&set->ix);
+}
+
 void kpm_reader_close(struct kpm_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
-	free(r->gens);
-	r->gens = NULL;
-	kp_index_free(&r->genix);
+	kpm_idset_free(&r->gens);
+	kpm_idset_free(&r->cgroups);
 }
 
 /* --- sample lines --- */
@@ -472,31 +479,38 @@ static int kpm_parse_ids(struct kpm_reader *r, const struct kpm_tok *tok,
 	return 0;
 }
 
-/* --- mapping records (version 2) --- */
+/* --- id sets: generations (version 2), cgroups (version 4) --- */
 
-static bool kpm_gen_eq(const void *ctx, uint32_t entry)
+static bool kpm_idset_eq(const void *ctx, uint32_t entry)
 {
-	const struct kpm_reader *r = ((const void *const *)ctx)[0];
-	const uint64_t *gen = ((const void *const *)ctx)[1];
+	const struct kpm_idset *set = ((const void *const *)ctx)[0];
+	const uint64_t *id = ((const void *const *)ctx)[1];
 
-	return r->gens[entry] == *gen;
+	return set->ids[entry] == *id;
 }
 
-/* Whether a G line of this input named @gen. */
+/* Whether a line of this input named @id into @set. */
+static bool kpm_idset_has(const struct kpm_idset *set, uint64_t id)
+{
+	const void *ctx[2] = { set, &id };
+
+	return kp_index_find(&set->ix, kp_hash64(id), kpm_idset_eq, ctx) >= 0;
+}
+
+static void kpm_idset_add(struct kpm_idset *set, uint64_t id)
+{
+	kp_grow(&set->ids, &set->cap, set->n, sizeof(*set->ids));
+	set->ids[set->n] = id;
+	kp_index_insert(&set->ix, kp_hash64(id), (uint32_t)set->n);
+	set->n++;
+}
+
 static bool kpm_gen_known(const struct kpm_reader *r, uint64_t gen)
 {
-	const void *ctx[2] = { r, &gen };
-
-	return kp_index_find(&r->genix, kp_hash64(gen), kpm_gen_eq, ctx) >= 0;
+	return kpm_idset_has(&r->gens, gen);
 }
 
-static void kpm_gen_remember(struct kpm_reader *r, uint64_t gen)
-{
-	kp_grow(&r->gens, &r->gencap, r->ngens, sizeof(*r->gens));
-	r->gens[r->ngens] = gen;
-	kp_index_insert(&r->genix, kp_hash64(gen), (uint32_t)r->ngens);
-	r->ngens++;
-}
+/* --- mapping records (version 2) --- */
 
 /* "m=<gen>", the last field of a version 2 S line. */
 static int kpm_parse_sample_gen(struct kpm_reader *r, const struct kpm_tok *t,
@@ -532,7 +546,7 @@ static int kpm_parse_gen(struct kpm_reader *r, const struct kpm_tok *tok,
 	if (kpm_gen_known(r, v[0]))
 		return kpm_fail(r, "generation %llu given twice (one G line per generation)",
 				(unsigned long long)v[0]);
-	kpm_gen_remember(r, v[0]);
+	kpm_idset_add(&r->gens, v[0]);
 	r->cur_gen = v[0];
 	g->gen = v[0];
 	g->tgid = (uint32_t)v[1];
@@ -574,8 +588,10 @@ static int kpm_parse_map(struct kpm_reader *r, const struct kpm_tok *tok,
 		return kpm_fail(r, "generation \"%s\" is not a decimal number",
 				Q(tok[1]));
 	if (m->gen != r->cur_gen && kpm_gen_known(r, m->gen) && !r->cur_gen)
-		return kpm_fail(r, "mapping record of generation %llu after an S line (a generation's M lines follow its G line, before any S line)",
-				(unsigned long long)m->gen);
+		return kpm_fail(r, "mapping record of generation %llu after %s line (a generation's M lines follow its G line, before any %s line)",
+				(unsigned long long)m->gen,
+				r->closed_by == KPM_REC_CGROUP ? "a C" : "an S",
+				r->closed_by == KPM_REC_CGROUP ? "C or S" : "S");
 	if (m->gen != r->cur_gen && kpm_gen_known(r, m->gen))
 		return kpm_fail(r, "mapping record of generation %llu after the G line of generation %llu (a generation's M lines follow its G line)",
 				(unsigned long long)m->gen,
@@ -601,19 +617,65 @@ static int kpm_parse_map(struct kpm_reader *r, const struct kpm_tok *tok,
 	return 0;
 }
 
+/* --- cgroup records (version 4) --- */
+
+/* "c=<cgroup id>", the last field of a version 4 S line. */
+static int kpm_parse_sample_cgroup(struct kpm_reader *r,
+				   const struct kpm_tok *t,
+				   struct kpm_sample *s)
+{
+	if (t->len < 3 || t->p[0] != 'c' || t->p[1] != '=' ||
+	    !kp_parse_dec(t->p + 2, t->len - 2, &s->cgroup))
+		return kpm_fail(r, "expected c=<cgroup id> (decimal), got \"%s\"",
+				Q(*t));
+	return 0;
+}
+
+static int kpm_parse_cgroup(struct kpm_reader *r, const struct kpm_tok *tok,
+			    size_t n, struct kpm_cgroup *c)
+{
+	static const struct kpm_dec_field f = { "cgroup id", 1, UINT64_MAX };
+	const char *why = NULL;
+
+	if (r->hdr.version < 4)
+		return kpm_fail(r, "C record in a version %u file (cgroup records are version 4)",
+				r->hdr.version);
+	if (n != 3)
+		return kpm_fail(r, "cgroup record has %zu fields, expected 3: C id path",
+				n);
+	if (kpm_parse_decs(r, tok + 1, &f, 1, &c->id))
+		return -1;
+	if (kpm_idset_has(&r->cgroups, c->id))
+		return kpm_fail(r, "cgroup id %llu given twice (one C line per cgroup)",
+				(unsigned long long)c->id);
+	if (!kpm_unescape(tok[2].p, tok[2].len, c->path, sizeof(c->path),
+			  &c->path_len, "longer than 4095 bytes", &why))
+		return kpm_fail(r, "cgroup record: bad path \"%s\": %s",
+				Q(tok[2]), why);
+	if (c->path[0] != '/')
+		return kpm_fail(r, "cgroup record: path \"%s\" does not start with /",
+				Q(tok[2]));
+	kpm_idset_add(&r->cgroups, c->id);
+	return 0;
+}
+
 /* --- the S line --- */
 
 static int kpm_parse_sample(struct kpm_reader *r, const struct kpm_tok *tok,
 			    size_t n, struct kpm_sample *s)
 {
-	bool v2 = r->hdr.version >= 2;
+	bool v2 = r->hdr.version >= 2, v4 = r->hdr.version >= 4;
+	unsigned int want = v4 ? 10 : v2 ? 9 : 8;
 	const char *why = NULL;
 
-	if (n != (v2 ? 9u : 8u))
+	if (n != want)
 		return kpm_fail(r, "sample record has %zu fields, expected %u: S count tgid tid comm flags k=... u=...%s",
-				n, v2 ? 9u : 8u, v2 ? " m=..." : "");
+				n, want, v4 ? " m=... c=..." : v2 ? " m=..." : "");
 	s->gen = 0;
+	s->cgroup = 0;
 	if (v2 && kpm_parse_sample_gen(r, &tok[8], s))
+		return -1;
+	if (v4 && kpm_parse_sample_cgroup(r, &tok[9], s))
 		return -1;
 	if (kpm_parse_ids(r, tok + 1, s))
 		return -1;
@@ -688,7 +750,7 @@ static int kpm_check_map_order(struct kpm_reader *r, char type)
 
 int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 {
-	struct kpm_tok tok[9];
+	struct kpm_tok tok[10];
 	char *line;
 	size_t len, n;
 	int ret;
@@ -709,6 +771,7 @@ int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 			return -1;
 		r->seen_sample = true;
 		r->cur_gen = 0;
+		r->closed_by = KPM_REC_SAMPLE;
 	} else if (kpm_tok_is(&tok[0], (char[]){ KPM_REC_GEN, 0 }) ||
 		   kpm_tok_is(&tok[0], (char[]){ KPM_REC_MAP, 0 })) {
 		if (kpm_check_map_order(r, tok[0].p[0]))
@@ -719,6 +782,13 @@ int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 		    kpm_parse_gen(r, tok, n, &rec->g) :
 		    kpm_parse_map(r, tok, n, &rec->m))
 			return -1;
+	} else if (kpm_tok_is(&tok[0], (char[]){ KPM_REC_CGROUP, 0 })) {
+		rec->type = KPM_REC_CGROUP_LINE;
+		if (kpm_parse_cgroup(r, tok, n, &rec->c))
+			return -1;
+		/* a generation's M lines directly follow its G line */
+		r->cur_gen = 0;
+		r->closed_by = KPM_REC_CGROUP;
 	} else if (kpm_tok_is(&tok[0], (char[]){ KPM_REC_LOST, 0 })) {
 		rec->type = KPM_REC_LOST_LINE;
 		if (kpm_parse_lost(r, tok, n, &rec->l))
@@ -726,8 +796,8 @@ int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec)
 		r->seen_lost = true;
 	} else {
 		return kpm_fail(r, "unknown record type \"%s\" (expected %s)",
-				Q(tok[0]), r->hdr.version >= 2 ? "G, M, S or L" :
-				"S or L");
+				Q(tok[0]), r->hdr.version >= 4 ? "G, M, C, S or L" :
+				r->hdr.version >= 2 ? "G, M, S or L" : "S or L");
 	}
 	return 1;
 }

@@ -5,12 +5,14 @@
  * The format is defined in module/kprofmap_format.h; this reader applies
  * its strictest reading (see Documentation/kprof2pprof.rst, "Input"):
  * every field is checked, any deviation is an error naming the file, the
- * line and what was wrong. It reads versions 1 to 3 (version 2 adds the
+ * line and what was wrong. It reads versions 1 to 4 (version 2 adds the
  * G and M mapping records and the m= field of S lines, version 3 lets
- * them follow S lines, each before the first S line naming it). What the
+ * them follow S lines, each before the first S line naming it, version 4
+ * adds the C cgroup records and the c= field of S lines). What the
  * reader holds is one line buffer, one record and, from version 2, the set of
  * generation ids its G lines named (so that an M line or an m= field that
- * names an unknown one is refused): that set grows with the G lines only.
+ * names an unknown one is refused) and the set of cgroup ids its C lines
+ * named (so that none is named twice): the sets grow with those lines only.
  */
 #ifndef KP_PARSE_H
 #define KP_PARSE_H
@@ -34,8 +36,19 @@
 #define KPM_READ_COUNT_MAX	1000000000000ULL /* per record */
 /* Longest accepted line; a full sample line is under 9 KiB. */
 #define KPM_READ_LINE_MAX	16384
-/* Oldest format version this reader takes; the newest is KPM_FORMAT_VERSION. */
+/* Oldest and newest format versions this reader takes. */
 #define KPM_READ_VERSION_MIN	1
+#define KPM_READ_VERSION_MAX	4
+_Static_assert(KPM_FORMAT_VERSION <= KPM_READ_VERSION_MAX,
+	       "the module writes a record format this reader does not know");
+
+/*
+ * Version 4's cgroup record, "C <id> <path>"; defined here until
+ * kprofmap_format.h has it.
+ */
+#ifndef KPM_REC_CGROUP
+#define KPM_REC_CGROUP		'C'
+#endif
 /* Bytes of an unescaped M line path including its NUL (PATH_MAX). */
 #define KPM_READ_PATH_MAX	4096
 /* Hex digits of the longest accepted build id (20 bytes: SHA-1). */
@@ -63,6 +76,7 @@ enum kpm_rec_type {
 	KPM_REC_LOST_LINE,
 	KPM_REC_GEN_LINE,	/* version 2 */
 	KPM_REC_MAP_LINE,	/* version 2 */
+	KPM_REC_CGROUP_LINE,	/* version 4 */
 };
 
 /* One S line: a unique (task, stack) and its count. */
@@ -76,6 +90,7 @@ struct kpm_sample {
 	uint64_t kpc[KPM_MAX_DEPTH_LIMIT];	/* leaf first */
 	uint64_t upc[KPM_MAX_DEPTH_LIMIT];	/* leaf first */
 	uint64_t gen;		/* m=: a G line's generation, 0 for none (v1) */
+	uint64_t cgroup;	/* c=: a cgroup v2 id, 0 for unknown (v1-3) */
 };
 
 /* A G line: one snapshot of one process image's file mappings. */
@@ -96,6 +111,16 @@ struct kpm_map {
 	size_t path_len;	/* 1..KPM_READ_PATH_MAX - 1 */
 };
 
+/*
+ * A C line: a cgroup v2 id and its path from the cgroup2 root. S lines
+ * may also name an id no C line gave (kprof2pprof labels those by id).
+ */
+struct kpm_cgroup {
+	uint64_t id;		/* >= 1, not seen before in this input */
+	char path[KPM_READ_PATH_MAX];	/* unescaped, starts with '/' */
+	size_t path_len;	/* 1..KPM_READ_PATH_MAX - 1 */
+};
+
 /* The L line: samples lost since the window start. */
 struct kpm_lost {
 	uint64_t count;		/* alloc + cap, >= 1 */
@@ -109,7 +134,15 @@ struct kpm_record {
 		struct kpm_lost l;
 		struct kpm_gen g;
 		struct kpm_map m;
+		struct kpm_cgroup c;
 	};
+};
+
+/* A set of ids seen in the input: generations, cgroups. */
+struct kpm_idset {
+	uint64_t *ids;		/* in input order */
+	size_t n, cap;
+	struct kp_index ix;	/* id -> ids[] */
 };
 
 /*
@@ -125,12 +158,13 @@ struct kpm_reader {
 	size_t pos, end;	/* unread bytes are buf[pos..end) */
 	bool eof;
 	bool seen_lost;		/* the L line was read: nothing may follow */
-	bool seen_sample;	/* an S line was read: no G or M line may follow */
+	bool seen_sample;	/* an S line was read: in v2, no G or M may follow */
 	bool failed;
-	uint64_t cur_gen;	/* generation of the last G line, 0 before one */
-	uint64_t *gens;		/* every G line's generation, in input order */
-	size_t ngens, gencap;
-	struct kp_index genix;	/* generation -> gens[] */
+	uint64_t cur_gen;	/* generation of the last G line, 0 before one
+				 * and after an S or C line */
+	char closed_by;		/* 'S' or 'C': the line that ended cur_gen's M lines */
+	struct kpm_idset gens;	/* every G line's generation */
+	struct kpm_idset cgroups;	/* every C line's id */
 	struct kpm_header hdr;
 	char err[320];		/* "NAME:LINE: what was wrong" */
 };
@@ -157,8 +191,8 @@ int kpm_reader_open(struct kpm_reader *r, FILE *f, const char *name);
 int kpm_reader_next(struct kpm_reader *r, struct kpm_record *rec);
 
 /**
- * kpm_reader_close() - free the buffer and the generation set (the stream
- * stays open). Context: process.
+ * kpm_reader_close() - free the buffer and the id sets (the stream stays
+ * open). Context: process.
  */
 void kpm_reader_close(struct kpm_reader *r);
 

@@ -8,7 +8,8 @@
  * every error is one line "fuzz:LINE: ...". For version 2 it also checks
  * the order of the mapping records: each M line belongs to the G line just
  * before it, no generation twice, and an S line names 0 or a generation
- * whose G line came before.
+ * whose G line came before. For version 4, the cgroup records: an id of
+ * 1 or more given once, a path from the root, and no c= before version 4.
  */
 #include <assert.h>
 #include <stdbool.h>
@@ -38,7 +39,7 @@ static void check_sample(const struct kpm_reader *r, const struct kpm_sample *s)
 	assert(s->tgid || !s->nu);
 }
 
-/* The generations accepted so far (the first GENS_MAX of them). */
+/* The generations or cgroup ids accepted so far (the first GENS_MAX). */
 #define GENS_MAX 1024
 struct gens {
 	uint64_t gen[GENS_MAX];
@@ -56,15 +57,29 @@ static bool gens_has(const struct gens *g, uint64_t gen)
 	return false;
 }
 
+/* @id is new to @seen; remember it. */
+static void gens_add(struct gens *seen, uint64_t id)
+{
+	assert(!gens_has(seen, id));
+	if (seen->n < GENS_MAX)
+		seen->gen[seen->n++] = id;
+	else
+		seen->full = true;
+}
+
 static void check_gen(const struct kpm_gen *g, struct gens *seen)
 {
 	assert(g->gen >= 1);
 	assert(g->tgid >= 1 && g->tgid <= KPM_READ_PID_MAX);
-	assert(!gens_has(seen, g->gen));
-	if (seen->n < GENS_MAX)
-		seen->gen[seen->n++] = g->gen;
-	else
-		seen->full = true;
+	gens_add(seen, g->gen);
+}
+
+static void check_cgroup(const struct kpm_cgroup *c, struct gens *seen)
+{
+	assert(c->id >= 1);
+	assert(c->path_len >= 1 && c->path_len < KPM_READ_PATH_MAX);
+	assert(strlen(c->path) == c->path_len && c->path[0] == '/');
+	gens_add(seen, c->id);
 }
 
 static void check_map(const struct kpm_map *m, uint64_t last_gen)
@@ -80,30 +95,48 @@ static void check_map(const struct kpm_map *m, uint64_t last_gen)
 	assert(strlen(m->path) == m->path_len);
 }
 
+/* What the records before the current one were. */
+struct history {
+	struct gens gens;	/* G lines */
+	struct gens cgroups;	/* C lines */
+	uint64_t last_gen;	/* of the last G line, 0 after an S or C line */
+	bool sampled;		/* an S line was read */
+};
+
 /* Check @rec against the records before it (asserts). */
 static void check_record(const struct kpm_reader *r,
-			 const struct kpm_record *rec, struct gens *seen,
-			 uint64_t *last_gen, bool *sampled)
+			 const struct kpm_record *rec, struct history *h)
 {
+	struct gens *seen = &h->gens;
+
 	switch (rec->type) {
 	case KPM_REC_SAMPLE_LINE:
 		check_sample(r, &rec->s);
 		assert(r->hdr.version >= 2 || rec->s.gen == 0);
+		assert(r->hdr.version >= 4 || rec->s.cgroup == 0);
 		assert(!rec->s.gen || seen->full || gens_has(seen, rec->s.gen));
-		*sampled = true;
+		h->sampled = true;
+		h->last_gen = 0;
 		break;
 	case KPM_REC_LOST_LINE:
 		assert(rec->l.count == rec->l.alloc + rec->l.cap &&
 		       rec->l.count >= 1);
 		break;
 	case KPM_REC_GEN_LINE:
-		assert(r->hdr.version >= 2 && !*sampled);
+		assert(r->hdr.version >= 3 ||
+		       (r->hdr.version == 2 && !h->sampled));
 		check_gen(&rec->g, seen);
-		*last_gen = rec->g.gen;
+		h->last_gen = rec->g.gen;
 		break;
 	case KPM_REC_MAP_LINE:
-		assert(r->hdr.version >= 2 && !*sampled);
-		check_map(&rec->m, *last_gen);
+		assert(r->hdr.version >= 3 ||
+		       (r->hdr.version == 2 && !h->sampled));
+		check_map(&rec->m, h->last_gen);
+		break;
+	case KPM_REC_CGROUP_LINE:
+		assert(r->hdr.version >= 4);
+		check_cgroup(&rec->c, &h->cgroups);
+		h->last_gen = 0;
 		break;
 	default:
 		assert(0);
@@ -115,10 +148,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct kpm_record rec;
-	static struct gens seen;
+	static struct history h;
 	struct kpm_reader r;
-	uint64_t last_gen = 0;
-	bool sampled = false;
 	FILE *f;
 	int ret;
 
@@ -131,13 +162,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error(&r);
 	} else {
 		assert(r.hdr.version >= KPM_READ_VERSION_MIN &&
-		       r.hdr.version <= KPM_FORMAT_VERSION);
-		seen.n = 0;
-		seen.full = false;
+		       r.hdr.version <= KPM_READ_VERSION_MAX);
+		memset(&h, 0, sizeof(h));
 		assert(r.hdr.freq >= 1 && r.hdr.freq <= KPM_READ_FREQ_MAX);
 		assert(r.hdr.end_ns >= r.hdr.start_ns);
 		while ((ret = kpm_reader_next(&r, &rec)) > 0)
-			check_record(&r, &rec, &seen, &last_gen, &sampled);
+			check_record(&r, &rec, &h);
 		if (ret < 0)
 			check_error(&r);
 		/* an error sticks */

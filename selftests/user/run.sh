@@ -103,6 +103,7 @@ $(cat "$2")"
 HDR="kprofmap-samples 1 freq=999 cpus=2 start_ns=1700000000000000000 end_ns=1700000002500000000 max_depth=64"
 HDR2="kprofmap-samples 2 ${HDR#kprofmap-samples 1 }"
 HDR3="kprofmap-samples 3 ${HDR#kprofmap-samples 1 }"
+HDR4="kprofmap-samples 4 ${HDR#kprofmap-samples 1 }"
 PERIOD=$((1000000000 / 999))
 
 # The malformed inputs, tested below. Each case:
@@ -111,12 +112,13 @@ GOOD='S 1 10 10 a - k=1 u=2'
 H=$HDR
 H2=$HDR2
 H3=$HDR3
+H4=$HDR4
 G1='G 1 4000 100 0'
 M1='M 1 1000 2000 0 abcd /bin/x\\x20(deleted)'
 MALFORMED=(
 	"empty file|1|empty input|"
 	"bad magic|1|not a kprofmap samples file|kprofmap-sample 1 freq=1 cpus=1 start_ns=0 end_ns=0\n"
-	"wrong version|1|unsupported format version 4 (this kprof2pprof reads versions 1 to 3)|kprofmap-samples 4 freq=1 cpus=1 start_ns=0 end_ns=0\n"
+	"wrong version|1|unsupported format version 5 (this kprof2pprof reads versions 1 to 4)|kprofmap-samples 5 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"version 0|1|unsupported format version 0|kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n"
 	"missing freq|1|required key freq= missing|kprofmap-samples 1 cpus=1 start_ns=0 end_ns=0\n"
 	"freq zero|1|freq=0 out of range|kprofmap-samples 1 freq=0 cpus=1 start_ns=0 end_ns=0\n"
@@ -188,13 +190,30 @@ MALFORMED=(
 	"v3: S before its G|3|m=2: no G line of generation 2|$H3\n$G1\nS 1 10 10 a - k=1 u= m=2\nG 2 4000 100 1\n"
 	"v3: G twice, apart|5|generation 1 given twice|$H3\n$G1\n$M1\nS 1 10 10 a - k=1 u= m=1\n$G1\n"
 	"v3: G after L|4|L must be the last line|$H3\n$GOOD m=0\nL 1 alloc=1 cap=0\n$G1\n"
+	# version 4: C lines (cgroup id -> path), c= last on every S line
+	"v3: C line|2|C record in a version 3 file (cgroup records are version 4)|$H3\nC 1 /\n"
+	"v3: c= field|2|has 10 fields, expected 9|$H3\n$GOOD m=0 c=0\n"
+	"v4: S without c=|2|has 9 fields, expected 10|$H4\n$GOOD m=0\n"
+	"v4: bad c=|2|expected c=<cgroup id> (decimal), got \"c=-1\"|$H4\n$GOOD m=0 c=-1\n"
+	"v4: c= leading zero|2|expected c=<cgroup id>|$H4\n$GOOD m=0 c=01\n"
+	"v4: c= and m= swapped|2|expected m=<generation>|$H4\n$GOOD c=0 m=0\n"
+	"v4: C field count|2|has 2 fields, expected 3: C id path|$H4\nC 1\n"
+	"v4: C id 0|2|cgroup id 0 out of range|$H4\nC 0 /\n"
+	"v4: C id not decimal|2|cgroup id \"0x10\" is not a decimal|$H4\nC 0x10 /\n"
+	"v4: C id twice|3|cgroup id 7 given twice|$H4\nC 7 /a\nC 7 /a\n"
+	"v4: C relative path|2|path \"a/b\" does not start with /|$H4\nC 7 a/b\n"
+	"v4: C path bad escape|2|\": bad escape (must be|$H4\nC 7 /a\\\\x2\n"
+	"v4: C path with a NUL|2|x00 inside the field|$H4\nC 7 /a\\\\x00\n"
+	"v4: M after a C line|5|mapping record of generation 1 after a C line|$H4\n$G1\n$M1\nC 7 /a\n$M1\n"
+	"v4: C after L|3|L must be the last line|$H4\nL 1 alloc=1 cap=0\nC 7 /a\n"
+	"v4: unknown record|2|expected G, M, C, S or L|$H4\nX 1\n"
 )
 
 # --- plan --------------------------------------------------------------------
 
 # Our own tests: 28 (count a new one here), one per malformed input, and
 # unit_test's. ktap_finished fails a run that ran another number.
-OWN_TESTS=28
+OWN_TESTS=29
 "$SANDIR/unit_test" > "$T/unit.tap" 2>&1
 UNIT_RC=$?
 ktap_header
@@ -801,6 +820,42 @@ test_v2_live_no_build_id() {
 }
 ktap_result "v2 records without a build id: the file by path only while the process (pid and start time) lives" test_v2_live_no_build_id
 
+# --- version 4: cgroup labels ------------------------------------------------
+
+test_v4_cgroup_labels() {
+	local k=ffffffff81001410
+	{
+		echo "$HDR4"
+		echo 'C 5 /a'
+		echo 'C 7 /a/b\x20c'
+		echo "S 141 1000 1000 x - k=$k u= m=0 c=5"
+		echo 'C 9 /other'
+		echo "S 142 1000 1001 y - k=$k u= m=0 c=7"
+		echo "S 143 1000 1002 z - k=$k u= m=0 c=0"
+		echo "S 144 1000 1003 w - k=$k u= m=0 c=12345"
+		echo "S 145 1000 1004 v - k=$k u= m=0 c=5"
+	} > "$T/v4.txt"
+	k2p -o "$T/v4.pb.gz" "$T/v4.txt" || die "exit $?: $(cat "$T/err")"
+	stacks "$T/v4.pb.gz" > "$T/v4.stacks"
+	expect_line "141 $((141 * PERIOD)) | vfs_read | cgroup:[/a] comm:[x] pid:[1000] tid:[1000]" "$T/v4.stacks" &&
+	expect_line "142 $((142 * PERIOD)) | vfs_read | cgroup:[/a/b c] comm:[y] pid:[1000] tid:[1001]" "$T/v4.stacks" &&
+	# c=0: no label; an id without a C line: labelled by its number
+	expect_line "143 $((143 * PERIOD)) | vfs_read | comm:[z] pid:[1000] tid:[1002]" "$T/v4.stacks" &&
+	expect_line "144 $((144 * PERIOD)) | vfs_read | cgroup:[cgroup-id:12345] comm:[w] pid:[1000] tid:[1003]" "$T/v4.stacks" &&
+	expect_line "145 $((145 * PERIOD)) | vfs_read | cgroup:[/a] comm:[v] pid:[1000] tid:[1004]" "$T/v4.stacks" || return 1
+	# what -tagfocus keeps: exactly one cgroup, or a subtree
+	go tool pprof -tagfocus 'cgroup=^/a$' -raw -symbolize=none "$T/v4.pb.gz" 2>"$T/pprof.err" |
+		awk '/^ +[0-9]+ +[0-9]+: / { print $1 }' | sort -n | tr '\n' ' ' > "$T/v4.focus"
+	[ "$(cat "$T/v4.focus")" = "141 145 " ] || die "-tagfocus cgroup=^/a\$: samples $(cat "$T/v4.focus") $(cat "$T/pprof.err")"
+	go tool pprof -tagfocus 'cgroup=^/a(/|$)' -raw -symbolize=none "$T/v4.pb.gz" 2>"$T/pprof.err" |
+		awk '/^ +[0-9]+ +[0-9]+: / { print $1 }' | sort -n | tr '\n' ' ' > "$T/v4.focus"
+	[ "$(cat "$T/v4.focus")" = "141 142 145 " ] || die "-tagfocus subtree /a: samples $(cat "$T/v4.focus") $(cat "$T/pprof.err")"
+	# folded stacks have no labels: the same lines as without C records
+	k2p --folded -o "$T/v4.folded" "$T/v4.txt" || die "--folded: $(cat "$T/err")"
+	expect_line "x;vfs_read 141" "$T/v4.folded"
+}
+ktap_result "v4 records: a cgroup label from the C lines (by id without one, none for c=0); -tagfocus splits by cgroup" test_v4_cgroup_labels
+
 # --- malformed inputs: "FILE:LINE: message", exit 1, no output -----------
 
 test_malformed() {
@@ -846,7 +901,7 @@ test_usage() {
 	for args in --output --drain --duration --folded --proc-root --kallsyms --version; do
 		grep -q -- "$args" "$T/help" || die "--help does not mention $args"
 	done
-	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 3)$" || die "--version"
+	"$K2P" --version | grep -q "^kprof2pprof [0-9.]* (kprofmap record formats 1 to 4)$" || die "--version"
 	"$K2P" "$T/does-not-exist" 2>"$T/err"; rc=$?
 	[ $rc = 1 ] && grep -q "does-not-exist: No such file" "$T/err" || die "missing input: exit $rc"
 }

@@ -468,7 +468,74 @@ TEST_F(parse, reader_v2_errors)
 	}
 }
 
-/* Versions 1 and 2 are read; 0 and 3 are refused, naming the version. */
+/*
+ * Version 4: C lines (cgroup id -> path) between the G/M blocks and the S
+ * lines, and c= last on every S line; an S line may name an id without a
+ * C line. Version 3's S lines have no cgroup (0).
+ */
+TEST_F(parse, reader_v4)
+{
+	static const char text[] =
+		"kprofmap-samples 4 freq=100 cpus=4 start_ns=5 end_ns=9\n"
+		"G 3 10 123456789012 2\n"
+		"M 3 55d4c8a01000 55d4c8a02000 1000 - /usr/bin/a\n"
+		"C 1 /\n"
+		"C 18446744073709551615 /system.slice/a\\x20b.service\n"
+		"S 7 10 11 a - k=1 u=55d4c8a01139 m=3 c=18446744073709551615\n"
+		"G 4 12 5 0\n"
+		"C 77 /x\n"
+		"S 1 0 0 swapper/0 - k=2 u= m=0 c=0\n"
+		"S 2 12 12 b - k=2 u= m=4 c=99\n";
+	static const char v3[] =
+		"kprofmap-samples 3 freq=100 cpus=4 start_ns=5 end_ns=9\n"
+		"S 1 10 10 a - k=2 u= m=0\n";
+	struct kpm_record rec;
+	struct kpm_reader r;
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	int i;
+
+	ASSERT_EQ(0, kpm_reader_open(&r, f, "t")) TH_LOG("open: %s", r.err);
+	EXPECT_EQ(4, r.hdr.version);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("G/M: %s", r.err);
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("C: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_CGROUP_LINE && rec.c.id == 1 &&
+		    !strcmp(rec.c.path, "/") && rec.c.path_len == 1) {
+		TH_LOG("C values: %llu \"%s\"", (unsigned long long)rec.c.id,
+		       rec.c.path);
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("C: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_CGROUP_LINE &&
+		    rec.c.id == UINT64_MAX &&
+		    !strcmp(rec.c.path, "/system.slice/a b.service")) {
+		TH_LOG("C escaped: \"%s\"", rec.c.path);
+	}
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_SAMPLE_LINE && rec.s.gen == 3 &&
+		    rec.s.cgroup == UINT64_MAX) {
+		TH_LOG("S values");
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("G/C: %s", r.err);
+	EXPECT_TRUE(rec.type == KPM_REC_CGROUP_LINE && rec.c.id == 77);
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S c=0: %s", r.err);
+	EXPECT_EQ(0, rec.s.cgroup);
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S c=99: %s", r.err);
+	EXPECT_EQ(99, rec.s.cgroup);
+	EXPECT_EQ(0, kpm_reader_next(&r, &rec)) TH_LOG("end: %s", r.err);
+	kpm_reader_close(&r);
+	fclose(f);
+
+	f = fmemopen((void *)v3, sizeof(v3) - 1, "r");
+	ASSERT_EQ(0, kpm_reader_open(&r, f, "t")) TH_LOG("open: %s", r.err);
+	rec.s.cgroup = 5;
+	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S: %s", r.err);
+	EXPECT_EQ(0, rec.s.cgroup) TH_LOG("a version 3 S line has a cgroup");
+	kpm_reader_close(&r);
+	fclose(f);
+}
+
+/* Versions 1 to 4 are read; 0 and 5 are refused, naming the version. */
 TEST_F(parse, versions)
 {
 	static const struct { const char *text; int ok; } c[] = {
@@ -476,7 +543,8 @@ TEST_F(parse, versions)
 		{ "kprofmap-samples 2 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
 		{ "kprofmap-samples 0 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
 		{ "kprofmap-samples 3 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
-		{ "kprofmap-samples 4 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
+		{ "kprofmap-samples 4 freq=1 cpus=1 start_ns=0 end_ns=0\n", 1 },
+		{ "kprofmap-samples 5 freq=1 cpus=1 start_ns=0 end_ns=0\n", 0 },
 	};
 	size_t i;
 
