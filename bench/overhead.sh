@@ -13,6 +13,11 @@
 #                           stacks from .eh_frame, in task context)
 #              kprofmap-u0  kprofmap.ko freq=F unwind=0 (frame-pointer
 #                           walk in hard irq)
+#              kprofmap-nocg kprofmap.ko freq=F cgroups=0 (no cgroup
+#                           labels: what they cost)
+#              kprofmap-filt kprofmap.ko freq=F with "filter pid=1" (init,
+#                           asleep): every tick of the workload is
+#                           filtered out, the cost of a filtered tick
 #              perf         perf record -a -g -F F -o /tmp/perf.data
 #              perf-dwarf   perf record -a --call-graph dwarf -F F (8 KiB
 #                           of user stack copied per sample)
@@ -56,6 +61,13 @@ start() {
 	kprofmap-u0)
 		insmod /kpm/kprofmap.ko freq="$2" unwind=0 || bench_fail "insmod freq=$2 unwind=0"
 		;;
+	kprofmap-nocg)
+		insmod /kpm/kprofmap.ko freq="$2" cgroups=0 || bench_fail "insmod freq=$2 cgroups=0"
+		;;
+	kprofmap-filt)
+		insmod /kpm/kprofmap.ko freq="$2" || bench_fail "insmod freq=$2"
+		echo "filter pid=1" >/proc/kprofmap/control || bench_fail "filter pid=1"
+		;;
 	perf)
 		bench_perf_start "$2" /tmp/prof.log
 		;;
@@ -98,8 +110,8 @@ comm_of() {
 # whatever rbp points to (2 frames here): no expectation.
 want_depth() {
 	case $1,$2 in
-	kprofmap,deep*) echo "${2#deep}" ;;
-	kprofmap,*) echo $(($2 + 2)) ;;
+	kprofmap,deep* | kprofmap-nocg,deep*) echo "${2#deep}" ;;
+	kprofmap,* | kprofmap-nocg,*) echo $(($2 + 2)) ;;
 	kprofmap-u0,deep*) echo 0 ;;
 	kprofmap-u0,*) echo "$2" ;;
 	esac
@@ -129,7 +141,15 @@ stop() {
 	floor)
 		bench_kpm_unload
 		;;
-	kprofmap|kprofmap-u0)
+	kprofmap-filt)
+		echo stop >/proc/kprofmap/control
+		echo "INFO prof=$1 freq=$2 frames=$3 stats" \
+			$(grep -E '^(ticks|samples|filtered|idle) ' /proc/kprofmap/stats | tr ' ' '=')
+		[ "$(awk '$1 == "filtered" { print $2 }' /proc/kprofmap/stats)" -gt 0 ] ||
+			bench_fail "kprofmap-filt: no tick filtered"
+		bench_kpm_unload
+		;;
+	kprofmap|kprofmap-u0|kprofmap-nocg)
 		echo stop >/proc/kprofmap/control
 		check_kprofmap_depths "$1" "$2" "$3"
 		echo "INFO prof=$1 freq=$2 frames=$3 stats" \

@@ -277,7 +277,7 @@ static void kpm_snap_free(struct kpm_snap *snap)
 /* Bytes of an entry's copy: the entry, then its frames. */
 static size_t kpm_copy_size(const struct profmap_entry *e)
 {
-	return sizeof(*e) + (e->key.nk + e->key.nu) * sizeof(u64);
+	return sizeof(*e) + (profmap_key_words(&e->key)) * sizeof(u64);
 }
 
 /* samples: copy the aggregate's next entries into the chunk, under its
@@ -304,7 +304,7 @@ static int kpm_snap_copy(struct kpm_snap *snap)
 			break;
 		*c = *e;
 		c->stk = (u64 *)(c + 1);
-		memcpy(c->stk, e->stk, (e->key.nk + e->key.nu) * sizeof(u64));
+		memcpy(c->stk, e->stk, (profmap_key_words(&e->key)) * sizeof(u64));
 		snap->ents[snap->nr++] = c;
 		pos += kpm_copy_size(e);
 		snap->last = e;
@@ -364,8 +364,12 @@ int kpm_snap_fetch(struct kpm_snap *snap)
 	unsigned long done = snap->done;
 	int ret = 0;
 
+	unsigned int cg_from = snap->cg_from, cg_to = snap->cg_to;
+
 	snap->nr = 0;
 	snap->nr_gens = 0;
+	snap->cg_from = snap->cg_to;
+	snap->cg_to = kpm_cg_count();
 	if (snap->drain)
 		kpm_snap_next_moved(snap);
 	else
@@ -381,6 +385,8 @@ int kpm_snap_fetch(struct kpm_snap *snap)
 		snap->nr = 0;
 		snap->last = last;
 		snap->done = done;
+		snap->cg_from = cg_from;
+		snap->cg_to = cg_to;
 		return ret;
 	}
 	return snap->nr;
@@ -395,6 +401,8 @@ void kpm_snap_rewind(struct kpm_snap *snap)
 		xa_clear_mark(&snap->shown, id, XA_MARK_0);
 	snap->nr = 0;
 	snap->nr_gens = 0;
+	snap->cg_from = 0;
+	snap->cg_to = 0;
 	snap->last = NULL;
 	snap->done = 0;
 }
@@ -456,6 +464,8 @@ struct kpm_snap *kpm_snapshot(bool drain)
 		kpm_agg.window_start_ns = snap->end_ns;
 	mutex_unlock(&kpm_agg.lock);
 	cpus_read_unlock();
+	/* Every cgroup its records name has its C record. */
+	kpm_cg_sync();
 	if (drain) {
 		/* A drain may be read across window ends, which free the
 		 * generations of gone processes: pin every one it names now
@@ -502,6 +512,7 @@ void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st)
 	st->stored = READ_ONCE(src->stored);
 	st->lost_reserve = READ_ONCE(src->lost_reserve);
 	st->idle = READ_ONCE(src->idle);
+	st->filtered = READ_ONCE(src->filtered);
 	st->self = READ_ONCE(src->self);
 	st->no_regs = READ_ONCE(src->no_regs);
 	st->user_fault = READ_ONCE(src->user_fault);
@@ -524,6 +535,7 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->stored += c.stored;
 		sum->lost_reserve += c.lost_reserve;
 		sum->idle += c.idle;
+		sum->filtered += c.filtered;
 		sum->self += c.self;
 		sum->no_regs += c.no_regs;
 		sum->user_fault += c.user_fault;

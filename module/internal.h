@@ -17,10 +17,12 @@
  *                control, formats snapshots and statistics
  *   main.c       parameters, init/exit, per-CPU state, CPU hotplug,
  *                starting and stopping the timers
+ *   filter.c     the filter (RCU), run-time freq, the session
+ *   cgroups.c    each sample's cgroup v2 id and the C records naming ids
  *
- * Lock order: cpus_read_lock() (or the hotplug lock a cpuhp callback
- * runs under), then kpm.ctl_lock, then the aggregate's lock (private to
- * aggregate.c).
+ * Lock order: filter.c's kpm_filter_lock, then cpus_read_lock() (or the
+ * hotplug lock a cpuhp callback runs under), then kpm.ctl_lock, then the
+ * aggregate's lock (private to aggregate.c).
  */
 #ifndef _KPROFMAP_INTERNAL_H
 #define _KPROFMAP_INTERNAL_H
@@ -31,6 +33,7 @@
 #include <linux/types.h>
 #include <linux/xarray.h>
 
+struct seq_file;
 struct task_struct;
 
 #include "profmap.h"
@@ -44,6 +47,8 @@ struct task_struct;
  * @stored:	samples counted in the hot map
  * @lost_reserve: samples lost: the hot map's reserve was exhausted
  * @idle:	ticks that interrupted the idle task
+ * @filtered:	ticks of a task the filter leaves out (filter.c): not
+ *		sampled, not walked
  * @self:	ticks that interrupted kprofmap's background collection (not
  *		sampled: at high rates its ever-new stacks took the room
  *		the cap leaves other processes)
@@ -64,6 +69,7 @@ struct kpm_cpu_stats {
 	u64 stored;
 	u64 lost_reserve;
 	u64 idle;
+	u64 filtered;
 	u64 self;
 	u64 no_regs;
 	u64 user_fault;
@@ -88,7 +94,8 @@ static inline void kpm_stat_add(u64 *counter, u64 n)
  * @hot:	the map the timer writes; switched only on this CPU (by the
  *		aggregate's IPI), so the timer and the switch never overlap
  * @stats:	counters, written by the timer only
- * @pcs:	capture scratch, 2 * max_depth frames, timer only
+ * @pcs:	capture scratch, 2 * max_depth frames and a cgroup tag,
+ *		timer only
  * @kick:	queued by the timer when @hot has used half of its reserve,
  *		to start a background collection early (kpm_agg_kick())
  * @cpu:	the CPU this belongs to
@@ -124,7 +131,7 @@ struct kpm_cpu {
  * @pool:	caches, hash key and cap shared by every map; fixed after init
  * @cpus:	per-CPU state, indexed by CPU number (nr_cpu_ids entries),
  *		fixed after init
- * @period:	timer period, fixed after init
+ * @period:	timer period, 1 s / kpm_freq; changed by filter.c (freq)
  * @sampling:	timers are (to be) armed; read locklessly by the timer,
  *		written under @ctl_lock
  * @cpuhp_state: dynamic hotplug state from cpuhp_setup_state()
@@ -141,8 +148,10 @@ struct kpm_state {
 
 extern struct kpm_state kpm;
 
-/* Module parameters (main.c); fixed after load. */
-extern unsigned int kpm_freq;		/* Hz per CPU, 1..10000 */
+#define KPM_FREQ_MAX		10000
+
+/* Module parameters (main.c); fixed after load but kpm_freq (filter.c). */
+extern unsigned int kpm_freq;		/* Hz per CPU, 1..KPM_FREQ_MAX */
 extern unsigned int kpm_max_depth;	/* frames per stack, each of k/u */
 extern unsigned int kpm_max_entries;	/* unique stacks held, whole module */
 extern bool kpm_idle;			/* store idle ticks as swapper */
@@ -160,6 +169,106 @@ extern unsigned int kpm_share;		/* % of max_entries per user near the cap */
  * Return: HRTIMER_RESTART while sampling.
  */
 enum hrtimer_restart sampler_tick(struct hrtimer *timer);
+
+/* --- filter.c --- */
+
+extern bool kpm_filter_on;	/* a filter is set: kpm_filter_pass() asks it */
+
+bool kpm_filter_pass_slow(struct task_struct *task);
+
+/**
+ * kpm_filter_pass() - does the filter keep @task's samples?
+ * @task: the sampled task (current)
+ *
+ * Context: interrupts off (the timer: hard irq). Return: true when no
+ * filter is set or @task is one of its thread groups or in its cgroup
+ * subtree.
+ */
+static inline bool kpm_filter_pass(struct task_struct *task)
+{
+	return !READ_ONCE(kpm_filter_on) || kpm_filter_pass_slow(task);
+}
+
+/**
+ * kpm_filter_command() - "filter pid=N[,N...]", "filter cgroup=PATH",
+ *			  "filter off", "freq N" or "reset"
+ * @cmd: the command, NUL-terminated, no newline
+ * @from_session: written to the session file (else to control)
+ *
+ * Context: process context, may sleep; takes kpm_filter_lock (before
+ * everything of internal.h's lock order).
+ * Return: 0; -EINVAL for a malformed command (nothing changes), -ESRCH or
+ * -ENOENT for a pid or cgroup that does not exist, -EBUSY from control
+ * while a session is open, -ENOMEM.
+ */
+int kpm_filter_command(const char *cmd, bool from_session);
+
+/**
+ * kpm_session_open() - make current's thread group the session holder
+ *
+ * Context: process context. Return: 0, or -EBUSY while one is open.
+ */
+int kpm_session_open(void);
+
+/**
+ * kpm_session_release() - end the session: no filter, load-time freq
+ *
+ * Context: process context, may sleep (an RCU grace period).
+ */
+void kpm_session_release(void);
+
+/**
+ * kpm_session_drain_ok() - may current open drain?
+ *
+ * Context: process context. Return: true with no session, or when
+ * current is in the session holder's thread group.
+ */
+bool kpm_session_drain_ok(void);
+
+/* stats: "filter DESC" ("off", "pid=...", "cgroup=PATH") and "session 0|1" */
+void kpm_filter_show(struct seq_file *m);
+void kpm_filter_init(void);
+void kpm_filter_exit(void);
+
+/* --- cgroups.c --- */
+
+extern bool kpm_cgroups;	/* parameter: key samples by cgroup */
+
+/**
+ * struct kpm_cg_rec - a C record: a cgroup id and its name
+ * @id:		cgroup v2 id (the directory's inode number)
+ * @path:	path from the cgroup2 root, "/" for the root; "-" when the
+ *		cgroup was gone before it could be named
+ */
+struct kpm_cg_rec {
+	u64 id;
+	char *path;
+};
+
+/**
+ * kpm_cg_note() - the cgroup v2 id of @task, noted for a C record
+ * @task: current
+ *
+ * Context: interrupts off (the timer's hard irq, or a section that
+ * disabled them); never sleeps or allocates.
+ * Return: the id, 0 with cgroups=0.
+ */
+u64 kpm_cg_note(struct task_struct *task);
+
+/**
+ * kpm_cg_sync() - name every id noted so far
+ *
+ * Context: process context, may sleep. Return: records named, in all.
+ */
+unsigned int kpm_cg_sync(void);
+
+/* Records named so far; record @i (< kpm_cg_count()), immutable. */
+unsigned int kpm_cg_count(void);
+const struct kpm_cg_rec *kpm_cg_rec(unsigned int i);
+/* Samples whose id found the table full (no C record). */
+u64 kpm_cg_untracked_count(void);
+int kpm_cg_init(void);
+void kpm_cg_exit(void);
 
 /* --- main.c --- */
 
@@ -239,6 +348,9 @@ void kpm_stop(void);
  *		reference (maps_get()), or a value entry if it was gone
  *		(its records then print m=0); XA_MARK_0 once a chunk
  *		printed its G record
+ * @cg_from:	the chunk prints C records [@cg_from, @cg_to) after its
+ *		G records (cgroups.c's records are named in order, once)
+ * @cg_to:	first C record no chunk printed yet
  *
  * Memory: KPM_CHUNK_BYTES + 2 x KPM_CHUNK_RECS pointers, and @shown,
  * one slot per generation the records name (at most max_maps'
@@ -262,6 +374,8 @@ struct kpm_snap {
 	size_t nr_gens;
 	struct kpm_gen **gens;
 	struct xarray shown;
+	unsigned int cg_from;
+	unsigned int cg_to;
 };
 
 /**

@@ -10,7 +10,7 @@
  * The file is line oriented; fields are separated by single spaces and
  * every line ends with '\n'. The first line is the header:
  *
- *   kprofmap-samples 3 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
+ *   kprofmap-samples 4 freq=999 cpus=2 start_ns=<u64> end_ns=<u64> max_depth=64
  *
  *   "kprofmap-samples"  magic word (KPM_MAGIC)
  *   1                   format version (KPM_FORMAT_VERSION)
@@ -55,9 +55,20 @@
  *               context, so in its mount namespace and root), escaped as
  *               comm is below; may end in "\x20(deleted)"
  *
- * Then one line per unique (task, stack), in insertion order:
+ * Version 4 adds cgroup records: each one precedes the first S line that
+ * names its id, after the chunk's G/M lines (so C lines interleave with S
+ * lines too; an S or C line ends the M lines of the G line before it):
  *
- *   S <count> <tgid> <tid> <comm> <flags> k=<pcs> u=<pcs> m=<gen>
+ *   C <id> <path>
+ *
+ *   id      a cgroup v2 id, decimal: the cgroup directory's inode number
+ *   path    its path from the cgroup2 root, "/" for the root, escaped as
+ *           comm is below; "-" when the cgroup was removed before the
+ *           module could name it
+ *
+ * Then one line per unique (task, stack, cgroup), in insertion order:
+ *
+ *   S <count> <tgid> <tid> <comm> <flags> k=<pcs> u=<pcs> m=<gen> c=<cgid>
  *
  *   count   samples, decimal, >= 1
  *   tgid    process id, decimal (0 for the idle task)
@@ -75,6 +86,8 @@
  *   gen     the mapping generation of the user frames (a G line of this
  *           file), or 0 when there is none (no record could be taken:
  *           readers fall back to the live /proc/PID/maps)
+ *   cgid    version 4: the task's cgroup v2 id at the sample (a C line of
+ *           this file), or 0 for none (module parameter cgroups=0)
  *
  * And, when samples were lost since the window start, one last line:
  *
@@ -88,7 +101,7 @@
 #define _KPROFMAP_FORMAT_H
 
 #define KPM_MAGIC		"kprofmap-samples"
-#define KPM_FORMAT_VERSION	3
+#define KPM_FORMAT_VERSION	4
 
 /* Largest accepted max_depth (frames per stack, kernel and user each). */
 #define KPM_MAX_DEPTH_LIMIT	255
@@ -99,6 +112,7 @@
 #define KPM_REC_LOST		'L'
 #define KPM_REC_GEN		'G'
 #define KPM_REC_MAP		'M'
+#define KPM_REC_CGROUP		'C'
 
 #define KPM_FLAG_NONE		'-'
 #define KPM_FLAG_KTRUNC		'K'

@@ -56,7 +56,6 @@ module_param_named(share, kpm_share, uint, 0444);
 MODULE_PARM_DESC(share,
 		 "Percent of max_entries one user's processes may hold once the aggregate is 7/8 full, 1..100 (default 25; 100: no limit)");
 
-#define KPM_FREQ_MAX		10000
 #define KPM_ENTRIES_MIN		16
 #define KPM_ENTRIES_MAX		(1U << 20)
 #define KPM_COLLECT_MS_MIN	10
@@ -74,7 +73,8 @@ static void kpm_timer_start_local(void *info)
 {
 	struct kpm_cpu *c = info;
 
-	hrtimer_start(&c->timer, kpm.period, HRTIMER_MODE_REL_PINNED_HARD);
+	hrtimer_start(&c->timer, READ_ONCE(kpm.period),
+		      HRTIMER_MODE_REL_PINNED_HARD);
 }
 
 void kpm_start(void)
@@ -175,7 +175,7 @@ static int kpm_alloc_cpu(unsigned int cpu)
 		return -ENOMEM;
 	kpm.cpus[cpu] = c;
 	c->cpu = cpu;
-	c->pcs = kcalloc_node(2 * kpm_max_depth, sizeof(u64), GFP_KERNEL, node);
+	c->pcs = kcalloc_node(2 * kpm_max_depth + 1, sizeof(u64), GFP_KERNEL, node);
 	if (!c->pcs)
 		return -ENOMEM;
 	for (i = 0; i < ARRAY_SIZE(c->maps); i++)
@@ -258,6 +258,12 @@ static int __init kpm_init(void)
 		return ret;
 
 	kpm.period = ns_to_ktime(div_u64(NSEC_PER_SEC, kpm_freq));
+	kpm_filter_init();
+	ret = kpm_cg_init();
+	if (ret) {
+		maps_exit();
+		return ret;
+	}
 	get_random_bytes(key, sizeof(key));
 	ret = profmap_pool_init(&kpm.pool, KBUILD_MODNAME, kpm_max_entries, key);
 	if (ret)
@@ -304,6 +310,7 @@ out_free_cpus:
 out_destroy_pool:
 	maps_exit();
 	profmap_pool_destroy(&kpm.pool);
+	kpm_cg_exit();
 	return ret;
 }
 
@@ -311,6 +318,7 @@ static void __exit kpm_exit(void)
 {
 	/* No new readers or writers, and open files are released. */
 	kpm_proc_exit();
+	kpm_filter_exit();
 	/* Cancel every timer, then run the offline callback on each CPU. */
 	kpm_stop();
 	cpuhp_remove_state(kpm.cpuhp_state);
@@ -320,6 +328,8 @@ static void __exit kpm_exit(void)
 	kpm_agg_destroy();
 	maps_exit();
 	profmap_pool_destroy(&kpm.pool);
+	/* No timer, no stack copy: nothing notes a cgroup any more. */
+	kpm_cg_exit();
 	pr_info("unloaded\n");
 }
 

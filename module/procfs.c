@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * procfs.c - /proc/kprofmap/{samples,drain,control,stats}
+ * procfs.c - /proc/kprofmap/{samples,drain,control,stats,session}
  *
  * Only opens, formats and checks privilege. Opening samples or drain
  * opens a reader from aggregate.c (on the aggregate, or on the drained
@@ -129,20 +129,23 @@ static void kpm_show_rec(struct seq_file *m, struct kpm_snap *snap,
 {
 	const struct profmap_key *k = &e->key;
 
+	u8 flags = k->flags & (PROFMAP_F_KTRUNC | PROFMAP_F_UTRUNC);
+
 	/* An idle task's key holds its CPU as tid; its pid is 0. */
 	seq_printf(m, "%c %llu %u %u ", KPM_REC_SAMPLE, (u64)e->count, k->tgid,
 		   k->tgid ? k->tid : 0);
 	kpm_put_escaped(m, e->comm, KPM_COMM_LEN - 1);
 	seq_putc(m, ' ');
-	if (!k->flags)
+	if (!flags)
 		seq_putc(m, KPM_FLAG_NONE);
-	if (k->flags & PROFMAP_F_KTRUNC)
+	if (flags & PROFMAP_F_KTRUNC)
 		seq_putc(m, KPM_FLAG_KTRUNC);
-	if (k->flags & PROFMAP_F_UTRUNC)
+	if (flags & PROFMAP_F_UTRUNC)
 		seq_putc(m, KPM_FLAG_UTRUNC);
 	kpm_put_pcs(m, " k=", e->stk, k->nk);
 	kpm_put_pcs(m, " u=", e->stk + k->nk, k->nu);
-	seq_printf(m, " m=%u\n", kpm_snap_gen(snap, e));
+	seq_printf(m, " m=%u c=%llu\n", kpm_snap_gen(snap, e),
+		   (k->flags & PROFMAP_F_TAG) ? e->stk[k->nk + k->nu] : 0);
 }
 
 /*
@@ -154,6 +157,12 @@ static void kpm_show_rec(struct seq_file *m, struct kpm_snap *snap,
 static bool kpm_has_lost(const struct kpm_snap *snap)
 {
 	return snap->lost_alloc || snap->lost_cap;
+}
+
+/* A chunk's lines: its G (and M) records, C records, S records. */
+static size_t kpm_chunk_lines(const struct kpm_snap *snap)
+{
+	return snap->nr_gens + (snap->cg_to - snap->cg_from) + snap->nr;
 }
 
 static void *kpm_samples_start(struct seq_file *m, loff_t *pos)
@@ -185,9 +194,9 @@ static void *kpm_samples_start(struct seq_file *m, loff_t *pos)
 			r->eof = true;
 			return NULL;
 		}
-		if (*pos < r->base + snap->nr_gens + snap->nr)
+		if (*pos < r->base + kpm_chunk_lines(snap))
 			return (void *)(uintptr_t)(*pos + 1);
-		r->base += snap->nr_gens + snap->nr;
+		r->base += kpm_chunk_lines(snap);
 		r->fetched = false;
 	}
 }
@@ -219,8 +228,16 @@ static int kpm_samples_show(struct seq_file *m, void *v)
 			   snap->lost_alloc, snap->lost_cap);
 	} else if (i < snap->nr_gens) {
 		kpm_show_gen(m, snap->gens[i]);
+	} else if (i < snap->nr_gens + snap->cg_to - snap->cg_from) {
+		const struct kpm_cg_rec *c;
+
+		c = kpm_cg_rec(snap->cg_from + i - snap->nr_gens);
+		seq_printf(m, "%c %llu ", KPM_REC_CGROUP, c->id);
+		kpm_put_escaped(m, c->path, PATH_MAX);
+		seq_putc(m, '\n');
 	} else {
-		kpm_show_rec(m, snap, snap->ents[i - snap->nr_gens]);
+		i -= snap->nr_gens + snap->cg_to - snap->cg_from;
+		kpm_show_rec(m, snap, snap->ents[i]);
 	}
 	return 0;
 }
@@ -264,7 +281,12 @@ static int kpm_samples_open(struct inode *inode, struct file *file)
  */
 static int kpm_drain_open(struct inode *inode, struct file *file)
 {
-	int ret = kpm_samples_open_common(file, true);
+	int ret;
+
+	/* A session's drains are its holder's. */
+	if (!kpm_session_drain_ok())
+		return -EBUSY;
+	ret = kpm_samples_open_common(file, true);
 
 	if (!ret)
 		nonseekable_open(inode, file);
@@ -298,42 +320,86 @@ static const struct proc_ops kpm_drain_ops = {
 	.proc_release = kpm_samples_release,
 };
 
-/* control: one command per write, optionally newline-terminated. */
+/* control and session: one command per write, optionally
+ * newline-terminated; a cgroup path makes the longest.
+ */
+#define KPM_CMD_MAX	(PATH_MAX + 16)
+
 static int kpm_control_open(struct inode *inode, struct file *file)
 {
 	return kpm_proc_permitted();
 }
 
-static ssize_t kpm_control_write(struct file *file, const char __user *ubuf,
-				 size_t count, loff_t *ppos)
+static ssize_t kpm_command_write(const char __user *ubuf, size_t count,
+				 bool from_session)
 {
 	size_t len = count;
-	char buf[16];
+	char *buf;
+	int ret = 0;
 
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0 || len >= KPM_CMD_MAX)
 		return -EINVAL;
-	if (copy_from_user(buf, ubuf, len))
-		return -EFAULT;
-	buf[len] = '\0';
+	buf = memdup_user_nul(ubuf, len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
 	if (buf[len - 1] == '\n')
 		buf[--len] = '\0';
 	if (strlen(buf) != len)		/* embedded NUL */
-		return -EINVAL;
-	if (!strcmp(buf, "start"))
+		ret = -EINVAL;
+	else if (!from_session && !strcmp(buf, "start"))
 		kpm_start();
-	else if (!strcmp(buf, "stop"))
+	else if (!from_session && !strcmp(buf, "stop"))
 		kpm_stop();
-	else if (!strcmp(buf, "reset"))
-		kpm_reset();
 	else
-		return -EINVAL;
-	return count;
+		ret = kpm_filter_command(buf, from_session);
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static ssize_t kpm_control_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	return kpm_command_write(ubuf, count, false);
 }
 
 static const struct proc_ops kpm_control_ops = {
 	.proc_open = kpm_control_open,
 	.proc_write = kpm_control_write,
 	.proc_lseek = noop_llseek,
+};
+
+/* session: held from open to release (filter.c). */
+static int kpm_session_file_open(struct inode *inode, struct file *file)
+{
+	int ret = kpm_proc_permitted();
+
+	if (!ret)
+		ret = kpm_session_open();
+	if (!ret)
+		nonseekable_open(inode, file);
+	return ret;
+}
+
+static ssize_t kpm_session_write(struct file *file, const char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	return kpm_command_write(ubuf, count, true);
+}
+
+/* Also reached when the holder is killed, and when the VFS fails an open
+ * after ->proc_open succeeded.
+ */
+static int kpm_session_file_release(struct inode *inode, struct file *file)
+{
+	kpm_session_release();
+	return 0;
+}
+
+static const struct proc_ops kpm_session_ops = {
+	.proc_open = kpm_session_file_open,
+	.proc_write = kpm_session_write,
+	.proc_lseek = noop_llseek,
+	.proc_release = kpm_session_file_release,
 };
 
 /* stats: the user unwinder's counters, "unwind_NAME value". */
@@ -380,8 +446,12 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 		   st.lost_alloc, st.lost_cap, sum->lost_reserve,
 		   st.lost_share);
 	seq_printf(m, "alloc_failures %ld\n", st.alloc_failures);
-	seq_printf(m, "idle %llu\nself %llu\nno_regs %llu\nuser_fault %llu\n",
-		   sum->idle, sum->self, sum->no_regs, sum->user_fault);
+	seq_printf(m, "cgroups %d\ncgroups_named %u\ncgroups_untracked %llu\n",
+		   kpm_cgroups, kpm_cg_count(), kpm_cg_untracked_count());
+	seq_printf(m, "idle %llu\nfiltered %llu\nself %llu\nno_regs %llu\nuser_fault %llu\n",
+		   sum->idle, sum->filtered, sum->self, sum->no_regs,
+		   sum->user_fault);
+	kpm_filter_show(m);
 	seq_printf(m, "entries %ld\nmax_entries %u\nchain_max %u\n",
 		   st.entries, kpm_max_entries, sum->chain_max);
 	seq_printf(m, "staged %lu\nstaged_max %lu\ncollections %llu\n",
@@ -430,7 +500,8 @@ int kpm_proc_init(void)
 	if (!proc_create("samples", 0400, kpm_proc_dir, &kpm_samples_ops) ||
 	    !proc_create("drain", 0400, kpm_proc_dir, &kpm_drain_ops) ||
 	    !proc_create("control", 0200, kpm_proc_dir, &kpm_control_ops) ||
-	    !proc_create("stats", 0400, kpm_proc_dir, &kpm_stats_ops)) {
+	    !proc_create("stats", 0400, kpm_proc_dir, &kpm_stats_ops) ||
+	    !proc_create("session", 0200, kpm_proc_dir, &kpm_session_ops)) {
 		proc_remove(kpm_proc_dir);
 		return -ENOMEM;
 	}

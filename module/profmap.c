@@ -40,7 +40,7 @@ unsigned int profmap_class(unsigned int n)
 u32 profmap_hash_sample(const struct profmap_pool *pool,
 			const struct profmap_sample *s)
 {
-	unsigned int i, n = s->key.nk + s->key.nu;
+	unsigned int i, n = profmap_key_words(&s->key);
 	u64 h = profmap_hash_start(pool);
 
 	for (i = 0; i < n; i++)
@@ -153,7 +153,7 @@ static inline u32 *profmap_owner(struct profmap *m, u8 owner)
 static void profmap_free_entry(struct profmap_pool *pool,
 			       struct profmap_entry *e)
 {
-	unsigned int n = e->key.nk + e->key.nu;
+	unsigned int n = profmap_key_words(&e->key);
 
 	if (n) {
 		unsigned int cls = profmap_class(n);
@@ -218,7 +218,7 @@ void profmap_destroy(struct profmap *m)
 
 size_t profmap_entry_bytes(const struct profmap_entry *e)
 {
-	unsigned int n = e->key.nk + e->key.nu;
+	unsigned int n = profmap_key_words(&e->key);
 	size_t bytes = sizeof(*e);
 
 	if (n)
@@ -226,27 +226,46 @@ size_t profmap_entry_bytes(const struct profmap_entry *e)
 	return bytes;
 }
 
-/* Step 1 of a lookup: does @e hold exactly the sample @s? The frame
- * pointers are held in locals: under -fno-strict-aliasing (the kernel's)
- * the loop would otherwise reload them every frame.
+/* Are the @n words at @a and @b equal? Four words a step (xor, or, one
+ * branch), after an odd word and an odd pair. The index runs from -@n up
+ * to 0 from the arrays' ends, so the loop's counting is one add: about
+ * 3.5 instructions a word, against 6 to 7 a word compared one by one.
  */
+static inline bool profmap_words_equal(const u64 *a, const u64 *b,
+				       unsigned int n)
+{
+	long i = -(long)n;
+
+	a += n;
+	b += n;
+	if (n & 1) {
+		if (a[i] != b[i])
+			return false;
+		i++;
+	}
+	if (n & 2) {
+		if ((a[i] ^ b[i]) | (a[i + 1] ^ b[i + 1]))
+			return false;
+		i += 2;
+	}
+	for (; i; i += 4)
+		if ((a[i] ^ b[i]) | (a[i + 1] ^ b[i + 1]) |
+		    (a[i + 2] ^ b[i + 2]) | (a[i + 3] ^ b[i + 3]))
+			return false;
+	return true;
+}
+
+/* Step 1 of a lookup: does @e hold exactly the sample @s? */
 static inline bool profmap_match(const struct profmap_entry *e,
 				 const struct profmap_sample *s)
 {
 	struct profmap_key k = s->key;
-	const u64 *a, *b, *end;
 
 	/* The whole key but its owner, which says whose share it counts in. */
 	k.owner = e->key.owner;
 	if (memcmp(&e->key, &k, sizeof(k)) || e->gen != s->gen)
 		return false;
-	a = e->stk;
-	b = s->pcs;
-	end = b + s->key.nk + s->key.nu;
-	for (; b < end; a++, b++)
-		if (*a != *b)
-			return false;
-	return true;
+	return profmap_words_equal(e->stk, s->pcs, profmap_key_words(&s->key));
 }
 
 /* Step 2: walk the chain of @s (at most m->chain_limit entries); a hit
@@ -310,7 +329,7 @@ static struct profmap_entry *profmap_alloc(struct profmap *m,
 					   gfp_t gfp, int *err)
 {
 	struct profmap_pool *pool = m->pool;
-	unsigned int n = s->key.nk + s->key.nu;
+	unsigned int n = profmap_key_words(&s->key);
 	unsigned int cls = 0;
 	struct profmap_entry *e;
 
@@ -352,7 +371,7 @@ static struct profmap_entry *profmap_take(struct profmap *m,
 					  const struct profmap_sample *s)
 {
 	struct profmap_reserve *r = &m->res;
-	unsigned int n = s->key.nk + s->key.nu;
+	unsigned int n = profmap_key_words(&s->key);
 	struct profmap_entry *e;
 
 	if (r->used_ents >= r->nr_ents || n > r->nr_frames - r->used_frames)

@@ -86,9 +86,9 @@ struct profmap_key {
  * struct profmap_entry - one (stack, task) and its count
  * @next_hash:	next entry in the same hash chain
  * @next_all:	next entry in insertion order
- * @stk:	@key.nk kernel PCs then @key.nu user PCs, each leaf first;
- *		NULL when both are 0; from
- *		pool->stk_cache[profmap_class(nk + nu)]
+ * @stk:	@key.nk kernel PCs then @key.nu user PCs, each leaf first,
+ *		then the tag word with PROFMAP_F_TAG; NULL when there are
+ *		none; from pool->stk_cache[profmap_class(profmap_key_words())]
  * @count:	samples; >= 1 once the entry is in a map (40 bits: 3.5
  *		years of one task at 10 kHz)
  * @gen:	the mapping generation of its user frames (maps.c), 0 for
@@ -115,10 +115,21 @@ struct profmap_entry {
 
 #define PROFMAP_F_KTRUNC	0x1	/* kernel stack cut at max_depth */
 #define PROFMAP_F_UTRUNC	0x2	/* user stack cut at max_depth */
+#define PROFMAP_F_TAG		0x4	/* the frames end with one tag word */
+
+/* Words of a key's stack array: nk + nu frames, and a tag word (the
+ * module's cgroup id) with PROFMAP_F_TAG. The tag is hashed and compared
+ * as a frame: two samples that differ in it are two entries.
+ */
+static inline unsigned int profmap_key_words(const struct profmap_key *k)
+{
+	return k->nk + k->nu + ((k->flags & PROFMAP_F_TAG) ? 1 : 0);
+}
 
 /**
  * struct profmap_sample - a sample being recorded (the lookup key)
- * @pcs:	@key.nk kernel PCs then @key.nu user PCs, leaf first
+ * @pcs:	@key.nk kernel PCs then @key.nu user PCs, leaf first, then
+ *		the tag with PROFMAP_F_TAG (profmap_key_words() words)
  * @key:	hash (from profmap_hash_final()), task and stack shape;
  *		@key.pad must be zero
  * @gen:	mapping generation, <= PROFMAP_GEN_MAX (0: none)

@@ -16,6 +16,7 @@
  * hard irq and the slab allocator may not be entered there.
  */
 #include <linux/kernel.h>
+#include <linux/bitops.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/task_stack.h>
@@ -89,13 +90,19 @@ static void sampler_kernel_stack(struct sampler_capture *cap,
  * The loaded mm must be current's: it is not during an EFI runtime call
  * (active_mm is efi_mm then; nmi_uaccess_okay() is not exported). The
  * walk is one user-access window over [first fp, KPM_USER_END), page
- * faults disabled so a missing page ends the walk instead of sleeping;
- * the chain only goes up, so every frame is inside the window. Each frame
- * pointer read from user memory passes array_index_nospec() before it is
- * dereferenced, so a mispredicted bounds check cannot steer a load into
- * the kernel (the window has no per-load barrier). The loop keeps its
- * state in locals: stores through pcs may alias anything under
- * -fno-strict-aliasing, which would reload @cap every frame.
+ * faults disabled so a missing page ends the walk instead of sleeping.
+ * Every frame pointer is aligned, above the one before and below top, so
+ * every frame is inside the window. The loop holds the frame pointer as
+ * a word index, fp / 8: ror64(next, 3) is next / 8 for an aligned next
+ * and at least 2^61 for any other, so one array_index_nospec() against
+ * top / 8 checks the alignment and the bound, and clamps the value to
+ * be dereferenced, so a mispredicted check cannot steer a load into the
+ * kernel (the window has no per-load barrier); what is left is one
+ * compare, with the word before. A return address is checked with one
+ * compare too: in (0, TASK_SIZE_MAX). The slots are counted from
+ * -max_depth up to 0, so the depth check is the add that counts. The
+ * loop keeps its state in locals: stores through pcs may alias anything
+ * under -fno-strict-aliasing, which would reload @cap every frame.
  * Return: false when the walk stopped on an unreadable frame.
  */
 static noinline bool sampler_user_stack(struct sampler_capture *cap,
@@ -103,13 +110,16 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 {
 	/* fp < top, so both words of a frame lie below KPM_USER_END. */
 	const unsigned long top = KPM_USER_END - sizeof(long);
+	const unsigned long ret_max = TASK_SIZE_MAX - 1;
 	const u64 mul = profmap_hash_mul(&kpm.pool);
-	u64 *pc = cap->pcs + cap->n, *end = pc + kpm_max_depth;
-	unsigned long fp = uregs->bp, next, ret;
+	/* The next slot is end[i], i < 0. */
+	u64 *end = cap->pcs + cap->n + kpm_max_depth;
+	long i = -(long)kpm_max_depth;
+	unsigned long fp = uregs->bp, w, next, ret;
 	u64 h = cap->h;
 	bool ok = true;
 
-	*pc++ = uregs->ip;
+	end[i++] = uregs->ip;
 	h = profmap_hash_mix(h, uregs->ip, mul);
 	if (!fp || (fp & 7) || fp >= top ||
 	    current->active_mm != current->mm)
@@ -120,31 +130,44 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 		ok = false;
 		goto out_pf;
 	}
+	w = fp / 8;
+	if (!i)
+		goto full;
 	for (;;) {
-		unsafe_get_user(next, (unsigned long __user *)fp, fault);
-		unsafe_get_user(ret, (unsigned long __user *)(fp + 8), fault);
+		unsafe_get_user(next, (unsigned long __user *)(w * 8), fault);
+		unsafe_get_user(ret, (unsigned long __user *)(w * 8 + 8), fault);
 		/* Zero ends the chain; no user code lies at or above
 		 * TASK_SIZE_MAX (a non-canonical word is not a frame).
 		 */
-		if (!ret || ret >= TASK_SIZE_MAX)
-			break;
-		if (pc == end) {
-			cap->flags |= PROFMAP_F_UTRUNC;
-			break;
-		}
-		*pc++ = ret;
+		if (ret - 1 >= ret_max)
+			goto out;
+		end[i] = ret;
 		h = profmap_hash_mix(h, ret, mul);
-		/* Up the stack, below top, aligned: fp < next < top. */
-		if (next <= fp || next >= top || (next & 7))
-			break;
-		fp = array_index_nospec(next, top);
+		if (++i == 0)
+			goto full_next;
+		/* Up the stack, below top, aligned: w < next < top / 8. */
+		next = array_index_nospec(ror64(next, 3), top / 8);
+		if (next <= w)
+			goto out;
+		w = next;
 	}
+full_next:
+	next = array_index_nospec(ror64(next, 3), top / 8);
+	if (next <= w)
+		goto out;
+	w = next;
+full:
+	/* max_depth frames: cut short when one more frame follows. */
+	unsafe_get_user(next, (unsigned long __user *)(w * 8), fault);
+	unsafe_get_user(ret, (unsigned long __user *)(w * 8 + 8), fault);
+	if (ret - 1 < ret_max)
+		cap->flags |= PROFMAP_F_UTRUNC;
 out:
 	user_access_end();
 out_pf:
 	pagefault_enable();
 done:
-	cap->n = pc - cap->pcs;
+	cap->n = end + i - cap->pcs;
 	cap->h = h;
 	return ok;
 fault:
@@ -185,13 +208,14 @@ u8 sampler_owner_of(void)
 	return hash_32(__kuid_val(current_uid()), PROFMAP_OWNER_SHIFT);
 }
 
-/* Tag (task @tgid, @tid, @comm, share @owner), hash and count the
- * captured sample in this CPU's hot map; interrupts off.
+/* Tag (task @tgid, @tid, @comm, share @owner, cgroup @cgid: 0 none),
+ * hash and count the captured sample in this CPU's hot map; interrupts
+ * off. @cap->pcs has room for the cgroup's tag word after its frames.
  */
 static void sampler_account_task(struct kpm_cpu *c,
 				 struct sampler_capture *cap, unsigned int nk,
 				 u32 gen, u32 tgid, u32 tid, const char *comm,
-				 u8 owner)
+				 u8 owner, u64 cgid)
 {
 	struct kpm_cpu_stats *st = &c->stats;
 	struct profmap *hot = READ_ONCE(c->hot);
@@ -208,9 +232,15 @@ static void sampler_account_task(struct kpm_cpu *c,
 		.gen = gen,
 		.comm = comm,
 	};
+	u64 h = cap->h;
 	int err;
 
-	s.key.hash = profmap_hash_final(&kpm.pool, cap->h, &s);
+	if (cgid) {
+		cap->pcs[cap->n] = cgid;
+		h = profmap_hash_step(&kpm.pool, h, cgid);
+		s.key.flags |= PROFMAP_F_TAG;
+	}
+	s.key.hash = profmap_hash_final(&kpm.pool, h, &s);
 	/* A staging map: its reserve, never the allocator (no gfp). */
 	err = profmap_add(hot, &s, 1, 0);
 	if (!err)
@@ -230,7 +260,7 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
 	struct task_struct *task = current;
 
 	sampler_account_task(c, cap, nk, gen, task->tgid, task->pid ?: c->cpu,
-			     task->comm, sampler_owner_of());
+			     task->comm, sampler_owner_of(), kpm_cg_note(task));
 }
 
 /*
@@ -313,6 +343,11 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 		if (!kpm_idle)
 			return;
 	}
+	/* Left out by the filter: counted, not walked. */
+	if (unlikely(!kpm_filter_pass(current))) {
+		kpm_stat_add(&c->stats.filtered, 1);
+		return;
+	}
 	/* The background collection is kprofmap itself: counted, not sampled. */
 	if (unlikely(kpm_agg_collecting(current))) {
 		kpm_stat_add(&c->stats.self, 1);
@@ -333,12 +368,12 @@ static void sampler_sample(struct kpm_cpu *c, struct pt_regs *regs)
 	sampler_account(c, &cap, nk, gen);
 }
 
-void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
+void sampler_account_as(u64 *pcs, unsigned int nk, unsigned int n,
 			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
-			const char *comm, u8 owner)
+			const char *comm, u8 owner, u64 cgid)
 {
 	struct sampler_capture cap = {
-		.pcs = (u64 *)pcs,
+		.pcs = pcs,
 		.n = n,
 		.h = h,
 		.flags = flags,
@@ -347,15 +382,27 @@ void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
 
 	local_irq_save(irqflags);
 	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen, tgid,
-			     tid, comm, owner);
+			     tid, comm, owner, cgid);
 	local_irq_restore(irqflags);
 }
 
-void sampler_account_deferred(const u64 *pcs, unsigned int nk,
+void sampler_account_deferred(u64 *pcs, unsigned int nk,
 			      unsigned int n, u8 flags, u64 h, u32 gen)
 {
-	sampler_account_as(pcs, nk, n, flags, h, gen, current->tgid,
-			   current->pid, current->comm, sampler_owner_of());
+	struct sampler_capture cap = {
+		.pcs = pcs,
+		.n = n,
+		.h = h,
+		.flags = flags,
+	};
+	struct task_struct *task = current;
+	unsigned long irqflags;
+
+	local_irq_save(irqflags);
+	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen,
+			     task->tgid, task->pid, task->comm,
+			     sampler_owner_of(), kpm_cg_note(task));
+	local_irq_restore(irqflags);
 }
 
 enum hrtimer_restart sampler_tick(struct hrtimer *timer)
@@ -364,7 +411,7 @@ enum hrtimer_restart sampler_tick(struct hrtimer *timer)
 	struct kpm_cpu_stats *st = &c->stats;
 	u64 overrun, t0, dt;
 
-	overrun = hrtimer_forward_now(timer, kpm.period);
+	overrun = hrtimer_forward_now(timer, READ_ONCE(kpm.period));
 	if (kpm_noop)
 		return HRTIMER_RESTART;
 

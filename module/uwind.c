@@ -220,6 +220,7 @@ struct uwind_sentry {
  * @tid:	likewise
  * @comm:	likewise
  * @owner:	its fair-share owner (sampler_owner_of())
+ * @cgid:	its cgroup id (kpm_cg_note())
  * @h:		running hash of @pcs[0..@n)
  * @n:		frames in @pcs: @nk kernel ones, then user ones up to and
  *		including the frame at @look
@@ -251,6 +252,7 @@ struct uwind_copy {
 	u32 tid;
 	char comm[TASK_COMM_LEN];
 	u8 owner;
+	u64 cgid;
 	u64 h;
 	unsigned int n;
 	unsigned int nk;
@@ -1014,7 +1016,8 @@ static void uwind_copy_work(struct work_struct *work);
 /* PREEMPT_RT: a CPU's stack copies, their frames and stack bytes. */
 static size_t uwind_copy_size(void)
 {
-	return UWIND_COPY_BYTES + 2 * kpm_max_depth * sizeof(u64);
+	/* the frames, and the cgroup tag after them */
+	return UWIND_COPY_BYTES + (2 * kpm_max_depth + 1) * sizeof(u64);
 }
 
 static int uwind_copies_init(struct uwind_cpu *u)
@@ -1088,6 +1091,7 @@ static noinline bool uwind_copy_take(struct uwind_cpu *u, const u64 *pcs,
 	c->tgid = task->tgid;
 	c->tid = task->pid;
 	c->owner = sampler_owner_of();
+	c->cgid = kpm_cg_note(task);
 	memcpy(c->comm, task->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
 	memcpy(c->pcs, pcs, n * sizeof(*pcs));
@@ -1201,7 +1205,7 @@ static void uwind_copy_complete(struct uwind_cpu *u, struct uwind_copy *c)
 	}
 	uwind_stat(&u->stats.copies);
 	sampler_account_as(c->pcs, c->nk, n, flags, h, c->gen, c->tgid,
-			   c->tid, c->comm, c->owner);
+			   c->tid, c->comm, c->owner, c->cgid);
 }
 
 /* The work of a CPU's stack copies (struct uwind_copy). */
@@ -1776,8 +1780,9 @@ int uwind_init(void)
 		return -EINVAL;
 	}
 	uwind_step_mask = kpm_unwind_steps / UWIND_STEP_WAYS - 1;
+	/* the frames, and the cgroup tag after them */
 	uwind_slot_size = ALIGN(struct_size((struct uwind_slot *)NULL, pcs,
-					    2 * kpm_max_depth), 64);
+					    2 * kpm_max_depth + 1), 64);
 	uwind_pools = kcalloc(nr_cpu_ids, sizeof(*uwind_pools), GFP_KERNEL);
 	uwind_cpus = kcalloc(nr_cpu_ids, sizeof(*uwind_cpus), GFP_KERNEL);
 	if (!uwind_pools || !uwind_cpus)

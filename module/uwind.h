@@ -226,7 +226,8 @@ void uwind_stats_sum(struct uwind_stats *sum);
 
 /**
  * sampler_account_deferred() - count a sample completed in task context
- * @pcs: kernel then user frames
+ * @pcs: kernel then user frames, and room for one word more (the
+ *	 cgroup tag)
  * @nk: kernel frames
  * @n: all frames
  * @flags: PROFMAP_F_*
@@ -237,12 +238,13 @@ void uwind_stats_sum(struct uwind_stats *sum);
  * (the timer writes the same map). Provided by sampler.c.
  * Context: task context.
  */
-void sampler_account_deferred(const u64 *pcs, unsigned int nk,
+void sampler_account_deferred(u64 *pcs, unsigned int nk,
 			      unsigned int n, u8 flags, u64 h, u32 gen);
 
 /**
  * sampler_account_as() - count a sample completed away from its task
- * @pcs: @nk kernel frames, then user frames, @n in all
+ * @pcs: @nk kernel frames, then user frames, @n in all, and room for
+ *	 one word more (the cgroup tag)
  * @nk: kernel frames
  * @n: all frames
  * @flags: PROFMAP_F_*
@@ -252,12 +254,13 @@ void sampler_account_deferred(const u64 *pcs, unsigned int nk,
  * @tid: likewise
  * @comm: likewise
  * @owner: its fair-share owner (sampler_owner_of())
+ * @cgid: its cgroup id (kpm_cg_note()), 0 for none
  *
  * Context: process context (a stack copy's work), any CPU.
  */
-void sampler_account_as(const u64 *pcs, unsigned int nk, unsigned int n,
+void sampler_account_as(u64 *pcs, unsigned int nk, unsigned int n,
 			u8 flags, u64 h, u32 gen, u32 tgid, u32 tid,
-			const char *comm, u8 owner);
+			const char *comm, u8 owner, u64 cgid);
 
 /**
  * sampler_owner_of() - the fair share's owner of current's samples

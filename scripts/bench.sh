@@ -152,7 +152,7 @@ run_overhead() {
 	# 2 GB: perf --call-graph dwarf writes ~7 KiB a sample to tmpfs,
 	# ~500 MB for kpm_deep's runs at 9999 Hz: more than the tmpfs of a
 	# 1 GB VM holds.
-	vm_overhead main 2048 "none floor kprofmap kprofmap-u0 perf perf-dwarf" "$PERF:/usr/bin/perf"
+	vm_overhead main 2048 "none floor kprofmap kprofmap-u0 kprofmap-nocg kprofmap-filt perf perf-dwarf" "$PERF:/usr/bin/perf"
 	: >"$OUT/overhead-bpf.txt"
 	[[ -n $PROFILERS_BPF ]] &&
 		vm_overhead bpf 3072 "$PROFILERS_BPF" "$(command -v bpftrace):/usr/bin/bpftrace"
@@ -405,6 +405,8 @@ print_table() {
 		overhead_row "$OUT/overhead-main.txt" floor "floor (hrtimer, noop=1)" "$f"
 		overhead_row "$OUT/overhead-main.txt" kprofmap "kprofmap unwind=1" "$f"
 		overhead_row "$OUT/overhead-main.txt" kprofmap-u0 "kprofmap unwind=0" "$f"
+		overhead_row "$OUT/overhead-main.txt" kprofmap-nocg "kprofmap cgroups=0" "$f"
+		overhead_row "$OUT/overhead-main.txt" kprofmap-filt "kprofmap, filtered out" "$f"
 		overhead_row "$OUT/overhead-main.txt" perf "perf record -a -g" "$f"
 		overhead_row "$OUT/overhead-main.txt" perf-dwarf "perf --call-graph dwarf" "$f"
 		if [[ -n $PROFILERS_BPF ]]; then
@@ -494,6 +496,18 @@ print_targets() {
 		done
 		for n in $WORKLOADS; do
 			printf '   %-7s memory for rules, unwind=1, %s, 999 Hz: %s\n' info "$(wl_label "$n")" "$(rule_memory "$f" "$n")"
+		done
+		for n in $WORKLOADS; do
+			printf '   %-7s a filtered-out tick (issue 13), %s, 999 Hz: %s insns above the floor (unwind=1 sample: %s)\n' info \
+				"$(wl_label "$n")" \
+				"$(awk -v a="${INS[kprofmap-filt,$f,$n]:-n/a}" -v b="${INS[floor,$f,$n]:-n/a}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')" \
+				"$(awk -v a="${INS[kprofmap,$f,$n]:-n/a}" -v b="${INS[floor,$f,$n]:-n/a}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')"
+		done
+		for n in $WORKLOADS; do
+			printf '   %-7s cgroup labels (issue 13), %s, 999 Hz: unwind=1 %s insns/sample above the floor, cgroups=0 %s\n' info \
+				"$(wl_label "$n")" \
+				"$(awk -v a="${INS[kprofmap,$f,$n]:-n/a}" -v b="${INS[floor,$f,$n]:-n/a}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')" \
+				"$(awk -v a="${INS[kprofmap-nocg,$f,$n]:-n/a}" -v b="${INS[floor,$f,$n]:-n/a}" 'BEGIN { if (a == "n/a" || b == "n/a") print "n/a"; else print a - b }')"
 		done
 		if [[ " $WORKLOADS " == *" 4 "* && " $WORKLOADS " == *" 44 "* ]]; then
 			printf '   %-7s cost of a frame-pointer-workload frame, 999 Hz ((44-frame - 4-frame) / 40): unwind=1 %s, unwind=0 %s, perf -g %s insns\n' \

@@ -158,6 +158,55 @@ TEST_F(core, gen_is_identity)
 	fx_fini(_metadata, &f);
 }
 
+/* A tag word (PROFMAP_F_TAG: the module's cgroup id) is part of the
+ * identity and of the stack array: the same stack and task untagged and
+ * under two tags are three entries, kept apart by the compare alone (one
+ * forced hash), by a merge, and each keeps its tag after its frames.
+ */
+TEST_F(core, tag_is_identity)
+{
+	struct fixture f;
+	struct tsample t[3];
+	struct profmap_entry *e;
+	unsigned int i, seen = 0;
+
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	for (i = 0; i < 3; i++) {
+		mk_sample(&t[i], &f.pool, 5, 2, 3, 42);
+		if (i) {
+			t[i].pcs[5] = 1000 + i;
+			t[i].s.key.flags |= PROFMAP_F_TAG;
+		}
+		t[i].s.key.hash = profmap_hash_sample(&f.pool, &t[i].s);
+	}
+	EXPECT_EQ(5, profmap_key_words(&t[0].s.key));
+	EXPECT_EQ(6, profmap_key_words(&t[1].s.key));
+	EXPECT_NE(t[1].s.key.hash, t[2].s.key.hash);
+	t[1].s.key.hash = t[0].s.key.hash;
+	t[2].s.key.hash = t[0].s.key.hash;
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, profmap_add(&f.hot, &t[i].s, i + 1, GFP_ATOMIC));
+	EXPECT_EQ(0, profmap_add(&f.hot, &t[2].s, 10, GFP_ATOMIC));
+	EXPECT_EQ(3, f.hot.nr_entries);
+	profmap_merge(&f.agg, &f.hot, GFP_KERNEL);
+	EXPECT_EQ(3, f.agg.nr_entries);
+	for (e = f.agg.all; e; e = e->next_all) {
+		if (!(e->key.flags & PROFMAP_F_TAG)) {
+			EXPECT_EQ(1, (u64)e->count);
+			seen |= 1;
+		} else if (e->stk[5] == 1001) {
+			EXPECT_EQ(2, (u64)e->count);
+			seen |= 2;
+		} else if (e->stk[5] == 1002) {
+			EXPECT_EQ(13, (u64)e->count);
+			seen |= 4;
+		}
+		EXPECT_EQ(0, memcmp(e->stk, t[0].pcs, 5 * sizeof(u64)));
+	}
+	EXPECT_EQ(7, seen);
+	fx_fini(_metadata, &f);
+}
+
 /* The hit path does not allocate. */
 TEST_F(core, hit_no_alloc)
 {
@@ -239,6 +288,133 @@ TEST_F(core, hash_keyed)
 	for (i = 0; i < 14; i++)
 		h = profmap_hash_step(&p1, h, t.pcs[i]);
 	EXPECT_EQ(t.s.key.hash, profmap_hash_final(&p1, h, &t.s));
+}
+
+/* xorshift64: the tests' keys and frames, the same on every run. */
+static u64 xs64(u64 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+/* The longest stack array: 255 kernel and 255 user frames and a tag. */
+#define WORDS_MAX	(2 * 255 + 1)
+
+/* A sample of @n words at @pcs: a tag word at lengths 1 mod 4 and at
+ * WORDS_MAX, the frames split between kernel and user, so that odd and
+ * even frame counts come with and without a tag.
+ */
+static void mk_words(struct profmap_sample *s, const u64 *pcs, unsigned int n)
+{
+	unsigned int tag = n == WORDS_MAX || n % 4 == 1;
+	unsigned int frames = n - tag;
+
+	memset(s, 0, sizeof(*s));
+	s->pcs = pcs;
+	s->key.tgid = 7;
+	s->key.tid = 7;
+	s->key.nk = frames / 2;
+	s->key.nu = frames - frames / 2;
+	s->key.flags = tag ? PROFMAP_F_TAG : 0;
+	s->comm = "words";
+}
+
+/* The compare, at every length of a stack array: a copy at another
+ * address is a hit; a difference in any one word, or the same difference
+ * in two neighbours, is a new entry although the hashes are equal. The
+ * sample's words are a malloc() of exactly their size, so ASan reports
+ * a read past them.
+ */
+TEST_F(core, compare_every_length)
+{
+	struct profmap_sample a, b;
+	unsigned int n, j, wrong = 0;
+	struct fixture f;
+	u64 seed = 1, bit;
+	u64 *pa, *pb;
+
+	fx_init(_metadata, &f, 10, PROFMAP_NO_CHAIN_LIMIT);
+	for (n = 0; n <= WORDS_MAX; n++) {
+		pa = malloc((n ?: 1) * sizeof(u64));
+		pb = malloc((n ?: 1) * sizeof(u64));
+		ASSERT_NE(NULL, pa);
+		ASSERT_NE(NULL, pb);
+		for (j = 0; j < n; j++)
+			pa[j] = xs64(&seed);
+		memcpy(pb, pa, n * sizeof(u64));
+		mk_words(&a, pa, n);
+		mk_words(&b, pb, n);
+		EXPECT_EQ(n, profmap_key_words(&a.key));
+		profmap_clear(&f.agg);
+		EXPECT_EQ(0, profmap_add(&f.agg, &a, 1, GFP_KERNEL));
+		EXPECT_EQ(0, profmap_add(&f.agg, &b, 1, GFP_KERNEL));
+		EXPECT_EQ(1, f.agg.nr_entries);
+		EXPECT_EQ(2, (u64)f.agg.all->count);
+		for (j = 0; j < 2 * n; j++) {
+			bit = 1ULL << (j * 7 % 64);
+			pb[j / 2] ^= bit;
+			if (j % 2 && j / 2 + 1 < n)
+				pb[j / 2 + 1] ^= bit;
+			profmap_clear(&f.agg);
+			profmap_add(&f.agg, &a, 1, GFP_KERNEL);
+			profmap_add(&f.agg, &b, 1, GFP_KERNEL);
+			profmap_add(&f.agg, &a, 1, GFP_KERNEL);
+			if (f.agg.nr_entries != 2 || f.agg.all->count != 2)
+				wrong++;
+			memcpy(pb, pa, n * sizeof(u64));
+		}
+		free(pa);
+		free(pb);
+	}
+	EXPECT_EQ(0, wrong);
+	fx_fini(_metadata, &f);
+}
+
+/* The hash, at every length of a stack array and for random keys: the
+ * sampler's running hash (profmap_hash_mix() frame by frame, the tag word
+ * by profmap_hash_step(), then profmap_hash_final()) is
+ * profmap_hash_sample(), and a one-bit difference in any one word changes
+ * it (a 32-bit hash: about 2^-32 a pair to fail by chance, and the keys
+ * are fixed, so a run that passes once always passes).
+ */
+TEST_F(core, hash_every_length)
+{
+	static u64 pcs[WORDS_MAX];
+	struct profmap_pool pool;
+	struct profmap_sample s;
+	unsigned int key, n, i, j, unequal = 0, same = 0;
+	u64 seed = 2, h;
+	u32 h0;
+
+	for (key = 0; key < 2; key++) {
+		memset(&pool, 0, sizeof(pool));
+		pool.key[0] = xs64(&seed);
+		pool.key[1] = xs64(&seed);
+		for (n = 0; n <= WORDS_MAX; n++) {
+			for (j = 0; j < n; j++)
+				pcs[j] = xs64(&seed);
+			mk_words(&s, pcs, n);
+			h0 = profmap_hash_sample(&pool, &s);
+			h = profmap_hash_start(&pool);
+			for (i = 0; i < (unsigned int)s.key.nk + s.key.nu; i++)
+				h = profmap_hash_mix(h, pcs[i],
+						     profmap_hash_mul(&pool));
+			if (s.key.flags & PROFMAP_F_TAG)
+				h = profmap_hash_step(&pool, h, pcs[n - 1]);
+			if (profmap_hash_final(&pool, h, &s) != h0)
+				unequal++;
+			for (j = 0; j < n; j++) {
+				pcs[j] ^= 1ULL << (j * 7 % 64);
+				if (profmap_hash_sample(&pool, &s) == h0)
+					same++;
+				pcs[j] ^= 1ULL << (j * 7 % 64);
+			}
+		}
+	}
+	EXPECT_EQ(0, unequal);
+	EXPECT_EQ(0, same);
 }
 
 /* Every sample hashes to 0: one chain holds everything. */

@@ -144,12 +144,13 @@ defaults_sampling() {
 files_modes() {
 	ls -ln /proc/kprofmap/ | awk 'NR > 1 { m[$9] = $1 " " $3 } END {
 		exit !(m["samples"] == "-r-------- 0" && m["drain"] == "-r-------- 0" &&
-		       m["control"] == "--w------- 0" && m["stats"] == "-r-------- 0") }'
+		       m["control"] == "--w------- 0" && m["stats"] == "-r-------- 0" &&
+		       m["session"] == "--w------- 0") }'
 }
 
 header_format() {
 	head -n 1 /proc/kprofmap/samples |
-		grep -Eq "^kprofmap-samples 3 freq=99 cpus=[0-9]+ start_ns=[0-9]+ end_ns=[0-9]+ max_depth=64$"
+		grep -Eq "^kprofmap-samples 4 freq=99 cpus=[0-9]+ start_ns=[0-9]+ end_ns=[0-9]+ max_depth=64$"
 }
 
 params_read_only() {
@@ -170,7 +171,7 @@ else
 fi
 ktap_result "defaults: sampling on at 99 Hz, ticks counted" defaults_sampling
 ktap_result "files exist with modes 0400/0200 owned by root" files_modes
-ktap_result "header names version 3, freq and cpus" header_format
+ktap_result "header names version 4, freq and cpus" header_format
 ktap_result "parameters are read-only in sysfs" params_read_only
 kpm_unload_check "unload (defaults), log clean"
 

@@ -41,7 +41,7 @@ records_of() {
 
 # gens_of COMM FILE: the generations COMM's records name, one a line.
 gens_of() {
-	awk -v c="$1" '$1 == "S" && $5 == c { g = $NF; sub(/^m=/, "", g); if (g + 0) print g }' "$2" | sort -u
+	awk -v c="$1" '$1 == "S" && $5 == c { g = $9; sub(/^m=/, "", g); if (g + 0) print g }' "$2" | sort -u
 }
 
 kpm_load freq=999 || ktap_bail "insmod failed"
@@ -56,7 +56,7 @@ ktap_result "exited process: >= 95% of kpm_chain's user-mode samples mapped, lea
 # Short-lived children, one after another.
 sh -c "for i in \$(seq 50); do $W/kpm_keys 10 0.02 >/dev/null; done"
 cat /proc/kprofmap/drain >$S
-children=$(awk '$1 == "S" && $5 == "kpm_keys" && $NF != "m=0" { print $3 }' $S | sort -u | wc -l)
+children=$(awk '$1 == "S" && $5 == "kpm_keys" && $9 != "m=0" { print $3 }' $S | sort -u | wc -l)
 ngens=$(gens_of kpm_keys $S | wc -l)
 ktap_diag "children with mapped samples: $children of 50, under $ngens generations"
 records_of kpm_keys $S >$S.keys

@@ -29,7 +29,8 @@
  * user stack holds it (named from SYMS), as "# cum FUNC SHARE".
  * Always: every M line belongs to a G line before it, every m= other
  * than 0 names a G line before it (a reader's chunks interleave their
- * G/M and S lines), and the L line, if any, is the last. Prints what it found as TAP comments, with up to 5 considered
+ * G/M and S lines), every c= other than 0 names a C line before it, and
+ * the L line, if any, is the last. Prints what it found as TAP comments, with up to 5 considered
  * records that do not match.
  */
 #include <errno.h>
@@ -163,6 +164,17 @@ struct mappings {
 	unsigned long long *gens;	/* G lines seen */
 	size_t ngens;
 };
+
+static bool cg_known(const unsigned long long *ids, size_t n,
+		     unsigned long long id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ids[i] == id)
+			return true;
+	return false;
+}
 
 static bool gen_known(const struct mappings *mt, unsigned long long gen)
 {
@@ -325,6 +337,8 @@ int main(int argc, char **argv)
 	struct mappings mt = {0};
 	unsigned long long gen;
 	bool lost_seen = false;
+	unsigned long long *cg_ids = NULL;	/* C records seen */
+	size_t ncg = 0;
 	long long considered = 0, matching = 0, lost = -1, records = 0;
 	char *line = NULL, **seen = NULL;
 	size_t cap = 0, lineno = 0, nseen = 0;
@@ -377,7 +391,8 @@ int main(int argc, char **argv)
 	if (!f)
 		die("cannot open %s", o.file);
 	while (getline(&line, &cap, f) > 0) {
-		char *fld[9], *save = NULL, *tok;
+		char *fld[10], *save = NULL, *tok;
+		unsigned long long cgid;
 		long long count, tgid;
 		const char *comm;
 		size_t nk, nu, nf = 0;
@@ -400,6 +415,18 @@ int main(int argc, char **argv)
 			parse_mapping_line(&mt, line);
 			continue;
 		}
+		if (line[0] == KPM_REC_CGROUP) {
+			unsigned long long id;
+
+			if (lost_seen)
+				die("cgroup record after the L record: %s", line);
+			if (sscanf(line, "C %llu /", &id) != 1 &&
+			    sscanf(line, "C %llu -", &id) != 1)
+				die("bad cgroup record: %s", line);
+			cg_ids = realloc(cg_ids, (ncg + 1) * sizeof(*cg_ids));
+			cg_ids[ncg++] = id;
+			continue;
+		}
 		if (lost_seen)
 			die("a record after the L record: %s", line);
 		if (line[0] == KPM_REC_LOST) {
@@ -418,14 +445,18 @@ int main(int argc, char **argv)
 			seen[nseen++] = strdup(strchr(line + 2, ' '));
 		}
 		snprintf(whole, sizeof(whole), "%s", line);
-		/* "S count tgid tid comm flags k=... u=... m=gen" */
-		for (tok = strtok_r(line, " ", &save); tok && nf < 9;
+		/* "S count tgid tid comm flags k=... u=... m=gen c=cgid" */
+		for (tok = strtok_r(line, " ", &save); tok && nf < 10;
 		     tok = strtok_r(NULL, " ", &save))
 			fld[nf++] = tok;
-		if (nf != 9 || tok || strcmp(fld[0], "S") ||
+		if (nf != 10 || tok || strcmp(fld[0], "S") ||
 		    strncmp(fld[6], "k=", 2) || strncmp(fld[7], "u=", 2) ||
-		    sscanf(fld[8], "m=%llu", &gen) != 1)
+		    sscanf(fld[8], "m=%llu", &gen) != 1 ||
+		    sscanf(fld[9], "c=%llu", &cgid) != 1)
 			die("bad record: %s", line);
+		if (cgid && !cg_known(cg_ids, ncg, cgid))
+			die("record names a cgroup without a C line: %s",
+			    fld[9]);
 		if (gen && !gen_known(&mt, gen))
 			die("record names a generation without a G line: %s",
 			    fld[8]);

@@ -100,7 +100,8 @@ static int read_snap(const char *path, struct snap *s)
 		 */
 		if (lost_seen)
 			s->bad++;
-		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP)
+		if (line[0] == KPM_REC_GEN || line[0] == KPM_REC_MAP ||
+		    line[0] == KPM_REC_CGROUP)
 			continue;
 		if (line[0] == KPM_REC_LOST) {
 			lost_seen = true;
@@ -110,7 +111,7 @@ static int read_snap(const char *path, struct snap *s)
 		}
 		if (sscanf(line, "S %lld ", &count) != 1 || count < 1 ||
 		    !strstr(line, " k=") || !strstr(line, " u=") ||
-		    !strstr(line, " m=")) {
+		    !strstr(line, " m=") || !strstr(line, " c=")) {
 			s->bad++;
 			continue;
 		}
