@@ -461,7 +461,8 @@ static int conv_records(struct kp_conv *c, struct kpm_reader *r)
 			ret = 0;
 			break;
 		case KPM_REC_CGROUP_LINE:
-			if (!c->opt->folded)
+			/* an unnamed one ("-") is labelled by its id */
+			if (!c->opt->folded && c->rec.c.path_len)
 				conv_cgroup_set(c, c->rec.c.id,
 						prof_str(&c->prof, c->rec.c.path,
 							 c->rec.c.path_len));

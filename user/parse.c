@@ -648,13 +648,18 @@ static int kpm_parse_cgroup(struct kpm_reader *r, const struct kpm_tok *tok,
 	if (kpm_idset_has(&r->cgroups, c->id))
 		return kpm_fail(r, "cgroup id %llu given twice (one C line per cgroup)",
 				(unsigned long long)c->id);
-	if (!kpm_unescape(tok[2].p, tok[2].len, c->path, sizeof(c->path),
-			  &c->path_len, "longer than 4095 bytes", &why))
+	if (kpm_tok_is(&tok[2], "-")) {
+		c->path[0] = '\0';	/* removed before it was named */
+		c->path_len = 0;
+	} else if (!kpm_unescape(tok[2].p, tok[2].len, c->path,
+				 sizeof(c->path), &c->path_len,
+				 "longer than 4095 bytes", &why)) {
 		return kpm_fail(r, "cgroup record: bad path \"%s\": %s",
 				Q(tok[2]), why);
-	if (c->path[0] != '/')
+	} else if (c->path[0] != '/') {
 		return kpm_fail(r, "cgroup record: path \"%s\" does not start with /",
 				Q(tok[2]));
+	}
 	kpm_idset_add(&r->cgroups, c->id);
 	return 0;
 }

@@ -42,13 +42,6 @@
 _Static_assert(KPM_FORMAT_VERSION <= KPM_READ_VERSION_MAX,
 	       "the module writes a record format this reader does not know");
 
-/*
- * Version 4's cgroup record, "C <id> <path>"; defined here until
- * kprofmap_format.h has it.
- */
-#ifndef KPM_REC_CGROUP
-#define KPM_REC_CGROUP		'C'
-#endif
 /* Bytes of an unescaped M line path including its NUL (PATH_MAX). */
 #define KPM_READ_PATH_MAX	4096
 /* Hex digits of the longest accepted build id (20 bytes: SHA-1). */
@@ -112,13 +105,15 @@ struct kpm_map {
 };
 
 /*
- * A C line: a cgroup v2 id and its path from the cgroup2 root. S lines
- * may also name an id no C line gave (kprof2pprof labels those by id).
+ * A C line: a cgroup v2 id and its path from the cgroup2 root, or "-"
+ * for a cgroup removed before the module named it. S lines may also name
+ * an id no C line gave (kprof2pprof labels those, and unnamed ones, by
+ * id).
  */
 struct kpm_cgroup {
 	uint64_t id;		/* >= 1, not seen before in this input */
-	char path[KPM_READ_PATH_MAX];	/* unescaped, starts with '/' */
-	size_t path_len;	/* 1..KPM_READ_PATH_MAX - 1 */
+	char path[KPM_READ_PATH_MAX];	/* unescaped, starts with '/'; "" for - */
+	size_t path_len;	/* 0 (for -) .. KPM_READ_PATH_MAX - 1 */
 };
 
 /* The L line: samples lost since the window start. */

@@ -202,6 +202,7 @@ MALFORMED=(
 	"v4: C id not decimal|2|cgroup id \"0x10\" is not a decimal|$H4\nC 0x10 /\n"
 	"v4: C id twice|3|cgroup id 7 given twice|$H4\nC 7 /a\nC 7 /a\n"
 	"v4: C relative path|2|path \"a/b\" does not start with /|$H4\nC 7 a/b\n"
+	"v4: C path --|2|path \"--\" does not start with /|$H4\nC 7 --\n"
 	"v4: C path bad escape|2|\": bad escape (must be|$H4\nC 7 /a\\\\x2\n"
 	"v4: C path with a NUL|2|x00 inside the field|$H4\nC 7 /a\\\\x00\n"
 	"v4: M after a C line|5|mapping record of generation 1 after a C line|$H4\n$G1\n$M1\nC 7 /a\n$M1\n"
@@ -830,7 +831,9 @@ test_v4_cgroup_labels() {
 		echo 'C 7 /a/b\x20c'
 		echo "S 141 1000 1000 x - k=$k u= m=0 c=5"
 		echo 'C 9 /other'
+		echo 'C 11 -'
 		echo "S 142 1000 1001 y - k=$k u= m=0 c=7"
+		echo "S 146 1000 1005 u - k=$k u= m=0 c=11"
 		echo "S 143 1000 1002 z - k=$k u= m=0 c=0"
 		echo "S 144 1000 1003 w - k=$k u= m=0 c=12345"
 		echo "S 145 1000 1004 v - k=$k u= m=0 c=5"
@@ -842,7 +845,9 @@ test_v4_cgroup_labels() {
 	# c=0: no label; an id without a C line: labelled by its number
 	expect_line "143 $((143 * PERIOD)) | vfs_read | comm:[z] pid:[1000] tid:[1002]" "$T/v4.stacks" &&
 	expect_line "144 $((144 * PERIOD)) | vfs_read | cgroup:[cgroup-id:12345] comm:[w] pid:[1000] tid:[1003]" "$T/v4.stacks" &&
-	expect_line "145 $((145 * PERIOD)) | vfs_read | cgroup:[/a] comm:[v] pid:[1000] tid:[1004]" "$T/v4.stacks" || return 1
+	expect_line "145 $((145 * PERIOD)) | vfs_read | cgroup:[/a] comm:[v] pid:[1000] tid:[1004]" "$T/v4.stacks" &&
+	# a cgroup removed before the module named it ("-"): by its id too
+	expect_line "146 $((146 * PERIOD)) | vfs_read | cgroup:[cgroup-id:11] comm:[u] pid:[1000] tid:[1005]" "$T/v4.stacks" || return 1
 	# what -tagfocus keeps: exactly one cgroup, or a subtree
 	go tool pprof -tagfocus 'cgroup=^/a$' -raw -symbolize=none "$T/v4.pb.gz" 2>"$T/pprof.err" |
 		awk '/^ +[0-9]+ +[0-9]+: / { print $1 }' | sort -n | tr '\n' ' ' > "$T/v4.focus"

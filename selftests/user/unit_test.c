@@ -493,7 +493,7 @@ TEST_F(parse, reader_v4)
 		"C 18446744073709551615 /system.slice/a\\x20b.service\n"
 		"S 7 10 11 a - k=1 u=55d4c8a01139 m=3 c=18446744073709551615\n"
 		"G 4 12 5 0\n"
-		"C 77 /x\n"
+		"C 77 -\n"
 		"S 1 0 0 swapper/0 - k=2 u= m=0 c=0\n"
 		"S 2 12 12 b - k=2 u= m=4 c=99\n";
 	static const char v3[] =
@@ -527,7 +527,10 @@ TEST_F(parse, reader_v4)
 	}
 	for (i = 0; i < 2; i++)
 		ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("G/C: %s", r.err);
-	EXPECT_TRUE(rec.type == KPM_REC_CGROUP_LINE && rec.c.id == 77);
+	EXPECT_TRUE(rec.type == KPM_REC_CGROUP_LINE && rec.c.id == 77 &&
+		    rec.c.path_len == 0 && rec.c.path[0] == '\0') {
+		TH_LOG("C -: a removed cgroup, unnamed");
+	}
 	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S c=0: %s", r.err);
 	EXPECT_EQ(0, rec.s.cgroup);
 	ASSERT_EQ(1, kpm_reader_next(&r, &rec)) TH_LOG("S c=99: %s", r.err);
