@@ -55,7 +55,14 @@ KDIR=$(kpm_kdir "$KVER")
 OUT="$KPM_TOP/build/$KVER"
 mkdir -p "$OUT/module"
 cp -p "$KPM_TOP/Kbuild" "$OUT/"
-cp -p "$KPM_TOP"/module/Kbuild "$KPM_TOP"/module/*.[ch] "$OUT/module/"
+# The sources only: not the *.mod.c a top-level `make` generated for
+# another kernel (its symbol CRCs would go into this build's module).
+srcs=()
+for f in "$KPM_TOP"/module/*.[ch]; do
+	[[ $f == *.mod.c ]] || srcs+=("$f")
+done
+rm -f "$OUT"/module/*.mod.c
+cp -p "$KPM_TOP"/module/Kbuild "${srcs[@]}" "$OUT/module/"
 
 LOG="$OUT/build.log"
 if ! make -C "$KDIR" M="$OUT" W=1 modules >"$LOG" 2>&1; then
