@@ -59,7 +59,7 @@ stat_line() {
 	grep "^$1 " /proc/kprofmap/stats
 }
 
-mountpoint -q $CG 2>/dev/null || mount -t cgroup2 none $CG ||
+grep -q " $CG cgroup2 " /proc/mounts || mount -t cgroup2 none $CG ||
 	ktap_bail "cannot mount cgroup2"
 
 kpm_load freq=999 || ktap_bail "insmod failed"

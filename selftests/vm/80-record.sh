@@ -78,7 +78,7 @@ gone() {
 	[ ! -e /proc/$1 ] || grep -q '^State:.*Z' /proc/$1/status
 }
 
-mountpoint -q $CG 2>/dev/null || mount -t cgroup2 none $CG ||
+grep -q " $CG cgroup2 " /proc/mounts || mount -t cgroup2 none $CG ||
 	ktap_bail "cannot mount cgroup2"
 
 kpm_load freq=999 || ktap_bail "insmod failed"
