@@ -449,6 +449,7 @@ struct kpm_snap *kpm_snapshot(bool drain)
 	mutex_lock(&kpm_agg.lock);
 	kpm_agg_collect();
 	snap->cpus = num_online_cpus();
+	snap->freq = READ_ONCE(kpm_freq);
 	if (drain) {
 		kpm_snap_move(snap);
 	} else {

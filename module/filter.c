@@ -13,9 +13,10 @@
  * A session (/proc/kprofmap/session) is one open file that owns the
  * filter, the frequency and the drain while it is open: a second session
  * is refused (EBUSY), as are drains opened by other processes and the
- * filter, freq and reset commands of control. Releasing the file, which
- * the VFS does also for a holder killed with SIGKILL, removes its filter
- * and restores the load-time frequency.
+ * filter, freq and reset commands of control. Opening it removes a
+ * filter control set; releasing the file, which the VFS does also for a
+ * holder killed with SIGKILL, removes its filter and restores the
+ * frequency of before the open.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -54,7 +55,8 @@ bool kpm_filter_on;
 static DEFINE_MUTEX(kpm_filter_lock);	/* writers of the below */
 static struct kpm_filter __rcu *kpm_filter;
 static struct pid *kpm_session;		/* the holder's thread group */
-static unsigned int kpm_freq_load;	/* freq at load, restored */
+static unsigned int kpm_freq_load;	/* freq at load */
+static unsigned int kpm_freq_before;	/* freq at the session's open */
 
 bool kpm_filter_pass_slow(struct task_struct *task)
 {
@@ -232,10 +234,14 @@ int kpm_session_open(void)
 	int ret = 0;
 
 	mutex_lock(&kpm_filter_lock);
-	if (kpm_session)
+	if (kpm_session) {
 		ret = -EBUSY;
-	else
+	} else {
+		/* The session starts from no filter: control's is removed. */
+		kpm_filter_set(NULL);
+		kpm_freq_before = kpm_freq;
 		kpm_session = get_pid(task_tgid(current));
+	}
 	mutex_unlock(&kpm_filter_lock);
 	return ret;
 }
@@ -244,20 +250,24 @@ void kpm_session_release(void)
 {
 	mutex_lock(&kpm_filter_lock);
 	kpm_filter_set(NULL);
-	kpm_freq_set(kpm_freq_load);
+	kpm_freq_set(kpm_freq_before);
 	put_pid(kpm_session);
 	kpm_session = NULL;
 	mutex_unlock(&kpm_filter_lock);
 }
 
-bool kpm_session_drain_ok(void)
+bool kpm_session_drain_begin(void)
 {
-	bool ok;
-
 	mutex_lock(&kpm_filter_lock);
-	ok = !kpm_session || kpm_session == task_tgid(current);
+	if (!kpm_session || kpm_session == task_tgid(current))
+		return true;
 	mutex_unlock(&kpm_filter_lock);
-	return ok;
+	return false;
+}
+
+void kpm_session_drain_end(void)
+{
+	mutex_unlock(&kpm_filter_lock);
 }
 
 void kpm_filter_show(struct seq_file *m)

@@ -112,8 +112,8 @@ struct kpm_cpu {
 
 /* A hot map: its hash chains, and its reserve: entry slots, and frame
  * slots (8 bytes each) for their stacks, at least KPM_HOT_FRAMES_MIN and
- * room for KPM_HOT_DEEP stacks of 2 * max_depth frames. The timer asks
- * for an early collection when half of either is used
+ * room for KPM_HOT_DEEP stacks of 2 * max_depth frames and a tag. The
+ * timer asks for an early collection when half of either is used
  * (profmap_reserve_low()).
  */
 #define KPM_HOT_BUCKETS		1024
@@ -206,24 +206,29 @@ int kpm_filter_command(const char *cmd, bool from_session);
 /**
  * kpm_session_open() - make current's thread group the session holder
  *
- * Context: process context. Return: 0, or -EBUSY while one is open.
+ * Removes the filter control set, notes freq for the release.
+ * Context: process context, may sleep. Return: 0, or -EBUSY while one is
+ * open.
  */
 int kpm_session_open(void);
 
 /**
- * kpm_session_release() - end the session: no filter, load-time freq
+ * kpm_session_release() - end the session: no filter, freq as at its open
  *
  * Context: process context, may sleep (an RCU grace period).
  */
 void kpm_session_release(void);
 
 /**
- * kpm_session_drain_ok() - may current open drain?
+ * kpm_session_drain_begin() - may current drain now?
  *
- * Context: process context. Return: true with no session, or when
- * current is in the session holder's thread group.
+ * True with no session, or when current is in the session holder's
+ * thread group: then no session can start until kpm_session_drain_end(),
+ * so take the drain in between.
+ * Context: process context; takes kpm_filter_lock (held on true).
  */
-bool kpm_session_drain_ok(void);
+bool kpm_session_drain_begin(void);
+void kpm_session_drain_end(void);
 
 /* stats: "filter DESC" ("off", "pid=...", "cgroup=PATH") and "session 0|1" */
 void kpm_filter_show(struct seq_file *m);
@@ -322,6 +327,7 @@ void kpm_stop(void);
  * @start_ns:	window start, CLOCK_REALTIME ns
  * @end_ns:	window end (the open), CLOCK_REALTIME ns
  * @cpus:	online CPUs at the open
+ * @freq:	kpm_freq at the open
  * @lost_alloc:	samples lost in the window to failed allocations and
  *		exhausted hot-map reserves (the L record's alloc=)
  * @lost_cap:	samples lost in the window to max_entries and to the fair
@@ -360,6 +366,7 @@ struct kpm_snap {
 	u64 start_ns;
 	u64 end_ns;
 	unsigned int cpus;
+	unsigned int freq;
 	u64 lost_alloc;
 	u64 lost_cap;
 	bool drain;

@@ -161,7 +161,7 @@ static void kpm_free_cpu(struct kpm_cpu *c)
 unsigned int kpm_hot_frames(void)
 {
 	return max_t(unsigned int, KPM_HOT_FRAMES_MIN,
-		     KPM_HOT_DEEP * 2 * kpm_max_depth);
+		     KPM_HOT_DEEP * (2 * kpm_max_depth + 1));
 }
 
 static int kpm_alloc_cpu(unsigned int cpu)
@@ -266,8 +266,11 @@ static int __init kpm_init(void)
 	}
 	get_random_bytes(key, sizeof(key));
 	ret = profmap_pool_init(&kpm.pool, KBUILD_MODNAME, kpm_max_entries, key);
-	if (ret)
+	if (ret) {
+		maps_exit();
+		kpm_cg_exit();
 		return ret;
+	}
 	ret = kpm_agg_init();
 	if (ret)
 		goto out_destroy_pool;

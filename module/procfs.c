@@ -220,7 +220,7 @@ static int kpm_samples_show(struct seq_file *m, void *v)
 
 	if (pos == 0) {
 		seq_printf(m, "%s %d freq=%u cpus=%u start_ns=%llu end_ns=%llu max_depth=%u\n",
-			   KPM_MAGIC, KPM_FORMAT_VERSION, kpm_freq, snap->cpus,
+			   KPM_MAGIC, KPM_FORMAT_VERSION, snap->freq, snap->cpus,
 			   snap->start_ns, snap->end_ns, kpm_max_depth);
 	} else if (r->last_chunk) {
 		seq_printf(m, "%c %llu alloc=%llu cap=%llu\n", KPM_REC_LOST,
@@ -284,9 +284,10 @@ static int kpm_drain_open(struct inode *inode, struct file *file)
 	int ret;
 
 	/* A session's drains are its holder's. */
-	if (!kpm_session_drain_ok())
+	if (!kpm_session_drain_begin())
 		return -EBUSY;
 	ret = kpm_samples_open_common(file, true);
+	kpm_session_drain_end();
 
 	if (!ret)
 		nonseekable_open(inode, file);

@@ -9,7 +9,8 @@
 #  - junk commands are refused with EINVAL and change nothing (the stats'
 #    filter line stays, and so does the aggregate);
 #  - a pid or cgroup that does not exist is refused (ESRCH, ENOENT);
-#  - one session at a time (EBUSY); while it is open, control's filter,
+#  - one session at a time (EBUSY), which starts without control's
+#    filter; while it is open, control's filter,
 #    freq and reset and other processes' drains are refused (EBUSY), the
 #    holder drains;
 #  - the holder killed with SIGKILL: no filter, no session, the load-time
@@ -22,7 +23,7 @@
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 28
+ktap_plan 29
 
 W=/kpm/selftests/workloads
 CG=/sys/fs/cgroup
@@ -63,9 +64,9 @@ grep -q " $CG cgroup2 " /proc/mounts || mount -t cgroup2 none $CG ||
 	ktap_bail "cannot mount cgroup2"
 
 kpm_load freq=999 || ktap_bail "insmod failed"
-$W/kpm_chain 30 >/dev/null &
+$W/kpm_chain 600 >/dev/null &
 a=$!
-$W/kpm_chain 30 >/dev/null &
+$W/kpm_chain 600 >/dev/null &
 b=$!
 sleep 1
 
@@ -144,7 +145,10 @@ ktap_result "filter off: both A and B again" \
 	       tgids_of $S.off | grep -qx $a && tgids_of $S.off | grep -qx $b"
 
 # --- the session ---
+echo "filter pid=$a" >/proc/kprofmap/control
 exec 3>/proc/kprofmap/session || ktap_bail "cannot open the session"
+ktap_result "a session starts without control's filter" \
+	test "$(stat_line filter)" = "filter off"
 ktap_result "stats: session 1" test "$(stat_line session)" = "session 1"
 expect_err "a second session: EBUSY" EBUSY "" /proc/kprofmap/session
 expect_err "control's reset during a session: EBUSY" EBUSY reset \
