@@ -541,6 +541,7 @@ void kpm_stats_sum(struct kpm_stats *st)
 		sum->no_regs += c.no_regs;
 		sum->user_fault += c.user_fault;
 		sum->ns_total += c.ns_total;
+		sum->timed += c.ticks / KPM_TIMED_EVERY;
 		sum->ns_max = max(sum->ns_max, c.ns_max);
 		sum->chain_max = max(sum->chain_max, c.chain_max);
 	}

@@ -54,8 +54,11 @@ struct task_struct;
  *		the cap leaves other processes)
  * @no_regs:	ticks without interrupted registers
  * @user_fault:	user walks ended by an unreadable frame
- * @ns_total:	time in the callback, local_clock() ns
- * @ns_max:	longest callback, ns
+ * @ns_total:	time in the timed callbacks (one tick in KPM_TIMED_EVERY),
+ *		local_clock() ns
+ * @ns_max:	longest timed callback, ns
+ * @timed:	timed callbacks (filled in by kpm_stats_sum() only:
+ *		a CPU's is its ticks / KPM_TIMED_EVERY)
  * @chain_max:	most entries a hot-map lookup compared
  *
  * Written only by the CPU's own hrtimer callback (hardirq), each store a
@@ -75,8 +78,14 @@ struct kpm_cpu_stats {
 	u64 user_fault;
 	u64 ns_total;
 	u64 ns_max;
+	u64 timed;
 	u32 chain_max;
 };
+
+/* One tick in this many is timed (two local_clock() reads: about a tenth
+ * of a frame-pointer sample's cost when every tick paid them).
+ */
+#define KPM_TIMED_EVERY	16
 
 /* The one writer's update of a counter that other CPUs read. */
 static inline void kpm_stat_add(u64 *counter, u64 n)

@@ -142,7 +142,9 @@ static struct maps_image *maps_find(u32 tgid, u64 boot_ns, u64 exec)
 	return NULL;
 }
 
-/* Current's image's current generation, or NULL; under rcu_read_lock(). */
+/* Current's image's current generation, or NULL; under rcu_read_lock()
+ * or with interrupts off (an RCU reader too).
+ */
 static struct kpm_gen *maps_current(void)
 {
 	struct maps_image *img;
@@ -151,19 +153,29 @@ static struct kpm_gen *maps_current(void)
 
 	maps_ident(&tgid, &boot_ns, &exec);
 	img = maps_find(tgid, boot_ns, exec);
-	return img ? rcu_dereference(img->cur) : NULL;
+	return img ? rcu_dereference_check(img->cur, rcu_read_lock_any_held()) :
+		     NULL;
+}
+
+static u32 maps_gen_of(struct kpm_gen *g, u64 *serial)
+{
+	if (serial)
+		*serial = g ? g->serial : 0;
+	return g ? g->id : 0;
 }
 
 u32 maps_gen_irq(u64 *serial)
 {
-	struct kpm_gen *g;
+	lockdep_assert_irqs_disabled();
+	return maps_gen_of(maps_current(), serial);
+}
+
+u32 maps_gen(u64 *serial)
+{
 	u32 id;
 
 	rcu_read_lock();
-	g = maps_current();
-	id = g ? g->id : 0;
-	if (serial)
-		*serial = g ? g->serial : 0;
+	id = maps_gen_of(maps_current(), serial);
 	rcu_read_unlock();
 	return id;
 }

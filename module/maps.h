@@ -138,12 +138,15 @@ int maps_init(void);
 void maps_exit(void);
 
 /**
- * maps_gen_irq() - the current generation of current's image
+ * maps_gen() - the current generation of current's image
  * @serial: set to its serial, 0 when there is none (may be NULL)
  *
- * Context: any, hard irq included; a lockless lookup under RCU.
+ * Context: any; a lockless lookup under RCU.
  * Return: its id (ids start at 1), or 0 when the image has none.
  */
+u32 maps_gen(u64 *serial);
+
+/* maps_gen() with interrupts off (the timer): no rcu_read_lock() needed. */
 u32 maps_gen_irq(u64 *serial);
 
 /* What maps_file_irq() found at a PC. */

@@ -464,7 +464,7 @@ static int kpm_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "bytes_reserve %zu\nbytes_total %zu\n", st.bytes_reserve,
 		   st.bytes_total);
 	seq_printf(m, "callback_ns_mean %llu\ncallback_ns_max %llu\n",
-		   sum->ticks ? div64_u64(sum->ns_total, sum->ticks) : 0,
+		   sum->timed ? div64_u64(sum->ns_total, sum->timed) : 0,
 		   sum->ns_max);
 	kpm_show_unwind_stats(m);
 	kpm_show_maps_stats(m);

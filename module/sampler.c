@@ -415,14 +415,18 @@ enum hrtimer_restart sampler_tick(struct hrtimer *timer)
 	if (kpm_noop)
 		return HRTIMER_RESTART;
 
-	t0 = local_clock();
 	kpm_stat_add(&st->ticks, 1);
 	if (overrun > 1)
 		kpm_stat_add(&st->overruns, overrun - 1);
-	sampler_sample(c, get_irq_regs());
-	dt = local_clock() - t0;
-	kpm_stat_add(&st->ns_total, dt);
-	if (dt > st->ns_max)
-		WRITE_ONCE(st->ns_max, dt);
+	if (likely(st->ticks % KPM_TIMED_EVERY)) {
+		sampler_sample(c, get_irq_regs());
+	} else {
+		t0 = local_clock();
+		sampler_sample(c, get_irq_regs());
+		dt = local_clock() - t0;
+		kpm_stat_add(&st->ns_total, dt);
+		if (dt > st->ns_max)
+			WRITE_ONCE(st->ns_max, dt);
+	}
 	return READ_ONCE(kpm.sampling) ? HRTIMER_RESTART : HRTIMER_NORESTART;
 }

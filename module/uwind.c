@@ -279,6 +279,9 @@ struct uwind_copy {
  * @irq_files:	file cache of the rules computed in hard irq
  * @irq_scratch: @scratch for those (a tick may interrupt a computation)
  * @irq_step:	the step last computed in hard irq
+ * @irq_nrules:	steps the current hard-irq walk computed (uwind_irq_miss())
+ * @irq_nmiss:	frames of that walk that fell back for want of a step
+ * @irq_miss:	the first of those frames' lookup address
  * @copies:	PREEMPT_RT: UWIND_COPIES stack copies (struct uwind_copy)
  * @copy_work:	PREEMPT_RT: completes them (uwind_copy_work()); on
  *		PREEMPT_RT the only user of @irq_files and @irq_scratch
@@ -301,6 +304,9 @@ struct uwind_cpu {
 	struct uwind_fentry irq_files[UWIND_IRQ_FILES];
 	u8 irq_scratch[UWIND_SCRATCH];
 	struct uwind_step irq_step;
+	unsigned int irq_nrules;
+	unsigned int irq_nmiss;
+	u64 irq_miss;
 	struct uwind_copy *copies;
 	struct work_struct copy_work;
 	struct uwind_stats stats;
@@ -1300,26 +1306,43 @@ static noinline bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
  * PC wanted. A PC in none of the image's mappings (anonymous code such as
  * a JIT's, a mapping newer than the generation, or no code at all: what a
  * frame-pointer fallback read) has no rule to wait for: the frame
- * pointer, counted apart. Out of line: the walk's loop keeps its state in
- * registers.
+ * pointer, counted apart. Out of line, its counts in @u (zeroed by the
+ * walk's first miss, @first): the walk's loop keeps its state in
+ * registers, and its fast path touches none of them.
  */
 static noinline const struct uwind_step *
-uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, unsigned int *nirq,
-	       unsigned int *nmiss, u64 *miss)
+uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, bool first)
 {
-	if (*nirq < UWIND_IRQ_RULES) {
+	if (first) {
+		u->irq_nrules = 0;
+		u->irq_nmiss = 0;
+	}
+	if (u->irq_nrules < UWIND_IRQ_RULES) {
 		switch (uwind_irq_rule(u, serial, look, &u->irq_step)) {
 		case UWIND_FS_STEP:
-			(*nirq)++;
+			u->irq_nrules++;
 			return &u->irq_step;
 		case UWIND_FS_OUTSIDE:
 			uwind_stat(&u->stats.irq_outside);
 			return &uwind_fp_step;
 		}
 	}
-	if (!(*nmiss)++)
-		*miss = look;
+	if (!u->irq_nmiss++)
+		u->irq_miss = look;
 	return &uwind_fp_step;
+}
+
+/* @h, then the @n frames at @pcs, hashed: after the walk, not in its
+ * loop, where the hash's two live values cost the step cache registers.
+ */
+static __always_inline u64 uwind_hash(u64 h, const u64 *pcs, unsigned int n,
+				      u64 mul)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		h = profmap_hash_mix(h, pcs[i], mul);
+	return h;
 }
 
 int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
@@ -1338,15 +1361,15 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	 * call (look is pc - 1 but for the first frame and a signal frame's
 	 * interrupted PC).
 	 */
-	u64 lo = sp & ~7ULL, hh = *h, look = pc, cfa, a, miss = 0;
+	u64 lo = sp & ~7ULL, hh = *h, look = pc, cfa, a;
 	struct uwind_sentry *steps = u->steps;
 	const u64 salt = uwind_salt(serial), mask = uwind_step_mask;
 	u64 *o = out, *oend = out + max;
-	unsigned int k = 0, nfp = 0, nmiss = 0, nirq = 0;
+	unsigned int k = 0, nfp = 0;
 	const struct uwind_sentry *e;
 	const struct uwind_step *step;
 	int ret = UWIND_IRQ_DONE;
-	bool faulted = false;
+	bool faulted = false, missed = false;
 
 	/* Not current's mm loaded (an EFI call), or a stack off the map. */
 	if (!READ_ONCE(uwind_ready) || current->active_mm != current->mm ||
@@ -1363,9 +1386,10 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	}
 	for (;;) {
 		/* Zero ends the stack; no user code lies at or above
-		 * TASK_SIZE_MAX.
+		 * TASK_SIZE_MAX (top + 16; from top, which is in a
+		 * register: TASK_SIZE_MAX is an alternative, not a constant).
 		 */
-		if (unlikely(pc - 1 >= TASK_SIZE_MAX - 1)) {
+		if (unlikely(pc - 1 >= top + 15)) {
 			if (pc)
 				uwind_stat(&st->end_bad);
 			break;
@@ -1375,7 +1399,6 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			break;
 		}
 		*o++ = pc;
-		hh = profmap_hash_mix(hh, pc, mul);
 		e = uwind_set_in(steps, salt, mask, look);
 		if (likely(e[0].serial == serial && look - e[0].start < e[0].len)) {
 			step = &e[0].step;
@@ -1392,14 +1415,16 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			user_access_end();
 			step = NULL;
 			if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
-			    uwind_irq_rt(u, out - nk, nk + k, nk, hh, *flags,
+			    uwind_irq_rt(u, out - nk, nk + k, nk,
+					 uwind_hash(hh, out, k, mul), *flags,
 					 look, sp, bp, gen, serial, &step)) {
 				ret = UWIND_IRQ_COPY;
 				goto out_pf;
 			}
-			if (!step)
-				step = uwind_irq_miss(u, serial, look, &nirq,
-						      &nmiss, &miss);
+			if (!step) {
+				step = uwind_irq_miss(u, serial, look, !missed);
+				missed = true;
+			}
 			if (!user_access_begin((const void __user *)lo,
 					       KPM_USER_END - lo))
 				goto out_pf;
@@ -1473,18 +1498,20 @@ out_pf:
 	}
 	if (ret == UWIND_IRQ_COPY)
 		return ret;
-	if (nmiss) {
-		kpm_stat_add(&st->irq_miss_fp, nmiss);
-		uwind_stat(&st->irq_unready);
-		uwind_want(u, serial, miss);
+	if (unlikely(missed)) {
+		if (u->irq_nmiss) {
+			kpm_stat_add(&st->irq_miss_fp, u->irq_nmiss);
+			uwind_stat(&st->irq_unready);
+			uwind_want(u, serial, u->irq_miss);
+		}
+		if (u->irq_nrules)
+			kpm_stat_add(&st->irq_rules, u->irq_nrules);
 	}
-	if (nirq)
-		kpm_stat_add(&st->irq_rules, nirq);
 	kpm_stat_add(&st->irq_frames, k);
 	kpm_stat_add(&st->irq_frames_fp, nfp);
 	uwind_stat(&st->irq_walks);
 	*n = k;
-	*h = hh;
+	*h = uwind_hash(hh, out, k, mul);
 	return ret;
 fault:
 	faulted = true;
@@ -1662,7 +1689,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	/* Before the CPU's lock: on PREEMPT_RT the rwsem is a sleeping lock. */
 	if (live) {
 		locked = mmap_read_trylock(mm);
-		maps_gen_irq(&serial);
+		maps_gen(&serial);
 	}
 	local_lock(&uwind_llock);
 	u = uwind_cpus[smp_processor_id()];
@@ -1682,7 +1709,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 		gen = maps_visit(mm, s->pcs + s->nk, nu);
 		mmap_read_unlock(mm);
 	} else {
-		gen = maps_gen_irq(NULL);
+		gen = maps_gen(NULL);
 	}
 	sampler_account_deferred(s->pcs, s->nk, s->nk + nu, flags, h, gen);
 	llist_add(&s->node, &s->pool->free);
