@@ -277,8 +277,17 @@ void kpm_filter_show(struct seq_file *m)
 	mutex_lock(&kpm_filter_lock);
 	f = rcu_dereference_protected(kpm_filter,
 				      lockdep_is_held(&kpm_filter_lock));
-	seq_printf(m, "filter %s\nsession %d\n", f ? f->desc : "off",
-		   !!kpm_session);
+	/* A cgroup path may hold spaces and newlines: escaped, as in
+	 * records. A pid list is digits and commas.
+	 */
+	if (f && f->cgrp) {
+		seq_puts(m, "filter cgroup=");
+		kpm_put_escaped(m, f->desc + strlen("cgroup="), PATH_MAX);
+		seq_putc(m, '\n');
+	} else {
+		seq_printf(m, "filter %s\n", f ? f->desc : "off");
+	}
+	seq_printf(m, "session %d\n", !!kpm_session);
 	mutex_unlock(&kpm_filter_lock);
 }
 

@@ -588,6 +588,11 @@ void kpm_stats_cpu(unsigned int cpu, struct kpm_cpu_stats *st);
 
 /* --- procfs.c --- */
 
+/* A comm or path in a record or stats line: at most @max bytes of @s,
+ * bytes outside 0x21..0x7e and the backslash as \xHH, "" as \x00.
+ */
+void kpm_put_escaped(struct seq_file *m, const char *s, size_t max);
+
 /**
  * kpm_proc_init() - create /proc/kprofmap/ and its files
  *

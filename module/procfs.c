@@ -67,7 +67,7 @@ static void kpm_put_hex(struct seq_file *m, u64 v)
 /* A comm or path: at most @max bytes of @s, bytes outside 0x21..0x7e
  * and the backslash as \xHH; an empty string as \x00.
  */
-static void kpm_put_escaped(struct seq_file *m, const char *s, size_t max)
+void kpm_put_escaped(struct seq_file *m, const char *s, size_t max)
 {
 	size_t i;
 

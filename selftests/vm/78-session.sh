@@ -23,7 +23,7 @@
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 29
+ktap_plan 30
 
 W=/kpm/selftests/workloads
 CG=/sys/fs/cgroup
@@ -123,6 +123,15 @@ ktap_result "C record: /kpm-t78 with its inode number $ino" \
 	grep -qx "C $ino /kpm-t78" $S.cg
 ktap_result "every S record: c=$ino" \
 	sh -c "! awk '\$1 == \"S\"' $S.cg | grep -v ' c=$ino\$'"
+# A path with a space and a tab (cgroup names cannot hold a newline):
+# stats shows it escaped.
+odd=$(printf 'kpm t78\tx')
+mkdir "$CG/$odd"
+printf 'filter cgroup=/%s\n' "$odd" >/proc/kprofmap/control
+ktap_result "stats escapes the filter's cgroup path (a space, a tab)" \
+	grep -qx 'filter cgroup=/kpm\\x20t78\\x09x' /proc/kprofmap/stats
+echo "filter cgroup=/kpm-t78" >/proc/kprofmap/control
+rmdir "$CG/$odd"
 # Moved to a second cgroup, which is then removed before the read.
 mkdir -p $CG/kpm-t78b
 echo "filter cgroup=/" >/proc/kprofmap/control
