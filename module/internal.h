@@ -22,7 +22,10 @@
  *
  * Lock order: filter.c's kpm_filter_lock, then cpus_read_lock() (or the
  * hotplug lock a cpuhp callback runs under), then kpm.ctl_lock, then the
- * aggregate's lock (private to aggregate.c).
+ * aggregate's lock (private to aggregate.c). maps.c's maps.lock (after a
+ * task's mmap lock when a visit takes it) and cgroups.c's kpm_cg_lock
+ * are leaves: taken with none of those held but kpm_filter_lock (a
+ * reset, a drain's open), and taking no other lock of the module.
  */
 #ifndef _KPROFMAP_INTERNAL_H
 #define _KPROFMAP_INTERNAL_H

@@ -23,7 +23,7 @@
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 30
+ktap_plan 31
 
 W=/kpm/selftests/workloads
 CG=/sys/fs/cgroup
@@ -42,6 +42,7 @@ write_err() {
 	*"resource busy"* | *"Resource busy"*) echo EBUSY ;;
 	*"No such process"*) echo ESRCH ;;
 	*"No such file"*) echo ENOENT ;;
+	*"Not a directory"*) echo ENOTDIR ;;
 	*) echo "$_out" ;;
 	esac
 }
@@ -106,6 +107,8 @@ expect_err "a pid that does not exist: ESRCH" ESRCH "filter pid=999999" \
 	/proc/kprofmap/control
 expect_err "a cgroup that does not exist: ENOENT" ENOENT \
 	"filter cgroup=/no-such-kpm-cgroup" /proc/kprofmap/control
+expect_err "a cgroup path that names a file: ENOTDIR" ENOTDIR \
+	"filter cgroup=/cgroup.procs" /proc/kprofmap/control
 
 # --- cgroup filter ---
 mkdir -p $CG/kpm-t78
