@@ -277,8 +277,8 @@ void kpm_filter_show(struct seq_file *m)
 	mutex_lock(&kpm_filter_lock);
 	f = rcu_dereference_protected(kpm_filter,
 				      lockdep_is_held(&kpm_filter_lock));
-	/* A cgroup path may hold spaces and newlines: escaped, as in
-	 * records. A pid list is digits and commas.
+	/* A cgroup path may hold spaces, tabs and any byte but '/' and a
+	 * newline: escaped, as in records. A pid list is digits and commas.
 	 */
 	if (f && f->cgrp) {
 		seq_puts(m, "filter cgroup=");

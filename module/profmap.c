@@ -40,11 +40,10 @@ unsigned int profmap_class(unsigned int n)
 u32 profmap_hash_sample(const struct profmap_pool *pool,
 			const struct profmap_sample *s)
 {
-	unsigned int i, n = profmap_key_words(&s->key);
-	u64 h = profmap_hash_start(pool);
+	u64 h = profmap_hash_pcs(profmap_hash_start(pool), s->pcs,
+				 profmap_key_words(&s->key),
+				 profmap_hash_mul(pool));
 
-	for (i = 0; i < n; i++)
-		h = profmap_hash_step(pool, h, s->pcs[i]);
 	return profmap_hash_final(pool, h, s);
 }
 

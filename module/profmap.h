@@ -290,6 +290,19 @@ static __always_inline u64 profmap_hash_step(const struct profmap_pool *pool,
 	return profmap_hash_mix(h, pc, profmap_hash_mul(pool));
 }
 
+/* @h, then the @n words at @pcs, each by profmap_hash_mix(): what a walk
+ * that hashes frame by frame as it goes would hold after them.
+ */
+static __always_inline u64 profmap_hash_pcs(u64 h, const u64 *pcs,
+					    unsigned int n, u64 mul)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		h = profmap_hash_mix(h, pcs[i], mul);
+	return h;
+}
+
 static __always_inline u32 profmap_hash_final(const struct profmap_pool *pool, u64 h,
 				     const struct profmap_sample *s)
 {

@@ -1332,19 +1332,6 @@ uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, bool first)
 	return &uwind_fp_step;
 }
 
-/* @h, then the @n frames at @pcs, hashed: after the walk, not in its
- * loop, where the hash's two live values cost the step cache registers.
- */
-static __always_inline u64 uwind_hash(u64 h, const u64 *pcs, unsigned int n,
-				      u64 mul)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		h = profmap_hash_mix(h, pcs[i], mul);
-	return h;
-}
-
 int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
 	      unsigned int max, unsigned int *n, u64 *h, u8 *flags)
@@ -1416,8 +1403,9 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			step = NULL;
 			if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
 			    uwind_irq_rt(u, out - nk, nk + k, nk,
-					 uwind_hash(hh, out, k, mul), *flags,
-					 look, sp, bp, gen, serial, &step)) {
+					 profmap_hash_pcs(hh, out, k, mul),
+					 *flags, look, sp, bp, gen, serial,
+					 &step)) {
 				ret = UWIND_IRQ_COPY;
 				goto out_pf;
 			}
@@ -1511,7 +1499,10 @@ out_pf:
 	kpm_stat_add(&st->irq_frames_fp, nfp);
 	uwind_stat(&st->irq_walks);
 	*n = k;
-	*h = uwind_hash(hh, out, k, mul);
+	/* Hashed after the walk, not in its loop, where the hash's two live
+	 * values cost the step cache registers.
+	 */
+	*h = profmap_hash_pcs(hh, out, k, mul);
 	return ret;
 fault:
 	faulted = true;
