@@ -35,6 +35,35 @@ S=/tmp/collect.$$
 cpu1=1
 [ -d /sys/devices/system/cpu/cpu1 ] || cpu1=0
 
+# until_entries N PID...: wait until the aggregate holds N entries (each
+# key once: entries + staged would count a key staged again twice), or
+# for 150 s of guest time, polling every 0.2 s; then kill and reap the
+# PIDs. Sets $t to the seconds waited.
+until_entries() {
+	_want=$1
+	shift
+	t=0
+	while [ $t -lt 750 ] && [ "$(kpm_stat entries)" -lt "$_want" ]; do
+		sleep 0.2
+		t=$((t + 1))
+	done
+	t=$((t / 5))
+	kill "$@"
+	wait "$@" 2>/dev/null
+}
+
+# nothing_lost: lost == 0; on the debug kernel (KASAN), whose collections
+# have fallen behind under host load (4432 samples lost to full reserves
+# once at 9999 Hz), losses to full reserves are counted and allowed
+# (lost == lost_reserve). Nothing may be lost to the cap, an allocation
+# or a share anywhere.
+nothing_lost() {
+	case "$(uname -r)" in
+	*-kpm-debug) kpm_lost_only_reserve ;;
+	*) kpm_stats_hold "lost -eq 0" ;;
+	esac
+}
+
 # Staging takes nothing from the slab: no collection for 10 s, and
 # max_depth=8 so that the debug kernel's deep stacks do not fill half of
 # the frame reserve and kick one early. 99 Hz: at 999 Hz even a 0.1 s
@@ -69,45 +98,25 @@ ktap_result "no reader: staged entries drop to a few after the workload (<= 256)
 	kpm_stats_hold "staged -le 256"
 kpm_unload_check "unload, log clean"
 
-# Many unique stacks on two pinned CPUs, one read at the end (issue 11:
-# about 40k unique keys at 9999 Hz). The workloads run until the module
-# holds 40000 unique keys in its aggregate (entries: each key once;
-# entries + staged counted a key staged again twice, and a run stopped
-# at 39929 keys; polled every 0.2 s, no reader) or for 150 s of guest
-# time, however fast the kernel samples.
-# At 9999 Hz on every kernel. Nothing may be lost, but on the debug
-# kernel (KASAN) reserve losses are counted and allowed (lost ==
-# lost_reserve): its collections have fallen behind under host load
-# (4432 samples lost to full reserves once; 0 in 40283 keys, 88418
-# samples, on 2026-12-04).
-F2=9999
+# Many unique stacks on two pinned CPUs at 9999 Hz, one read at the end
+# (issue 11: about 40k unique keys). The workloads run until the
+# aggregate holds 40000 keys (until_entries; no reader), however fast the
+# kernel samples (a first version counted entries + staged and stopped a
+# run at 39929 keys).
 KEYS=${KPM_COLLECT_KEYS:-40000}
-kpm_load freq=$F2 max_entries=262144 autostart=0 || ktap_bail "insmod failed"
+kpm_load freq=9999 max_entries=262144 autostart=0 || ktap_bail "insmod failed"
 echo start >/proc/kprofmap/control
 taskset 1 $W/kpm_keys 40000 600 1 >/dev/null & p0=$!
 taskset $((1 << cpu1)) $W/kpm_keys 40000 600 2 >/dev/null & p1=$!
-t=0
-while [ $t -lt 750 ] &&
-      [ "$(kpm_stat entries)" -lt $KEYS ]; do
-	sleep 0.2
-	t=$((t + 1))
-done
-t=$((t / 5))
-kill $p0 $p1
-wait $p0 $p1 2>/dev/null
+until_entries $KEYS $p0 $p1
 echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 keys=$(grep -c '^S ' $S)
 ncpu=$(grep -c '^processor' /proc/cpuinfo)
-ktap_diag "two CPUs at $F2 Hz, $t s: $keys unique keys, stored $(kpm_stat stored) lost $(kpm_stat lost) (reserve $(kpm_stat lost_reserve) cap $(kpm_stat lost_cap) alloc $(kpm_stat lost_alloc)) staged_max $(kpm_stat staged_max) chain_max $(kpm_stat chain_max) collections $(kpm_stat collections) overruns $(kpm_stat overruns)"
+ktap_diag "two CPUs at 9999 Hz, $t s: $keys unique keys, stored $(kpm_stat stored) lost $(kpm_stat lost) (reserve $(kpm_stat lost_reserve) cap $(kpm_stat lost_cap) alloc $(kpm_stat lost_alloc)) staged_max $(kpm_stat staged_max) chain_max $(kpm_stat chain_max) collections $(kpm_stat collections) overruns $(kpm_stat overruns)"
 ktap_result "two CPUs: $keys unique keys >= $KEYS" test "$keys" -ge "$KEYS"
-case "$(uname -r)" in
-*-kpm-debug)
-	ktap_result "two CPUs: nothing lost but to full reserves (lost == lost_reserve; debug kernel)" \
-		kpm_lost_only_reserve ;;
-*)
-	ktap_result "two CPUs: nothing lost (lost == 0)" kpm_stats_hold "lost -eq 0" ;;
-esac
+ktap_result "two CPUs: nothing lost (lost == 0; on the debug kernel, lost == lost_reserve)" \
+	nothing_lost
 ktap_result "two CPUs: samples total == stored" \
 	kpm_stats_hold "stored -eq $(kpm_sum_samples $S)"
 # Each CPU's hot map held at most staged_max entries when collected, so
@@ -121,9 +130,9 @@ kpm_unload_check "unload, log clean"
 # The default cap (32768) and 25k unique stacks on one CPU (issue 11),
 # all of one process: share=100 (no fair share), or past 7/8 of the cap
 # (28672 keys) the share rule would refuse them, as it should. The
-# workload runs until the aggregate holds 25000 unique keys (polled every
-# 0.2 s) or for 150 s of guest time; 0.2 s more adds about 1300 keys
-# at 6.1's rate (26650 keys in 4 s), far below the cap.
+# workload runs until the aggregate holds 25000 unique keys
+# (until_entries); a 0.2 s poll more adds about 1300 keys at 6.1's rate
+# (26650 keys in 4 s), far below the cap.
 # unwind=0: frame pointers in the timer. With the deferred unwinder the
 # debug kernel spends so long in it that samples landing there (kernel
 # PC, one of many, times the user path) made 32768 keys of 1400 paths.
@@ -131,27 +140,15 @@ KEYS1=${KPM_COLLECT_KEYS1:-25000}
 kpm_load freq=9999 autostart=0 share=100 unwind=0 || ktap_bail "insmod failed"
 echo start >/proc/kprofmap/control
 taskset 1 $W/kpm_keys 40000 600 3 >/dev/null & p0=$!
-t=0
-while [ $t -lt 750 ] &&
-      [ "$(kpm_stat entries)" -lt $KEYS1 ]; do
-	sleep 0.2
-	t=$((t + 1))
-done
-t=$((t / 5))
-kill $p0
-wait $p0 2>/dev/null
+until_entries $KEYS1 $p0
 echo stop >/proc/kprofmap/control
 cat /proc/kprofmap/samples >$S
 keys=$(grep -c '^S ' $S)
 ktap_diag "one CPU, default max_entries, $t s: $keys unique keys, stored $(kpm_stat stored) lost_cap $(kpm_stat lost_cap) staged_max $(kpm_stat staged_max)"
-# At 9999 Hz the debug kernel's collections can lag: reserve losses
-# (4188 once) are counted and allowed there; the cap must cost nothing.
+# At 9999 Hz the debug kernel's collections can lag (4188 reserve
+# losses once): nothing_lost.
 keys_below_cap() {
-	[ "$keys" -ge "$KEYS1" ] && [ "$keys" -lt 32768 ] || return 1
-	case "$(uname -r)" in
-	*-kpm-debug) kpm_lost_only_reserve ;;
-	*) kpm_stats_hold "lost -eq 0" ;;
-	esac
+	[ "$keys" -ge "$KEYS1" ] && [ "$keys" -lt 32768 ] && nothing_lost
 }
 ktap_result "one CPU, default max_entries, $KEYS1 <= $keys < 32768 unique keys: nothing lost (but to full reserves on the debug kernel)" \
 	keys_below_cap
