@@ -42,8 +42,17 @@
 #
 # and the exit status is non-zero if anything failed. Logs: build/check/.
 #
+# On a machine that lacks them (CI's new one), the vm tier's kernels are
+# prepared in the background from the start, while the tiers before them
+# run: the kernels of KVERS after the first are fetched (setup.sh, at nice
+# 10), and the debug kernel is built (build-debug-kernel.sh) at SCHED_IDLE,
+# so that it takes only the CPU the VMs leave idle and cannot slow a
+# timing-sensitive test. A kernel's tier waits for its part; the debug
+# kernel comes last in the default KVERS for that reason. Logs:
+# build/check/prefetch.log, build/check/debug-kernel.log.
+#
 # Environment: KVERS (the kernels of the VM tier, short names or releases
-# as setup.sh takes them; default "6.1 6.1-debug 6.12 6.1-rt"; KVER=K alone means
+# as setup.sh takes them; default "6.1 6.12 6.1-rt 6.1-debug"; KVER=K alone means
 # KVERS=K; the first run with 6.1-debug builds that kernel, see
 # scripts/build-debug-kernel.sh), KPM_VM_TIMEOUT (seconds for each VM test
 # boot, default 1800), KPM_ICOUNT_SHIFT (the icount boot's -icount shift,
@@ -254,6 +263,7 @@ vm_boot() {
 tier_vm() {
 	local k=$1 kver ko
 	say "==== vm ($k)"
+	prefetch_wait "$k"
 	"$KPM_TOP/scripts/setup.sh" --quiet "$k" || { point FAIL "vm/$k: scripts/setup.sh $k"; return; }
 	kver=$(kpm_resolve_kver "$k")
 	build "kprofmap.ko for $k ($kver), W=1, no warnings" "module-$k" \
@@ -288,13 +298,70 @@ tier_vm() {
 	[[ ${#sig[@]} -eq 0 ]] || vm_boot "$k" "$kver" sig "${sig[@]}"
 }
 
+kernels() {
+	echo ${KVERS:-${KVER:-6.1 6.12 6.1-rt 6.1-debug}}
+}
+
+# prefetch: start preparing the vm tier's kernels in the background (see
+# the head of this file): nothing is started for a kernel already there.
+PREFETCH_PID=
+PREFETCH_KERNELS=()
+DEBUG_PID=
+prefetch() {
+	local k first=1 debug
+	debug=$(kpm_debug_kver)
+	for k in $(kernels); do
+		if [[ $k == "$debug" ]]; then
+			[[ -f $(kpm_kernel_dir "$debug")/.kprofmap-done ]] && continue
+			say "building the debug kernel in the background at SCHED_IDLE (log: $LOGS/debug-kernel.log)"
+			# its own session: prefetch_stop ends the make under it too
+			setsid chrt --idle 0 "$KPM_TOP/scripts/build-debug-kernel.sh" --quiet \
+				>"$LOGS/debug-kernel.log" 2>&1 &
+			DEBUG_PID=$!
+		elif [[ $first -eq 0 ]]; then
+			PREFETCH_KERNELS+=("$k")
+		fi
+		first=0
+	done
+	[[ ${#PREFETCH_KERNELS[@]} -gt 0 ]] || return 0
+	# setup.sh --quiet K prints nothing when K is there already.
+	say "fetching ${PREFETCH_KERNELS[*]} in the background when missing (log: $LOGS/prefetch.log)"
+	nice -n 10 "$KPM_TOP/scripts/setup.sh" --quiet "${PREFETCH_KERNELS[@]}" \
+		>"$LOGS/prefetch.log" 2>&1 &
+	PREFETCH_PID=$!
+}
+
+# prefetch_wait KERNEL: wait for the background part that prepares KERNEL.
+# Its status is not judged here: tier_vm's own setup.sh call then does
+# what is left, or fails with its reason.
+prefetch_wait() {
+	local k
+	if [[ $1 == "$(kpm_debug_kver)" && -n $DEBUG_PID ]]; then
+		say "waiting for the debug kernel's build"
+		wait "$DEBUG_PID" || say "the background debug kernel build failed (see $LOGS/debug-kernel.log)"
+		DEBUG_PID=
+	fi
+	for k in "${PREFETCH_KERNELS[@]}"; do
+		if [[ $k == "$1" && -n $PREFETCH_PID ]]; then
+			wait "$PREFETCH_PID" || say "the background kernel fetch failed (see $LOGS/prefetch.log)"
+			PREFETCH_PID=
+		fi
+	done
+}
+
+prefetch_stop() {
+	[[ -z $PREFETCH_PID ]] || kill "$PREFETCH_PID" 2>/dev/null
+	[[ -z $DEBUG_PID ]] || kill -- "-$DEBUG_PID" 2>/dev/null
+	true
+}
+
 # The VM runner's self-test (on the default kernel), then the VM tests on
 # each kernel of KVERS.
 tier_kernels() {
 	local k
 	say "==== vm runner"
 	run_tap vm-run-selftest "$KPM_TOP/scripts/vm-run-selftest.sh"
-	for k in ${KVERS:-${KVER:-6.1 6.1-debug 6.12 6.1-rt}}; do
+	for k in $(kernels); do
 		tier_vm "$k"
 	done
 }
@@ -329,6 +396,9 @@ main() {
 	rm -rf "$LOGS"
 	mkdir -p "$LOGS"
 
+	for t in "${tiers[@]}"; do
+		[[ $t == vm ]] && { trap prefetch_stop EXIT; prefetch; }
+	done
 	for t in "${tiers[@]}"; do
 		case $t in
 		build) tier_build ;;

@@ -52,7 +52,7 @@ missing_tools() {
 # The kernels to build for: KVERS as check.sh takes it, but 6.1-debug.
 kernels() {
 	local k
-	for k in ${KVERS:-${KVER:-6.1 6.1-debug 6.12 6.1-rt}}; do
+	for k in ${KVERS:-${KVER:-6.1 6.12 6.1-rt 6.1-debug}}; do
 		[[ $k == "$(kpm_debug_kver)" ]] || echo "$k"
 	done
 }

@@ -82,6 +82,11 @@ static int sym_cmp(const void *a, const void *b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* nm -S: "addr size type name" (functions only). */
 static void load_nm(struct symtab *t, const char *path)
 {
@@ -341,7 +346,7 @@ int main(int argc, char **argv)
 	size_t ncg = 0;
 	long long considered = 0, matching = 0, lost = -1, records = 0;
 	char *line = NULL, **seen = NULL;
-	size_t cap = 0, lineno = 0, nseen = 0;
+	size_t cap = 0, lineno = 0, nseen = 0, seen_cap = 0;
 	int c, dups = 0, shown = 0;
 	static char whole[512];
 	const char *cum_name[8];
@@ -436,13 +441,20 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (o.want_unique) {
-			size_t i;
+			/* The key: all but the count; sorted and compared below. */
+			const char *key = strchr(line + 2, ' ');
 
-			for (i = 0; i < nseen; i++)
-				if (!strcmp(seen[i], strchr(line + 2, ' ')))
-					dups++;
-			seen = realloc(seen, (nseen + 1) * sizeof(*seen));
-			seen[nseen++] = strdup(strchr(line + 2, ' '));
+			if (!key)
+				die("bad sample record: %s", line);
+			if (nseen == seen_cap) {
+				seen_cap = seen_cap ? 2 * seen_cap : 4096;
+				seen = realloc(seen, seen_cap * sizeof(*seen));
+				if (!seen)
+					die("%s", "out of memory");
+			}
+			seen[nseen] = strdup(key);
+			if (!seen[nseen++])
+				die("%s", "out of memory");
 		}
 		snprintf(whole, sizeof(whole), "%s", line);
 		/* "S count tgid tid comm flags k=... u=... m=gen c=cgid" */
@@ -512,6 +524,16 @@ int main(int argc, char **argv)
 		       considered ? (double)cum[c] / considered : 0.0);
 	if (lineno == 0)
 		die("%s", "empty file");
+	if (o.want_unique) {
+		/* Sorted, a key seen twice is next to itself: n log n, where a
+		 * pairwise scan took a minute of TCG for 40000 records. */
+		size_t i;
+
+		qsort(seen, nseen, sizeof(*seen), cmp_str);
+		for (i = 1; i < nseen; i++)
+			if (!strcmp(seen[i - 1], seen[i]))
+				dups++;
+	}
 	if (o.want_unique && dups) {
 		printf("# %d duplicate records\n", dups);
 		return 1;
