@@ -21,6 +21,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/cgroup.h>
+#include <linux/ctype.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
@@ -32,9 +33,6 @@
 #include <linux/string.h>
 
 #include "internal.h"
-
-/* Thread groups one pid filter may name. */
-#define KPM_FILTER_PIDS		64
 
 /**
  * struct kpm_filter - what the timer keeps
@@ -125,8 +123,9 @@ static int kpm_filter_parse_pids(struct kpm_filter *f, char *list)
 
 		if (f->nr == KPM_FILTER_PIDS)
 			return -EINVAL;
+		/* Digits only: kstrtoint() takes a sign too ("+5"). */
 		ret = kstrtoint(tok, 10, &nr);
-		if (ret || nr <= 0)
+		if (!isdigit(*tok) || ret || nr <= 0)
 			return -EINVAL;
 		pid = find_get_pid(nr);
 		if (!pid)
@@ -183,7 +182,8 @@ static void kpm_freq_set(unsigned int hz)
 /* "freq N" */
 static int kpm_freq_parse(const char *arg, unsigned int *hz)
 {
-	if (kstrtouint(arg, 10, hz) || *hz < 1 || *hz > KPM_FREQ_MAX)
+	if (!isdigit(*arg) || kstrtouint(arg, 10, hz) || *hz < 1 ||
+	    *hz > KPM_FREQ_MAX)
 		return -EINVAL;
 	return 0;
 }

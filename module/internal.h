@@ -160,8 +160,6 @@ struct kpm_state {
 
 extern struct kpm_state kpm;
 
-#define KPM_FREQ_MAX		10000
-
 /* Module parameters (main.c); fixed after load but kpm_freq (filter.c). */
 extern unsigned int kpm_freq;		/* Hz per CPU, 1..KPM_FREQ_MAX */
 extern unsigned int kpm_max_depth;	/* frames per stack, each of k/u */

@@ -107,6 +107,10 @@
 #define KPM_MAX_DEPTH_LIMIT	255
 /* Bytes of a task comm including the terminating NUL (TASK_COMM_LEN). */
 #define KPM_COMM_LEN		16
+/* Largest sampling frequency (freq=, "freq N"), Hz per CPU. */
+#define KPM_FREQ_MAX		10000
+/* Thread groups one "filter pid=" may name. */
+#define KPM_FILTER_PIDS		64
 
 #define KPM_REC_SAMPLE		'S'
 #define KPM_REC_LOST		'L'
@@ -124,5 +128,6 @@
 #define KPM_PROC_DRAIN		"/proc/kprofmap/drain"
 #define KPM_PROC_CONTROL	"/proc/kprofmap/control"
 #define KPM_PROC_STATS		"/proc/kprofmap/stats"
+#define KPM_PROC_SESSION	"session"	/* under KPM_PROC_DIR */
 
 #endif /* _KPROFMAP_FORMAT_H */

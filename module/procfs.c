@@ -502,7 +502,7 @@ int kpm_proc_init(void)
 	    !proc_create("drain", 0400, kpm_proc_dir, &kpm_drain_ops) ||
 	    !proc_create("control", 0200, kpm_proc_dir, &kpm_control_ops) ||
 	    !proc_create("stats", 0400, kpm_proc_dir, &kpm_stats_ops) ||
-	    !proc_create("session", 0200, kpm_proc_dir, &kpm_session_ops)) {
+	    !proc_create(KPM_PROC_SESSION, 0200, kpm_proc_dir, &kpm_session_ops)) {
 		proc_remove(kpm_proc_dir);
 		return -ENOMEM;
 	}

@@ -20,6 +20,10 @@
 #error "KP_VERSION is not defined: build with user/Makefile"
 #endif
 
+/* A macro's value as a string literal, for the usage text. */
+#define KP_STR_(x)	#x
+#define KP_STR(x)	KP_STR_(x)
+
 void kp_usage(FILE *f)
 {
 	fputs(
@@ -55,8 +59,8 @@ void kp_usage(FILE *f)
 "      --duration SECS   write \"reset\" to /proc/kprofmap/control (with --pid or\n"
 "                        --cgroup: start the session), wait SECS seconds\n"
 "                        (Ctrl-C ends the wait early), then read\n"
-"      --freq HZ         sampling frequency while the session lasts (1-10000)\n"
-"      --pid PID[,PID]...  keep only these processes' samples (up to 64)\n"
+"      --freq HZ         sampling frequency while the session lasts (1-" KP_STR(KPM_FREQ_MAX) ")\n"
+"      --pid PID[,PID]...  keep only these processes' samples (up to " KP_STR(KPM_FILTER_PIDS) ")\n"
 "      --cgroup PATH     keep only the samples of this cgroup v2 subtree\n"
 "      --interval DUR    follow: the window length (100ms to 7 days)\n"
 "      --out-dir DIR     follow: where the windows go (made if missing)\n"
@@ -127,9 +131,9 @@ static unsigned int kp_parse_freq(const char *s)
 {
 	uint64_t v;
 
-	if (!kp_parse_dec(s, strlen(s), &v) || v < 1 || v > KP_FREQ_MAX)
+	if (!kp_parse_dec(s, strlen(s), &v) || v < 1 || v > KPM_FREQ_MAX)
 		kp_usage_error("--freq: \"%s\" is not a frequency in 1..%d Hz",
-			       s, KP_FREQ_MAX);
+			       s, KPM_FREQ_MAX);
 	return (unsigned int)v;
 }
 
@@ -176,7 +180,7 @@ bool kp_cli_option(struct kp_cli *cli, int c, const char *arg)
 	return false;
 }
 
-/* --pid: "pid=N,N" with each N a pid, at most KP_FILTER_PIDS of them. */
+/* --pid: "pid=N,N" with each N a pid, at most KPM_FILTER_PIDS of them. */
 static void kp_cli_pid_filter(struct kp_cli *cli)
 {
 	const char *p = cli->pids, *comma;
@@ -189,9 +193,9 @@ static void kp_cli_pid_filter(struct kp_cli *cli)
 				  &v) || v < 1 || v > KPM_READ_PID_MAX)
 			kp_usage_error("--pid: \"%s\" is not a list of process ids (1,2,3)",
 				       cli->pids);
-		if (++n > KP_FILTER_PIDS)
+		if (++n > KPM_FILTER_PIDS)
 			kp_usage_error("--pid: more than %d processes",
-				       KP_FILTER_PIDS);
+				       KPM_FILTER_PIDS);
 		p = comma + 1;
 	} while (comma);
 	snprintf(cli->filter, sizeof(cli->filter), "pid=%s", cli->pids);

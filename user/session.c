@@ -13,8 +13,8 @@
 
 int kp_session_open(struct kp_session *s, const char *proc_root)
 {
-	snprintf(s->path, sizeof(s->path), "%s/%s/session", proc_root,
-		 KPM_PROC_DIR);
+	snprintf(s->path, sizeof(s->path), "%s/%s/%s", proc_root,
+		 KPM_PROC_DIR, KPM_PROC_SESSION);
 	s->fd = open(s->path, O_WRONLY | O_CLOEXEC);
 	if (s->fd >= 0)
 		return 0;

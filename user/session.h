@@ -24,11 +24,6 @@
 #include <limits.h>
 #include <stdio.h>
 
-/* The module's limit on the sampling frequency, Hz. */
-#define KP_FREQ_MAX	10000
-/* Thread groups one pid filter may name. */
-#define KP_FILTER_PIDS	64
-
 struct kp_session {
 	int fd;			/* the session file; -1 when closed */
 	char path[PATH_MAX];	/* for messages */

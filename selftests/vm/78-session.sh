@@ -90,11 +90,12 @@ ktap_result "filter pid=A: B's ticks counted as filtered" \
 n0=$(kpm_sum_samples $S.pid)
 for junk in "filter" "filter pid=" "filter pid=x" "filter pid=1,,2" \
 	"filter cgroup=" "filter cgroup=relative" "filter pidd=1" \
-	"freq 0" "freq 10001" "freq x" "filterpid=1"; do
+	"freq 0" "freq 10001" "freq x" "filterpid=1" "filter pid=+$a" \
+	"filter pid=-$a" "filter pid= $a" "freq +99" "freq  99"; do
 	got=$(write_err "$junk" /proc/kprofmap/control)
 	[ "$got" = EINVAL ] || echo "'$junk': $got"
 done >$S.junk
-ktap_result "11 junk commands: EINVAL each" test ! -s $S.junk
+ktap_result "16 junk commands: EINVAL each" test ! -s $S.junk
 cat $S.junk
 ktap_result "after junk: filter unchanged" \
 	test "$(stat_line filter)" = "filter pid=$a"
