@@ -34,10 +34,12 @@ DRAINS=${KPM_DRAINS:-1000}
 # operation in progress (collection holds the CPU hotplug lock for
 # read), and on the debug kernel an offline takes 2 to 3 s of guest time:
 # back to back, the cycles would leave the drains little time to run.
-# The debug kernel also drains 300 times, not 1000: a drain takes about
-# 0.35 s of wall time there (1000: 6 minutes of CI), 0.007 s on 6.1.
+# The debug kernel also drains 200 times, not 1000: a drain takes 0.35
+# to 0.7 s of wall time there (300 drains took 217 s of a CI run with
+# 1 s pauses, which left a hotplug operation in progress half the time),
+# 0.007 s on 6.1.
 case "$(uname -r)" in
-*-kpm-debug) PAUSE=1 DRAINS=${KPM_DRAINS:-300} ;;
+*-kpm-debug) PAUSE=3 DRAINS=${KPM_DRAINS:-200} ;;
 *) PAUSE=0 ;;
 esac
 MINCYCLES=$((DRAINS / 100))
