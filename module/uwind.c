@@ -318,7 +318,10 @@ struct uwind_cpu {
 static struct uwind_pool *uwind_pools;		/* nr_cpu_ids of them */
 static struct uwind_cpu **uwind_cpus;		/* nr_cpu_ids of them */
 static size_t uwind_slot_size;
-static u64 uwind_step_mask;	/* the step cache's sets, less one */
+/* The step cache's sets, less one, times a set's 64 bytes: the byte
+ * offset of the last set (see uwind_set_in()).
+ */
+static u64 uwind_step_mask;
 static bool uwind_ready;	/* set once init has succeeded */
 
 unsigned int kpm_unwind = 1;
@@ -695,23 +698,28 @@ static void uwind_fallback(struct uwind_stats *st, int why)
 
 /* --- the step cache: (image, runtime PC range) -> step --- */
 
-/* The set of lookup address @look of image @serial: its 64-byte block. */
-/* An image's salt: where its 64-byte blocks start in the step cache. */
+/* An image's salt: where its 64-byte blocks start in the step cache,
+ * as a byte offset (a multiple of 64).
+ */
 static __always_inline u64 uwind_salt(u64 serial)
 {
-	return serial * GOLDEN_RATIO_64 >> 32;
+	return (serial * GOLDEN_RATIO_64 >> 32) << 6;
 }
 
-/* The set of lookup address @look in step cache @steps (@mask: its sets,
- * less one) for the image of salt @salt: the 64-byte block of @look,
- * salted by the image, so one image's hot code spreads over consecutive
- * sets and two images' code over different ones. The hard-irq walk calls
- * it with the three in locals.
+/* The set of lookup address @look in step cache @steps (@mask:
+ * uwind_step_mask) for the image of salt @salt: the 64-byte block of
+ * @look, salted by the image, so one image's hot code spreads over
+ * consecutive sets and two images' code over different ones. A set is
+ * 64 bytes too, so the block's address, salted and masked, is the set's
+ * byte offset: (look ^ salt) & mask, which also drops look's low 6 bits
+ * (salt and mask have none). The hard-irq walk calls it with the three
+ * in locals.
  */
 static __always_inline struct uwind_sentry *
 uwind_set_in(struct uwind_sentry *steps, u64 salt, u64 mask, u64 look)
 {
-	return &steps[(((look >> 6) ^ salt) & mask) * UWIND_STEP_WAYS];
+	BUILD_BUG_ON(sizeof(*steps) * UWIND_STEP_WAYS != 64);
+	return (void *)steps + ((look ^ salt) & mask);
 }
 
 /* The set of lookup address @look of image @serial in this CPU's cache. */
@@ -1332,6 +1340,14 @@ uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, bool first)
 	return &uwind_fp_step;
 }
 
+/* A frame record at @bp that uwind_irq()'s frame-pointer step may read:
+ * at or above @sp, both words at or below @top, aligned.
+ */
+static __always_inline bool uwind_fp_ok(u64 bp, u64 sp, u64 top)
+{
+	return bp >= sp && bp <= top - 16 && !(bp & 7);
+}
+
 int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
 	      unsigned int max, unsigned int *n, u64 *h, u8 *flags)
@@ -1424,13 +1440,38 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 		 * words, [BP, BP + 16), in the window), and it reads the same
 		 * two words. Any other frame takes the general step.
 		 */
-		if (likely(step->kind == UWIND_STEP_FPRULE && bp >= sp &&
-			   bp <= top - 16 && !(bp & 7))) {
+		if (likely(step->kind == UWIND_STEP_FPRULE &&
+			   uwind_fp_ok(bp, sp, top))) {
 			a = array_index_nospec(bp, top - 15);
 			unsafe_get_user(pc, (u64 __user *)(a + 8), fault);
 			unsafe_get_user(bp, (u64 __user *)a, fault);
 			sp = a + 16;
+			/*
+			 * A recursive call returns where this frame's call
+			 * does: the same look, the same step, no lookup (pc
+			 * passes the loop's bound: look lies in a file's
+			 * step). The end of out[], or a frame record the fast
+			 * path cannot take, goes round the loop instead.
+			 */
+			a = look;
 			look = pc - 1;
+			if (unlikely(look == a)) {
+				/* A branch of its own: not merged into setcc
+				 * arithmetic that every other frame would pay.
+				 */
+				asm volatile("");
+				while (o != oend && uwind_fp_ok(bp, sp, top)) {
+					*o++ = pc;
+					a = array_index_nospec(bp, top - 15);
+					unsafe_get_user(pc, (u64 __user *)(a + 8),
+							fault);
+					unsafe_get_user(bp, (u64 __user *)a, fault);
+					sp = a + 16;
+					if (pc - 1 != look)
+						break;
+				}
+				look = pc - 1;
+			}
 			continue;
 		}
 		if (unlikely(step->kind != UWIND_STEP_RULE &&
@@ -1797,7 +1838,7 @@ int uwind_init(void)
 		       kpm_unwind_steps);
 		return -EINVAL;
 	}
-	uwind_step_mask = kpm_unwind_steps / UWIND_STEP_WAYS - 1;
+	uwind_step_mask = (u64)(kpm_unwind_steps / UWIND_STEP_WAYS - 1) << 6;
 	/* the frames, and the cgroup tag after them */
 	uwind_slot_size = ALIGN(struct_size((struct uwind_slot *)NULL, pcs,
 					    2 * kpm_max_depth + 1), 64);

@@ -23,13 +23,17 @@
 #    the same data in uw_readzero (uw_badrz_*), read in hard irq for
 #    samples inside read(2) (on PREEMPT_RT, where no rule is computed in
 #    hard irq, by a work item from a copy of the stack);
+#  - recursion (kpm_keys, frame pointers): 35 frames that return to one
+#    call site, which the hard-irq walk takes without a lookup each, are
+#    all there, in order, and a max_depth inside them truncates the stack
+#    there (the U flag);
 #  - the unwinder's counters move, and rmmod succeeds once the works
 #    queued before "stop" have run.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 23
+ktap_plan 25
 
 U=/kpm/selftests/unwind
 CHECK=/kpm/selftests/vm/kpm_check
@@ -55,6 +59,20 @@ wait $pid
 cat /proc/kprofmap/samples >$S
 ktap_result "uw_chain: uw_leaf <- uw_b <- uw_a <- main in >= 95% of its samples in uw_leaf" \
 	chain_check $pid 0.95
+
+# Recursion. kpm_keys with one path (0x9e3b1: kk_f1, kk_f11, kk_f3,
+# kk_f14, kk_f9 from main down) 40 levels deep: past the path's five
+# digits each level is kk_f0, called from one call site in kk_f0, so 35
+# frames share a return address (uwind_irq() reuses the step of the
+# frame below for them).
+W=/kpm/selftests/workloads
+KEYS_CHAIN="kk_spin$(i=0; while [ $i -lt 35 ]; do printf ',kk_f0'; i=$((i + 1)); done),kk_f9,kk_f14,kk_f3,kk_f11,kk_f1,main"
+$W/kpm_keys 1 1.5 1 40 >/dev/null & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+ktap_result "kpm_keys, 42 frames, 35 of them from one call site: the whole stack, in order (>= 95% of its user-mode samples in kk_spin)" \
+	$CHECK -f $S -p $pid -s $W/kpm_keys.syms -K -l kk_spin \
+		-u "$KEYS_CHAIN" -m 0.95 -n 100
 
 # Through a signal frame: the handler's stack continues, past libc's
 # rt_sigreturn trampoline, in the code the signal interrupted.
@@ -124,6 +142,38 @@ ktap_result "the rule cache serves repeated frames (unwind_cache_hit > unwind_ca
 ktap_diag "$(grep '^unwind' /proc/kprofmap/stats | tr '\n' ' ')"
 ktap_result "rmmod after stop (pending works have run)" kpm_unload
 kpm_check_dmesg "kernel log clean after the unwinder ran"
+
+# max_depth=20 inside the recursion: 20 user frames (kk_spin and 19 of the
+# 35 kk_f0), flagged U, in every user-mode sample in kk_spin.
+trunc_check() {
+	$CHECK -f $S -p $pid -s $W/kpm_keys.syms -K -l kk_spin \
+		-u "$(echo "$KEYS_CHAIN" | cut -d, -f1-20)" -m 0.95 -n 100 || return 1
+	# Every user-mode record of 20 frames whose last 19 are one return
+	# address (kk_f0's recursive call) was cut short: U.
+	awk -v p=$pid '$1 == "S" && $3 == p && $7 == "k=" {
+		n = split(substr($8, 3), f, ",")
+		if (n != 20)
+			next
+		for (i = 3; i <= 20; i++)
+			if (f[i] != f[2])
+				next
+		rec++
+		if ($6 !~ /U/)
+			bad++
+	}
+	END {
+		printf "# %d records of 20 frames in the recursion, %d not flagged U\n", rec, bad
+		exit bad > 0 || rec == 0
+	}' $S || return 1
+	kpm_stacks_within 20 $S
+}
+kpm_load freq=999 max_depth=20 || ktap_bail "insmod max_depth=20 failed"
+$W/kpm_keys 1 1 1 40 >/dev/null & pid=$!
+wait $pid
+cat /proc/kprofmap/samples >$S
+kpm_unload
+ktap_result "max_depth=20 inside the recursion: kk_spin and 19 kk_f0, truncated (U), in >= 95% of kk_spin's user-mode samples; no stack longer" \
+	trunc_check
 
 # Hostile unwind data at 10 kHz.
 bad_sum() {

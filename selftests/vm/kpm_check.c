@@ -313,13 +313,19 @@ static bool links_match(const struct symtab *us, char **tok, size_t t,
 static bool chain_matches(const struct symtab *us, const char *chain,
 			  const unsigned long long *pcs, size_t n)
 {
-	char buf[512], *tok[32], *t, *save = NULL;
+	static char buf[4096];
+	char *tok[KPM_MAX_DEPTH_LIMIT], *t, *save = NULL;
 	size_t nt = 0;
 
-	snprintf(buf, sizeof(buf), "%s", chain);
-	for (t = strtok_r(buf, ",", &save); t && nt < 32;
-	     t = strtok_r(NULL, ",", &save))
+	if (snprintf(buf, sizeof(buf), "%s", chain) >= (int)sizeof(buf))
+		die("-u chain too long: %s", chain);
+	for (t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		if (nt == KPM_MAX_DEPTH_LIMIT)
+			die("-u chain of more links than a stack has frames: %s",
+			    chain);
 		tok[nt++] = t;
+	}
 	return links_match(us, tok, 0, nt, pcs, 0, n);
 }
 
