@@ -21,8 +21,9 @@
 #   $KPM_CACHE/kernels/6.1-debug -> ../debug-kernel/SRCVER-KEY
 # so `scripts/vm-run.sh --kver 6.1-debug` boots it like any Debian kernel.
 # Only the first run pays: 46 minutes measured on 2 cores shared with other
-# builds and VMs (load 5-8), 1.9 GB of disk; later runs check the key and
-# return in about 0.3 s. Trees of other keys are removed after a
+# builds and VMs (load 5-8), 23 alone; 1572 s at SCHED_IDLE beside `make
+# check`'s VM tiers, which start it in the background (2026-12-04); 1.9 GB
+# of disk. Later runs check the key and return in about 0.3 s. Trees of other keys are removed after a
 # successful build.
 #
 # --quiet      print nothing when the cached kernel is current
