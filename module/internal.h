@@ -97,6 +97,20 @@ static inline void kpm_stat_add(u64 *counter, u64 n)
 }
 
 /**
+ * struct sampler_capture - a sample being captured
+ * @pcs:	frames so far (kernel first, then user), the CPU's scratch
+ * @n:		frames in @pcs
+ * @h:		running hash of @pcs
+ * @flags:	PROFMAP_F_* truncation marks
+ */
+struct sampler_capture {
+	u64 *pcs;
+	unsigned int n;
+	u64 h;
+	u8 flags;
+};
+
+/**
  * struct kpm_cpu - per-CPU sampler state
  * @timer:	pinned hrtimer, hard irq mode
  * @maps:	two staging profmaps, each with its own reserve (never the

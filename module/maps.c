@@ -143,9 +143,10 @@ static struct maps_image *maps_find(u32 tgid, u64 boot_ns, u64 exec)
 }
 
 /* Current's image's current generation, or NULL; under rcu_read_lock()
- * or with interrupts off (an RCU reader too).
+ * or with interrupts off (an RCU reader too). Inlined: the sampler's
+ * maps_gen_irq() is one call.
  */
-static struct kpm_gen *maps_current(void)
+static __always_inline struct kpm_gen *maps_current(void)
 {
 	struct maps_image *img;
 	u64 boot_ns, exec;

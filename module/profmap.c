@@ -255,8 +255,8 @@ static inline bool profmap_words_equal(const u64 *a, const u64 *b,
 }
 
 /* Step 1 of a lookup: does @e hold exactly the sample @s? */
-static inline bool profmap_match(const struct profmap_entry *e,
-				 const struct profmap_sample *s)
+static __always_inline bool profmap_match(const struct profmap_entry *e,
+					  const struct profmap_sample *s)
 {
 	struct profmap_key k = s->key;
 
@@ -268,9 +268,10 @@ static inline bool profmap_match(const struct profmap_entry *e,
 }
 
 /* Step 2: walk the chain of @s (at most m->chain_limit entries); a hit
- * moves to the front of its chain.
+ * moves to the front of its chain. Inlined: a sampler's hit is one call,
+ * profmap_add().
  */
-static struct profmap_entry *profmap_find(struct profmap *m,
+static __always_inline struct profmap_entry *profmap_find(struct profmap *m,
 					  const struct profmap_sample *s)
 {
 	struct profmap_entry **head = &m->buckets[s->key.hash & m->mask];

@@ -33,20 +33,6 @@
 #include "maps.h"
 #include "uwind.h"
 
-/**
- * struct sampler_capture - a sample being captured
- * @pcs:	frames so far (kernel first, then user), the CPU's scratch
- * @n:		frames in @pcs
- * @h:		running hash of @pcs
- * @flags:	PROFMAP_F_* truncation marks
- */
-struct sampler_capture {
-	u64 *pcs;
-	unsigned int n;
-	u64 h;
-	u8 flags;
-};
-
 /* Append one kernel frame and fold it into the hash; false when the
  * kernel stack is full (it comes first, so at max_depth frames).
  */
@@ -211,11 +197,12 @@ u8 sampler_owner_of(void)
 /* Tag (task @tgid, @tid, @comm, share @owner, cgroup @cgid: 0 none),
  * hash and count the captured sample in this CPU's hot map; interrupts
  * off. @cap->pcs has room for the cgroup's tag word after its frames.
+ * Inlined: the sampler's hit path makes one call, profmap_add().
  */
-static void sampler_account_task(struct kpm_cpu *c,
-				 struct sampler_capture *cap, unsigned int nk,
-				 u32 gen, u32 tgid, u32 tid, const char *comm,
-				 u8 owner, u64 cgid)
+static __always_inline void
+sampler_account_task(struct kpm_cpu *c, struct sampler_capture *cap,
+		     unsigned int nk, u32 gen, u32 tgid, u32 tid,
+		     const char *comm, u8 owner, u64 cgid)
 {
 	struct kpm_cpu_stats *st = &c->stats;
 	struct profmap *hot = READ_ONCE(c->hot);
@@ -253,9 +240,12 @@ static void sampler_account_task(struct kpm_cpu *c,
 		kpm_agg_kick(c);
 }
 
-/* The sample of current: every CPU's idle task has pid 0, keyed by CPU. */
-static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
-			    unsigned int nk, u32 gen)
+/* The sample of current: every CPU's idle task has pid 0, keyed by CPU.
+ * Inlined: glue, on every sample.
+ */
+static __always_inline void sampler_account(struct kpm_cpu *c,
+					    struct sampler_capture *cap,
+					    unsigned int nk, u32 gen)
 {
 	struct task_struct *task = current;
 
@@ -282,14 +272,14 @@ static void sampler_account(struct kpm_cpu *c, struct sampler_capture *cap,
  * walk the frame pointers (the kernel part of @cap is intact), with
  * @genp the image's generation id (0: none).
  */
-static bool sampler_unwind(struct kpm_cpu *c, struct pt_regs *regs,
-			   struct pt_regs *uregs, struct sampler_capture *cap,
-			   unsigned int nk, u32 *genp)
+static __always_inline bool sampler_unwind(struct kpm_cpu *c,
+					   struct pt_regs *regs,
+					   struct pt_regs *uregs,
+					   struct sampler_capture *cap,
+					   unsigned int nk, u32 *genp)
 {
 	bool may_defer = user_mode(regs) || kpm_unwind == 2;
-	unsigned int nu;
-	u64 serial, h;
-	u8 flags;
+	u64 serial;
 	u32 gen;
 
 	*genp = gen = maps_gen_irq(&serial);
@@ -304,14 +294,8 @@ static bool sampler_unwind(struct kpm_cpu *c, struct pt_regs *regs,
 	if (!gen)
 		return may_defer &&
 		       uwind_queue(c->cpu, cap->pcs, nk, cap->flags, cap->h);
-	h = cap->h;
-	flags = cap->flags;
-	switch (uwind_irq(c->cpu, uregs, gen, serial, may_defer, nk,
-			  cap->pcs + nk, kpm_max_depth, &nu, &h, &flags)) {
+	switch (uwind_irq(c->cpu, uregs, gen, serial, may_defer, cap)) {
 	case UWIND_IRQ_DONE:
-		cap->n = nk + nu;
-		cap->h = h;
-		cap->flags = flags;
 		sampler_account(c, cap, nk, gen);
 		return true;
 	case UWIND_IRQ_DEFER:

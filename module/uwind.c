@@ -1349,9 +1349,9 @@ static __always_inline bool uwind_fp_ok(u64 bp, u64 sp, u64 top)
 }
 
 int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
-	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
-	      unsigned int max, unsigned int *n, u64 *h, u8 *flags)
+	      u64 serial, bool may_defer, struct sampler_capture *cap)
 {
+	const unsigned int nk = cap->n;
 	/* Every read is of a word in [lo, top]: the stack only goes up from
 	 * regs->sp, and [lo, top + 8) is the range opened below.
 	 */
@@ -1364,10 +1364,10 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 	 * call (look is pc - 1 but for the first frame and a signal frame's
 	 * interrupted PC).
 	 */
-	u64 lo = sp & ~7ULL, hh = *h, look = pc, cfa, a;
+	u64 lo = sp & ~7ULL, hh = cap->h, look = pc, cfa, a;
 	struct uwind_sentry *steps = u->steps;
 	const u64 salt = uwind_salt(serial), mask = uwind_step_mask;
-	u64 *o = out, *oend = out + max;
+	u64 *out = cap->pcs + nk, *o = out, *oend = out + kpm_max_depth;
 	unsigned int k = 0, nfp = 0;
 	const struct uwind_sentry *e;
 	const struct uwind_step *step;
@@ -1398,7 +1398,8 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			break;
 		}
 		if (unlikely(o == oend)) {
-			*flags |= PROFMAP_F_UTRUNC;
+			/* A break here ends in UWIND_IRQ_DONE. */
+			cap->flags |= PROFMAP_F_UTRUNC;
 			break;
 		}
 		*o++ = pc;
@@ -1420,7 +1421,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 			if (IS_ENABLED(CONFIG_PREEMPT_RT) &&
 			    uwind_irq_rt(u, out - nk, nk + k, nk,
 					 profmap_hash_pcs(hh, out, k, mul),
-					 *flags, look, sp, bp, gen, serial,
+					 cap->flags, look, sp, bp, gen, serial,
 					 &step)) {
 				ret = UWIND_IRQ_COPY;
 				goto out_pf;
@@ -1539,11 +1540,11 @@ out_pf:
 	kpm_stat_add(&st->irq_frames, k);
 	kpm_stat_add(&st->irq_frames_fp, nfp);
 	uwind_stat(&st->irq_walks);
-	*n = k;
+	cap->n = nk + k;
 	/* Hashed after the walk, not in its loop, where the hash's two live
 	 * values cost the step cache registers.
 	 */
-	*h = profmap_hash_pcs(hh, out, k, mul);
+	cap->h = profmap_hash_pcs(hh, out, k, mul);
 	return ret;
 fault:
 	faulted = true;

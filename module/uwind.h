@@ -13,6 +13,7 @@
 
 struct address_space;
 struct pt_regs;
+struct sampler_capture;
 
 /*
  * The counters, in the order /proc/kprofmap/stats prints them (each as
@@ -142,7 +143,7 @@ bool uwind_queue(unsigned int cpu, const u64 *pcs, unsigned int nk,
 
 /* What uwind_irq() did with a sample's user stack. */
 enum uwind_irq_result {
-	UWIND_IRQ_DONE,		/* walked: the frames are in @out */
+	UWIND_IRQ_DONE,		/* walked: the frames are in the capture */
 	UWIND_IRQ_DEFER,	/* hand it to the task (uwind_queue()) */
 	UWIND_IRQ_FP,		/* not here: walk the frame pointers */
 	UWIND_IRQ_COPY,		/* PREEMPT_RT: handed to a stack copy */
@@ -157,12 +158,11 @@ enum uwind_irq_result {
  * @may_defer: a frame without a cached step makes the sample
  *	UWIND_IRQ_DEFER (a sample of user mode, or unwind=2); otherwise it
  *	is stepped by frame pointer and its PC wanted for the next visit
- * @nk: kernel frames before @out (a stack copy takes them too)
- * @out: room for @max frames
- * @max: max_depth
- * @n: frames written to @out, on UWIND_IRQ_DONE
- * @h: running hash, updated on UWIND_IRQ_DONE
- * @flags: PROFMAP_F_UTRUNC added when the walk is cut at @max
+ * @cap: the sample: its kernel frames (@cap->n; a stack copy takes them
+ *	too), then room for max_depth user frames. On UWIND_IRQ_DONE the
+ *	user frames are added to @cap->pcs, @cap->n and @cap->h, and
+ *	PROFMAP_F_UTRUNC to @cap->flags when the walk is cut at max_depth;
+ *	otherwise @cap is as it was (the frames past @cap->n are scratch)
  *
  * Each frame's step comes from this CPU's step cache, which walks in
  * task context fill with the rules they read from the files; the stack
@@ -173,8 +173,7 @@ enum uwind_irq_result {
  * Return: enum uwind_irq_result.
  */
 int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
-	      u64 serial, bool may_defer, unsigned int nk, u64 *out,
-	      unsigned int max, unsigned int *n, u64 *h, u8 *flags);
+	      u64 serial, bool may_defer, struct sampler_capture *cap);
 
 /**
  * uwind_flush() - count the samples still held in stack copies
