@@ -1276,7 +1276,7 @@ void uwind_flush(void)
  * pointer, the PC wanted. No page is touched: maps_file_irq() reads the
  * generation under RCU.
  */
-static noinline bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
+static noinline __cold bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
 				  unsigned int n, unsigned int nk, u64 h,
 				  u8 flags, u64 look, u64 sp, u64 bp, u32 gen,
 				  u64 serial, const struct uwind_step **stepp)
@@ -1318,7 +1318,7 @@ static noinline bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
  * walk's first miss, @first): the walk's loop keeps its state in
  * registers, and its fast path touches none of them.
  */
-static noinline const struct uwind_step *
+static noinline __cold const struct uwind_step *
 uwind_irq_miss(struct uwind_cpu *u, u64 serial, u64 look, bool first)
 {
 	if (first) {
