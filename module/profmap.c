@@ -271,8 +271,8 @@ static __always_inline bool profmap_match(const struct profmap_entry *e,
  * moves to the front of its chain. Inlined: a sampler's hit is one call,
  * profmap_add().
  */
-static __always_inline struct profmap_entry *profmap_find(struct profmap *m,
-					  const struct profmap_sample *s)
+static __always_inline struct profmap_entry *
+profmap_find(struct profmap *m, const struct profmap_sample *s)
 {
 	struct profmap_entry **head = &m->buckets[s->key.hash & m->mask];
 	struct profmap_entry *e, *prev = NULL;

@@ -197,7 +197,7 @@ u8 sampler_owner_of(void)
 /* Tag (task @tgid, @tid, @comm, share @owner, cgroup @cgid: 0 none),
  * hash and count the captured sample in this CPU's hot map; interrupts
  * off. @cap->pcs has room for the cgroup's tag word after its frames.
- * Inlined: the sampler's hit path makes one call, profmap_add().
+ * Inlined into sampler_sample(): no call of its own on every sample.
  */
 static __always_inline void
 sampler_account_task(struct kpm_cpu *c, struct sampler_capture *cap,
@@ -241,7 +241,7 @@ sampler_account_task(struct kpm_cpu *c, struct sampler_capture *cap,
 }
 
 /* The sample of current: every CPU's idle task has pid 0, keyed by CPU.
- * Inlined: glue, on every sample.
+ * Inlined into sampler_sample(), like sampler_account_task().
  */
 static __always_inline void sampler_account(struct kpm_cpu *c,
 					    struct sampler_capture *cap,

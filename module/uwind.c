@@ -1276,10 +1276,10 @@ void uwind_flush(void)
  * pointer, the PC wanted. No page is touched: maps_file_irq() reads the
  * generation under RCU.
  */
-static noinline __cold bool uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs,
-				  unsigned int n, unsigned int nk, u64 h,
-				  u8 flags, u64 look, u64 sp, u64 bp, u32 gen,
-				  u64 serial, const struct uwind_step **stepp)
+static noinline __cold bool
+uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs, unsigned int n,
+	     unsigned int nk, u64 h, u8 flags, u64 look, u64 sp, u64 bp,
+	     u32 gen, u64 serial, const struct uwind_step **stepp)
 {
 	u64 start = 0, end = 0, pgoff, s0, s1;
 	struct file *file;
