@@ -53,6 +53,31 @@ static inline void kpm_hrtimer_setup(struct hrtimer *timer,
 	timer->function = fn;
 #endif
 }
+
+#include <linux/fs.h>
+
+/*
+ * kpm_inode_mtime(), kpm_inode_ctime() - an inode's times: accessors from
+ * 6.6 (ctime) and 6.7 (mtime, when the field became private), the fields
+ * before. Probed in <linux/fs.h> by module/Kbuild, as hrtimer_setup.
+ */
+static inline struct timespec64 kpm_inode_mtime(const struct inode *inode)
+{
+#ifdef KPM_HAVE_INODE_GET_MTIME
+	return inode_get_mtime(inode);
+#else
+	return inode->i_mtime;
+#endif
+}
+
+static inline struct timespec64 kpm_inode_ctime(const struct inode *inode)
+{
+#ifdef KPM_HAVE_INODE_GET_CTIME
+	return inode_get_ctime(inode);
+#else
+	return inode->i_ctime;
+#endif
+}
 #endif /* __KERNEL__ */
 
 #endif /* KPM_COMPAT_H */

@@ -45,6 +45,7 @@
 #include <linux/slab.h>
 #include <linux/xarray.h>
 
+#include "compat.h"
 #include "internal.h"
 #include "maps.h"
 #include "uwind.h"
@@ -115,6 +116,35 @@ static struct maps_state {
 } maps;
 
 #define maps_stat(name) atomic64_inc(&maps.stats.name)
+
+/*
+ * Build ids already read, so that a new process of the same program (a
+ * shell's commands, a build's compilers) does not parse its files' notes
+ * again through the page cache: a dozen page lookups a file. Keyed by
+ * what tells a file's contents apart short of reading them: device,
+ * inode number and generation, size, mtime and ctime (a write changes
+ * mtime), never by the inode's address, which a freed inode's successor
+ * may reuse. A key is taken before the parse and stored only if it has
+ * not changed by the end of it. Unreadable notes (a page not in the
+ * cache) are not stored: the next capture tries again.
+ */
+#define MAPS_BID_BITS		5
+
+struct maps_bid {
+	bool valid;
+	dev_t dev;
+	u32 generation;
+	unsigned long ino;
+	loff_t size;
+	struct timespec64 mtime;
+	struct timespec64 ctime;
+	int ret;		/* bid_parse()'s answer, never BID_NOREAD */
+	unsigned int len;
+	u8 id[BID_MAX_LEN];
+};
+
+static DEFINE_SPINLOCK(maps_bid_lock);
+static struct maps_bid maps_bids[1 << MAPS_BID_BITS];
 
 /* The image current runs: (tgid, leader's start time, exec count). The
  * leader outlives every thread of its group, so reading it is safe here,
@@ -317,12 +347,90 @@ static bool maps_read_file(void *ctx, u64 off, void *dst, size_t len)
 	return uwind_read_file(ctx, off, dst, len);
 }
 
-/* Fill @m from @vma: its range, path (into @buf first) and build id. */
+static void maps_bid_key(struct maps_bid *k, const struct inode *inode)
+{
+	k->valid = true;
+	k->dev = inode->i_sb->s_dev;
+	k->generation = inode->i_generation;
+	k->ino = inode->i_ino;
+	k->size = i_size_read(inode);
+	k->mtime = kpm_inode_mtime(inode);
+	k->ctime = kpm_inode_ctime(inode);
+}
+
+static bool maps_bid_same(const struct maps_bid *a, const struct maps_bid *b)
+{
+	return a->valid && b->valid && a->dev == b->dev &&
+	       a->generation == b->generation && a->ino == b->ino &&
+	       a->size == b->size && timespec64_equal(&a->mtime, &b->mtime) &&
+	       timespec64_equal(&a->ctime, &b->ctime);
+}
+
+/* @m's build id, from the cache above or read from @file. */
+static void maps_read_bid(struct kpm_map *m, struct file *file)
+{
+	const struct inode *inode = file_inode(file);
+	struct maps_bid key, now, *slot;
+	unsigned int len = 0;
+	int ret;
+
+	maps_bid_key(&key, inode);
+	slot = &maps_bids[hash_long(key.ino ^ key.dev, MAPS_BID_BITS)];
+	spin_lock(&maps_bid_lock);
+	if (maps_bid_same(slot, &key)) {
+		ret = slot->ret;
+		len = slot->len;
+		memcpy(m->bid, slot->id, len);
+		spin_unlock(&maps_bid_lock);
+		maps_stat(bid_cached);
+	} else {
+		spin_unlock(&maps_bid_lock);
+		ret = bid_parse(maps_read_file, file->f_mapping, m->bid, &len);
+		maps_bid_key(&now, inode);
+		if (ret != BID_NOREAD && maps_bid_same(&key, &now)) {
+			key.ret = ret;
+			key.len = ret == BID_OK ? len : 0;
+			memcpy(key.id, m->bid, key.len);
+			spin_lock(&maps_bid_lock);
+			*slot = key;
+			spin_unlock(&maps_bid_lock);
+		}
+	}
+	if (ret == BID_OK)
+		m->bid_len = len;
+	else
+		maps_stat(no_buildid);
+}
+
+/*
+ * A path is built in a buffer on the stack of this size, and in one of
+ * PATH_MAX only when it does not fit: init_on_alloc (Debian's default)
+ * zeroes every allocation, and zeroing 4 KiB was a quarter of a short
+ * process's first visit (QEMU, gdb-counted instructions).
+ */
+#define MAPS_PATH_SHORT		256
+
+/* d_path() of @file, into @sbuf (MAPS_PATH_SHORT bytes) or *@big
+ * (PATH_MAX bytes, allocated on the first path that needs it).
+ */
+static char *maps_path(struct file *file, char *sbuf, char **big)
+{
+	char *p = d_path(&file->f_path, sbuf, MAPS_PATH_SHORT);
+
+	if (p != ERR_PTR(-ENAMETOOLONG))
+		return p;
+	if (!*big)
+		*big = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!*big)
+		return ERR_PTR(-ENOMEM);
+	return d_path(&file->f_path, *big, PATH_MAX);
+}
+
+/* Fill @m from @vma: its range, path (see maps_path()) and build id. */
 static int maps_fill(struct kpm_map *m, const struct kpm_map *prev,
-		     struct vm_area_struct *vma, char *buf)
+		     struct vm_area_struct *vma, char *sbuf, char **big)
 {
 	struct file *file = vma->vm_file;
-	unsigned int len;
 	char *p;
 
 	m->start = vma->vm_start;
@@ -336,7 +444,9 @@ static int maps_fill(struct kpm_map *m, const struct kpm_map *prev,
 	}
 	m->pgoff = (u64)vma->vm_pgoff << PAGE_SHIFT;
 	m->file = get_file(file);
-	p = d_path(&file->f_path, buf, PATH_MAX);
+	p = maps_path(file, sbuf, big);
+	if (p == ERR_PTR(-ENOMEM))
+		return -ENOMEM;
 	m->path = kstrdup(IS_ERR(p) ? "[unknown]" : p, GFP_KERNEL);
 	if (!m->path)
 		return -ENOMEM;
@@ -346,28 +456,49 @@ static int maps_fill(struct kpm_map *m, const struct kpm_map *prev,
 		memcpy(m->bid, prev->bid, sizeof(m->bid));
 		return 0;
 	}
-	if (bid_parse(maps_read_file, file->f_mapping, m->bid, &len) == BID_OK)
-		m->bid_len = len;
-	else
-		maps_stat(no_buildid);
+	maps_read_bid(m, file);
 	return 0;
 }
+
+/* @g's mapping @i from @vma, its path's bytes counted in @g->bytes. */
+static int maps_fill_at(struct kpm_gen *g, unsigned int i,
+			struct vm_area_struct *vma, char *sbuf, char **big)
+{
+	int err = maps_fill(&g->maps[i], i ? &g->maps[i - 1] : NULL, vma,
+			    sbuf, big);
+
+	if (!err)
+		g->bytes += strlen(g->maps[i].path) + 1;
+	return err;
+}
+
+/*
+ * Executable file mappings a capture remembers on its counting walk, so
+ * that it need not walk the VMAs again to fill them (a walk was an
+ * eighth of a short process's first visit); more take a second walk.
+ */
+#define MAPS_QUICK		32
 
 /* A new generation of current's image: its executable file mappings.
  * Called with the mmap lock held for read; may sleep.
  */
 static struct kpm_gen *maps_capture(struct mm_struct *mm)
 {
-	struct vm_area_struct *vma;
+	struct vm_area_struct *vma, *quick[MAPS_QUICK];
 	unsigned int n = 0, i = 0;
+	char sbuf[MAPS_PATH_SHORT], *big = NULL;
 	struct kpm_gen *g;
-	char *buf;
 
 	{
 		VMA_ITERATOR(vmi, mm, 0);
 
-		for_each_vma(vmi, vma)
-			n += maps_exec_file(vma);
+		for_each_vma(vmi, vma) {
+			if (!maps_exec_file(vma))
+				continue;
+			if (n < MAPS_QUICK)
+				quick[n] = vma;
+			n++;
+		}
 	}
 	if (!n)
 		return NULL;
@@ -382,10 +513,14 @@ static struct kpm_gen *maps_capture(struct mm_struct *mm)
 		return NULL;
 	}
 	g = kvzalloc(struct_size(g, maps, n), GFP_KERNEL);
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!g || !buf)
+	if (!g)
 		goto fail;
-	{
+	if (n <= MAPS_QUICK) {
+		/* The mmap lock is held throughout: the VMAs are as found. */
+		for (i = 0; i < n; i++)
+			if (maps_fill_at(g, i, quick[i], sbuf, &big))
+				goto fail;
+	} else {
 		VMA_ITERATOR(vmi, mm, 0);
 
 		for_each_vma(vmi, vma) {
@@ -393,14 +528,12 @@ static struct kpm_gen *maps_capture(struct mm_struct *mm)
 				continue;
 			if (i == n)
 				break;
-			if (maps_fill(&g->maps[i], i ? &g->maps[i - 1] : NULL,
-				      vma, buf))
+			if (maps_fill_at(g, i, vma, sbuf, &big))
 				goto fail;
-			g->bytes += strlen(g->maps[i].path) + 1;
 			i++;
 		}
 	}
-	kfree(buf);
+	kfree(big);
 	g->nr = i;
 	g->bytes += struct_size(g, maps, n);
 	atomic_long_sub(n - i, &maps.held);
@@ -413,7 +546,7 @@ fail:
 		g->nr = i + 1;	/* the failed one's path is NULL or set */
 		maps_free_rcu(&g->rcu);
 	}
-	kfree(buf);
+	kfree(big);
 	atomic_long_sub(n, &maps.held);
 	maps_stat(lost_alloc);
 	return NULL;

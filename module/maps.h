@@ -99,7 +99,7 @@ struct kpm_gen {
  */
 #define MAPS_STATS(X)							\
 	X(captures) X(new_image) X(dlopen) X(lost_cap) X(lost_alloc)	\
-	X(truncated) X(no_buildid) X(freed) X(capture_ns)
+	X(truncated) X(no_buildid) X(bid_cached) X(freed) X(capture_ns)
 
 #define MAPS_STAT_FIELD(name) u64 name;
 

@@ -21,13 +21,23 @@
 #    samples are mapped in its own binary, under different generations;
 #  - the cap: max_maps=16 and 24 processes: captures refused and counted,
 #    and every m= still names a G line of the file;
+#  - build ids: the 50 children's captures after the first take kpm_keys'
+#    from the cache (maps_bid_cached), and every M line of kpm_keys has
+#    the one build id; a file rewritten in place (same inode, new
+#    contents) is recorded with its new contents' build id, not the
+#    cached one;
+#  - a path longer than the 256-byte buffer d_path() is tried in first
+#    is recorded whole;
+#  - a process with 41 executable file mappings (more than the 32 a
+#    capture remembers on its counting walk): its generation has them
+#    all (40 copies of kpm_chain's first page, and kpm_maps);
 #  - window ends free the generations of exited processes
 #    (maps_freed > 0), and the log stays clean.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 14
+ktap_plan 18
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
@@ -64,6 +74,68 @@ ktap_result "50 children: every user-mode sample of each mapped in kpm_keys" \
 	$CHECK -f $S.keys -K -g /kpm/selftests/workloads/kpm_keys -m 1 -n 200
 ktap_result "50 children: >= 45 of them seen, each under its own generation" \
 	[ "$children" -ge 45 -a "$ngens" -ge "$children" ]
+
+# bids_of PATH FILE: the distinct build ids FILE's M lines give PATH.
+bids_of() {
+	awk -v p="$1" '$1 == "M" && $NF == p { print $6 }' "$2" | sort -u
+}
+keys_bid=$(bids_of $W/kpm_keys $S)
+ktap_diag "kpm_keys: build ids $(echo $keys_bid), maps_bid_cached $(kpm_stat maps_bid_cached)"
+ktap_result "50 children: one build id for kpm_keys, >= 40 from the cache (maps_bid_cached)" \
+	[ "$(echo "$keys_bid" | wc -w)" -eq 1 -a "$keys_bid" != - ] && \
+	kpm_stats_hold "maps_bid_cached -ge 40"
+
+# The same file (inode) rewritten in place between two runs: the second
+# capture must not take the first contents' build id from the cache.
+mkdir -p /tmp/inplace
+cp $W/kpm_chain /tmp/inplace/prog
+/tmp/inplace/prog 0.3 >/dev/null
+cat /proc/kprofmap/drain >$S.1
+ino1=$(ls -i /tmp/inplace/prog | awk '{ print $1 }')
+cat $W/kpm_keys >/tmp/inplace/prog
+ino2=$(ls -i /tmp/inplace/prog | awk '{ print $1 }')
+/tmp/inplace/prog 10 0.3 >/dev/null
+cat /proc/kprofmap/drain >$S.2
+in1=$(bids_of /tmp/inplace/prog $S.1)
+in2=$(bids_of /tmp/inplace/prog $S.2)
+ktap_diag "rewritten in place (inode $ino1, then $ino2): build id $in1, then $in2"
+ktap_result "rewritten in place: the new contents' build id, not the cached one" \
+	[ "$ino1" = "$ino2" -a -n "$in1" -a "$in1" != - -a "$in1" != "$in2" \
+		-a "$in2" = "$keys_bid" ]
+
+# A path longer than d_path()'s first buffer (256 bytes).
+long=/tmp
+for i in 1 2 3 4 5 6; do long=$long/0123456789abcdef0123456789abcdef0123456789abcdef; done
+mkdir -p $long
+cp $W/kpm_chain $long/kpm_chain
+$long/kpm_chain 0.5 >/dev/null & pid=$!
+wait $pid
+cat /proc/kprofmap/drain >$S
+ktap_diag "a path of $(echo -n $long/kpm_chain | wc -c) bytes"
+ktap_result "long path: kpm_chain's user-mode samples mapped in it, the path whole" \
+	$CHECK -f $S -p $pid -K -g $long/kpm_chain -m 0.95 -n 100
+rm -rf /tmp/inplace /tmp/0123456789abcdef*
+
+# More executable file mappings than the capture's first walk remembers.
+$W/kpm_maps $W/kpm_chain 40 0.5 & pid=$!
+wait $pid
+cat /proc/kprofmap/drain >$S
+# maps_in GEN PATH: how many of generation GEN's M lines are of PATH.
+maps_in() {
+	awk -v g="$1" -v p="$2" '$1 == "M" && $2 == g && $NF == p' $S | wc -l
+}
+many_maps() {
+	local g ok=1
+
+	for g in $(gens_of kpm_maps $S); do
+		echo "# kpm_maps generation $g: $(maps_in $g $W/kpm_chain) of kpm_chain," \
+			"$(maps_in $g $W/kpm_maps) of kpm_maps"
+		[ "$(maps_in $g $W/kpm_chain)" -eq 40 ] &&
+			[ "$(maps_in $g $W/kpm_maps)" -eq 1 ] && ok=0
+	done
+	return $ok
+}
+ktap_result "41 executable mappings: the child's generation holds each" many_maps
 
 # dlopen after the first samples.
 $W/kpm_dlopen $W/libkpm_dl.so 1 & pid=$!
