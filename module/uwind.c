@@ -1710,7 +1710,7 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	struct task_struct *task = current;
 	struct mm_struct *mm = task->mm;
 	struct pt_regs *regs = task_pt_regs(task);
-	bool live, locked = false;
+	bool live, locked = false, first = false;
 	struct uwind_cpu *u;
 	unsigned int nu = 0;
 	u8 flags = s->flags;
@@ -1722,7 +1722,18 @@ static noinline void uwind_complete(struct uwind_slot *s)
 	/* Before the CPU's lock: on PREEMPT_RT the rwsem is a sleeping lock. */
 	if (live) {
 		locked = mmap_read_trylock(mm);
-		maps_gen(&serial);
+		/*
+		 * An image's first visit takes its generation before the
+		 * walk, so that the walk's steps are cached under its
+		 * serial: walked with none, they were not, and the image's
+		 * next sample of user mode missed them and came back for a
+		 * second visit (one per process, about 5,000 instructions).
+		 */
+		if (!maps_gen(&serial) && locked) {
+			maps_visit(mm, NULL, 0);
+			first = true;
+			maps_gen(&serial);
+		}
 	}
 	local_lock(&uwind_llock);
 	u = uwind_cpus[smp_processor_id()];
@@ -1737,9 +1748,11 @@ static noinline void uwind_complete(struct uwind_slot *s)
 			uwind_fill_wants(u, mm, serial);
 	}
 	local_unlock(&uwind_llock);
-	/* The mapping records of these frames, taken here if need be. */
+	/* The mapping records of these frames, taken here if need be (not
+	 * again when the capture above has just failed).
+	 */
 	if (locked) {
-		gen = maps_visit(mm, s->pcs + s->nk, nu);
+		gen = first && !serial ? 0 : maps_visit(mm, s->pcs + s->nk, nu);
 		mmap_read_unlock(mm);
 	} else {
 		gen = maps_gen(NULL);
