@@ -61,6 +61,7 @@ MODULE_PARM_DESC(max_maps, "mappings held in mapping records (16..1048576)");
 /**
  * struct maps_image - a process image and its current generation
  * @node:	in its hash chain (RCU for the timer)
+ * @all:	in maps.all, under maps.lock (the passes over every image)
  * @rcu:	freed after a grace period
  * @tgid:	the process, global pid
  * @boot_ns:	the group leader's start time (CLOCK_BOOTTIME)
@@ -69,6 +70,7 @@ MODULE_PARM_DESC(max_maps, "mappings held in mapping records (16..1048576)");
  */
 struct maps_image {
 	struct hlist_node node;
+	struct list_head all;
 	struct rcu_head rcu;
 	u32 tgid;
 	u64 boot_ns;
@@ -83,6 +85,9 @@ struct maps_image {
  * @lock:	serialises every change of @images, @gens and the counts
  *		below it; taken after current's mmap lock (maps_visit())
  * @images:	images by tgid; RCU readers
+ * @all:	the same images in a list, so that a pass over them does not
+ *		scan the 1024 chains (maps_reap(): 7,200 instructions a
+ *		second with a handful of images, by gdb single-stepping)
  * @gens:	generation id -> generation, one reference each
  * @next_id:	xa_alloc_cyclic()'s cursor
  * @serial:	the last generation serial given
@@ -100,6 +105,7 @@ struct maps_image {
 static struct maps_state {
 	struct mutex lock;
 	struct hlist_head images[1 << MAPS_HASH_BITS];
+	struct list_head all;
 	struct xarray gens;
 	u32 next_id;
 	u64 serial;
@@ -576,6 +582,7 @@ static u32 maps_publish(struct kpm_gen *g)
 		img->exec = g->exec;
 		hlist_add_head_rcu(&img->node,
 				   &maps.images[hash_32(g->tgid, MAPS_HASH_BITS)]);
+		list_add(&img->all, &maps.all);
 		maps.nr_images++;
 		maps_stat(new_image);
 	} else {
@@ -650,26 +657,23 @@ static bool maps_alive(const struct maps_image *img)
 
 void maps_collect(void)
 {
-	struct maps_image *img;
-	struct hlist_node *tmp;
+	struct maps_image *img, *tmp;
 	struct kpm_gen *g;
 	unsigned long id;
-	unsigned int b;
 
 	mutex_lock(&maps.lock);
 	maps.epoch++;
-	for (b = 0; b < ARRAY_SIZE(maps.images); b++) {
-		hlist_for_each_entry_safe(img, tmp, &maps.images[b], node) {
-			if (maps_alive(img))
-				continue;
-			g = rcu_dereference_protected(img->cur,
-						      lockdep_is_held(&maps.lock));
-			g->retired = maps.epoch;
-			maps_drop_files(g);
-			hlist_del_rcu(&img->node);
-			kfree_rcu(img, rcu);
-			maps.nr_images--;
-		}
+	list_for_each_entry_safe(img, tmp, &maps.all, all) {
+		if (maps_alive(img))
+			continue;
+		g = rcu_dereference_protected(img->cur,
+					      lockdep_is_held(&maps.lock));
+		g->retired = maps.epoch;
+		maps_drop_files(g);
+		hlist_del_rcu(&img->node);
+		list_del(&img->all);
+		kfree_rcu(img, rcu);
+		maps.nr_images--;
 	}
 	xa_for_each(&maps.gens, id, g) {
 		if (!g->retired || g->retired + 2 > maps.epoch)
@@ -689,19 +693,16 @@ void maps_reap(void)
 {
 	struct maps_image *img;
 	struct kpm_gen *g;
-	unsigned int b;
 
 	if (time_before(jiffies, READ_ONCE(maps.reaped) + HZ))
 		return;
 	mutex_lock(&maps.lock);
 	WRITE_ONCE(maps.reaped, jiffies);
-	for (b = 0; b < ARRAY_SIZE(maps.images); b++) {
-		hlist_for_each_entry(img, &maps.images[b], node) {
-			g = rcu_dereference_protected(img->cur,
-						      lockdep_is_held(&maps.lock));
-			if (!g->files_gone && !maps_alive(img))
-				maps_drop_files(g);
-		}
+	list_for_each_entry(img, &maps.all, all) {
+		g = rcu_dereference_protected(img->cur,
+					      lockdep_is_held(&maps.lock));
+		if (!g->files_gone && !maps_alive(img))
+			maps_drop_files(g);
 	}
 	mutex_unlock(&maps.lock);
 }
@@ -731,6 +732,7 @@ int maps_init(void)
 	mutex_init(&maps.lock);
 	for (b = 0; b < ARRAY_SIZE(maps.images); b++)
 		INIT_HLIST_HEAD(&maps.images[b]);
+	INIT_LIST_HEAD(&maps.all);
 	xa_init_flags(&maps.gens, XA_FLAGS_ALLOC1);
 	maps.epoch = 1;
 	return 0;
@@ -738,17 +740,15 @@ int maps_init(void)
 
 void maps_exit(void)
 {
-	struct maps_image *img;
-	struct hlist_node *tmp;
+	struct maps_image *img, *tmp;
 	struct kpm_gen *g;
 	unsigned long id;
-	unsigned int b;
 
-	for (b = 0; b < ARRAY_SIZE(maps.images); b++)
-		hlist_for_each_entry_safe(img, tmp, &maps.images[b], node) {
-			hlist_del(&img->node);
-			kfree(img);
-		}
+	list_for_each_entry_safe(img, tmp, &maps.all, all) {
+		hlist_del(&img->node);
+		list_del(&img->all);
+		kfree(img);
+	}
 	xa_for_each(&maps.gens, id, g) {
 		xa_erase(&maps.gens, id);
 		maps_put(g);
