@@ -191,6 +191,8 @@ void kpm_agg_collect_stop(void)
 	for_each_possible_cpu(cpu)
 		irq_work_sync(&kpm.cpus[cpu]->kick);
 	cancel_delayed_work_sync(&kpm_agg.collect_work);
+	/* No reap puts them until the next start: put them now. */
+	maps_drop_flush();
 }
 
 /* irq_work of kpm_agg_kick(): hard irq (a kthread on PREEMPT_RT). */

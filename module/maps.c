@@ -100,6 +100,8 @@ struct maps_image {
  * @full:	a capture was refused for max_maps; none is tried until a
  *		window end frees some
  * @reaped:	jiffies of the last maps_reap() pass
+ * @dropping:	generations whose files wait for a grace period to be put
+ *		(maps_drop_files())
  * @stats:	counters
  */
 static struct maps_state {
@@ -116,6 +118,7 @@ static struct maps_state {
 	atomic_long_t held;
 	bool full;
 	unsigned long reaped;
+	struct list_head dropping;
 	struct {
 		MAPS_STATS(MAPS_STAT_ATOMIC)
 	} stats;
@@ -292,9 +295,19 @@ static void maps_files_rcu(struct rcu_head *rcu)
 	maps_put(g);		/* the reference maps_drop_files() took */
 }
 
-/* Stop the unwinder's hard-irq reads of @g's files and put them after a
+/*
+ * Stop the unwinder's hard-irq reads of @g's files and put them after a
  * grace period (a reader that saw @g->files_gone clear may still use them
  * until then). Under maps.lock.
+ *
+ * The grace period is one that ends anyway: its cookie is taken here and
+ * polled by the next reaps (maps_put_dropped()). A call_rcu() for each
+ * reap that found an exited process started a grace period of its own,
+ * and on one CPU that cost about 50,000 instructions of the RCU kthread
+ * in the 50 ms after it (gdb single-stepping of a 4-frame kpm_spin run
+ * under QEMU -icount, against the noop floor), once a second while
+ * processes come and go. Only a generation still waiting after
+ * MAPS_DROP_WAITS reaps asks for one (call_rcu()).
  */
 static void maps_drop_files(struct kpm_gen *g)
 {
@@ -303,7 +316,32 @@ static void maps_drop_files(struct kpm_gen *g)
 		return;
 	WRITE_ONCE(g->files_gone, true);
 	kref_get(&g->ref);
-	call_rcu(&g->files_rcu, maps_files_rcu);
+	g->files_gp = get_state_synchronize_rcu();
+	g->files_waits = 0;
+	list_add_tail(&g->dropping, &maps.dropping);
+}
+
+#define MAPS_DROP_WAITS		3
+
+/* Put the files of the generations in maps.dropping whose grace period
+ * has ended (all of them with @all: the caller has waited for one).
+ * Under maps.lock.
+ */
+static void maps_put_dropped(bool all)
+{
+	struct kpm_gen *g, *tmp;
+
+	lockdep_assert_held(&maps.lock);
+	list_for_each_entry_safe(g, tmp, &maps.dropping, dropping) {
+		if (all || poll_state_synchronize_rcu(g->files_gp)) {
+			list_del(&g->dropping);
+			maps_put_files(g);
+			maps_put(g);	/* maps_drop_files()'s reference */
+		} else if (++g->files_waits >= MAPS_DROP_WAITS) {
+			list_del(&g->dropping);
+			call_rcu(&g->files_rcu, maps_files_rcu);
+		}
+	}
 }
 
 int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
@@ -685,6 +723,7 @@ void maps_collect(void)
 		maps_stat(freed);
 		maps_put(g);
 	}
+	maps_put_dropped(false);
 	WRITE_ONCE(maps.full, false);
 	mutex_unlock(&maps.lock);
 }
@@ -698,12 +737,21 @@ void maps_reap(void)
 		return;
 	mutex_lock(&maps.lock);
 	WRITE_ONCE(maps.reaped, jiffies);
+	maps_put_dropped(false);
 	list_for_each_entry(img, &maps.all, all) {
 		g = rcu_dereference_protected(img->cur,
 					      lockdep_is_held(&maps.lock));
 		if (!g->files_gone && !maps_alive(img))
 			maps_drop_files(g);
 	}
+	mutex_unlock(&maps.lock);
+}
+
+void maps_drop_flush(void)
+{
+	synchronize_rcu();
+	mutex_lock(&maps.lock);
+	maps_put_dropped(true);
 	mutex_unlock(&maps.lock);
 }
 
@@ -733,6 +781,7 @@ int maps_init(void)
 	for (b = 0; b < ARRAY_SIZE(maps.images); b++)
 		INIT_HLIST_HEAD(&maps.images[b]);
 	INIT_LIST_HEAD(&maps.all);
+	INIT_LIST_HEAD(&maps.dropping);
 	xa_init_flags(&maps.gens, XA_FLAGS_ALLOC1);
 	maps.epoch = 1;
 	return 0;
@@ -744,6 +793,7 @@ void maps_exit(void)
 	struct kpm_gen *g;
 	unsigned long id;
 
+	maps_drop_flush();
 	list_for_each_entry_safe(img, tmp, &maps.all, all) {
 		hlist_del(&img->node);
 		list_del(&img->all);

@@ -50,7 +50,11 @@ struct kpm_map {
  * struct kpm_gen - a generation: one image's mappings at one moment
  * @ref:	held by the generation table and by each snapshot printing it
  * @rcu:	freed after a grace period (task context reads @maps under RCU)
- * @files_rcu:	puts the files' references after a grace period
+ * @files_rcu:	puts the files' references after a grace period (the
+ *		fallback of @dropping)
+ * @dropping:	in maps.dropping while its files wait for a grace period
+ * @files_gp:	the grace period they wait for (get_state_synchronize_rcu())
+ * @files_waits: reaps that found it not yet ended
  * @files_gone:	set (under maps.lock) when the files are to be put: the
  *		unwinder in hard irq no longer reads them
  * @id:		1..PROFMAP_GEN_MAX, unique among live generations
@@ -69,6 +73,9 @@ struct kpm_gen {
 	struct kref ref;
 	struct rcu_head rcu;
 	struct rcu_head files_rcu;
+	struct list_head dropping;
+	unsigned long files_gp;
+	unsigned int files_waits;
 	bool files_gone;
 	u32 id;
 	u32 tgid;
@@ -180,11 +187,22 @@ int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
  * Generations outlive their processes (until two window ends later), but
  * their file references need not: dropping them lets a file system be
  * unmounted, and a deleted binary's blocks be freed, soon after the last
- * process that ran it. Checks at most once a second.
+ * process that ran it. Checks at most once a second; a pass puts the
+ * files that an earlier one let go of once a grace period has ended
+ * since (within MAPS_DROP_WAITS passes: after that it asks for one).
  *
  * Context: process context, may sleep (the background collection).
  */
 void maps_reap(void);
+
+/**
+ * maps_drop_flush() - put every file maps_reap() or maps_collect() let go
+ * of and has not put yet, after a grace period (when sampling stops, so
+ * that no file is held until the next start, and at exit)
+ *
+ * Context: process context, may sleep.
+ */
+void maps_drop_flush(void);
 
 /**
  * maps_visit() - the generation for a user stack of current

@@ -31,13 +31,16 @@
 #  - a process with 41 executable file mappings (more than the 32 a
 #    capture remembers on its counting walk): its generation has them
 #    all (40 copies of kpm_chain's first page, and kpm_maps);
+#  - the files of exited processes are let go of while sampling goes on:
+#    a tmpfs that held a sampled program unmounts within 10 s (reaps
+#    are once a second, and put the files once a grace period has ended);
 #  - window ends free the generations of exited processes
 #    (maps_freed > 0), and the log stays clean.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 18
+ktap_plan 19
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
@@ -163,6 +166,30 @@ gens_apart() {
 		[ -s $S.ga ] && [ -s $S.gb ] && ! grep -Fxqf $S.ga $S.gb
 }
 ktap_result "exec: the two images' samples name different generations" gens_apart
+
+# An exited process's files are put while sampling goes on: its file
+# system unmounts (EBUSY while a generation holds the file).
+mkdir -p /tmp/mnt
+mount -t tmpfs none /tmp/mnt
+cp $W/kpm_chain /tmp/mnt/prog
+/tmp/mnt/prog 0.3 >/dev/null
+unmounted() {
+	local i=0
+
+	while [ $i -lt 100 ]; do
+		if umount /tmp/mnt 2>/dev/null; then
+			echo "# unmounted after $i tries, 0.1 s apart"
+			return 0
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "# still busy after 10 s"
+	umount -l /tmp/mnt
+	return 1
+}
+ktap_result "exited process: its file is put while sampling goes on (tmpfs unmounts within 10 s)" \
+	unmounted
 
 # Window ends free what exited processes left (two drains on).
 cat /proc/kprofmap/drain >/dev/null
