@@ -134,10 +134,17 @@ static struct maps_state {
  * inode number and generation, size, mtime and ctime (a write changes
  * mtime), never by the inode's address, which a freed inode's successor
  * may reuse. A key is taken before the parse and stored only if it has
- * not changed by the end of it. Unreadable notes (a page not in the
- * cache) are not stored: the next capture tries again.
+ * not changed by the end of it, and not while its mtime or ctime is
+ * within MAPS_BID_RACY seconds of now: a write stamps the times before
+ * it copies its data, and the times are coarse, so a file written that
+ * recently may still change under the same key (git's "racily clean"
+ * rule). Unreadable notes (a page not in the cache) are not stored: the
+ * next capture tries again. Writes through a shared mapping stamp mtime
+ * on a page's first write fault only: a file rewritten that way while
+ * cached keeps its old id until the slot is reused.
  */
 #define MAPS_BID_BITS		5
+#define MAPS_BID_RACY		2	/* seconds */
 
 struct maps_bid {
 	bool valid;
@@ -307,7 +314,10 @@ static void maps_files_rcu(struct rcu_head *rcu)
  * in the 50 ms after it (gdb single-stepping of a 4-frame kpm_spin run
  * under QEMU -icount, against the noop floor), once a second while
  * processes come and go. Only a generation still waiting after
- * MAPS_DROP_WAITS reaps asks for one (call_rcu()).
+ * MAPS_DROP_WAITS reaps asks for one (call_rcu()), and so does every one
+ * while sampling is stopped: no reap comes then to put it (kpm_stop()
+ * writes kpm.sampling before maps_drop_flush() takes maps.lock, so a
+ * generation listed here before that flush is in it).
  */
 static void maps_drop_files(struct kpm_gen *g)
 {
@@ -316,6 +326,10 @@ static void maps_drop_files(struct kpm_gen *g)
 		return;
 	WRITE_ONCE(g->files_gone, true);
 	kref_get(&g->ref);
+	if (!READ_ONCE(kpm.sampling)) {
+		call_rcu(&g->files_rcu, maps_files_rcu);
+		return;
+	}
 	g->files_gp = get_state_synchronize_rcu();
 	g->files_waits = 0;
 	list_add_tail(&g->dropping, &maps.dropping);
@@ -324,20 +338,21 @@ static void maps_drop_files(struct kpm_gen *g)
 #define MAPS_DROP_WAITS		3
 
 /* Put the files of the generations in maps.dropping whose grace period
- * has ended (all of them with @all: the caller has waited for one).
- * Under maps.lock.
+ * has ended; a call_rcu() for those that have waited MAPS_DROP_WAITS
+ * passes, or for all while sampling is stopped. Under maps.lock.
  */
-static void maps_put_dropped(bool all)
+static void maps_put_dropped(void)
 {
+	bool stopped = !READ_ONCE(kpm.sampling);
 	struct kpm_gen *g, *tmp;
 
 	lockdep_assert_held(&maps.lock);
 	list_for_each_entry_safe(g, tmp, &maps.dropping, dropping) {
-		if (all || poll_state_synchronize_rcu(g->files_gp)) {
+		if (poll_state_synchronize_rcu(g->files_gp)) {
 			list_del(&g->dropping);
 			maps_put_files(g);
 			maps_put(g);	/* maps_drop_files()'s reference */
-		} else if (++g->files_waits >= MAPS_DROP_WAITS) {
+		} else if (++g->files_waits >= MAPS_DROP_WAITS || stopped) {
 			list_del(&g->dropping);
 			call_rcu(&g->files_rcu, maps_files_rcu);
 		}
@@ -402,6 +417,16 @@ static void maps_bid_key(struct maps_bid *k, const struct inode *inode)
 	k->ctime = kpm_inode_ctime(inode);
 }
 
+/* Were @k's times stamped too recently to trust (see above)? */
+static bool maps_bid_racy(const struct maps_bid *k)
+{
+	struct timespec64 now;
+
+	ktime_get_coarse_real_ts64(&now);
+	return k->mtime.tv_sec + MAPS_BID_RACY >= now.tv_sec ||
+	       k->ctime.tv_sec + MAPS_BID_RACY >= now.tv_sec;
+}
+
 static bool maps_bid_same(const struct maps_bid *a, const struct maps_bid *b)
 {
 	return a->valid && b->valid && a->dev == b->dev &&
@@ -431,7 +456,8 @@ static void maps_read_bid(struct kpm_map *m, struct file *file)
 		spin_unlock(&maps_bid_lock);
 		ret = bid_parse(maps_read_file, file->f_mapping, m->bid, &len);
 		maps_bid_key(&now, inode);
-		if (ret != BID_NOREAD && maps_bid_same(&key, &now)) {
+		if (ret != BID_NOREAD && maps_bid_same(&key, &now) &&
+		    !maps_bid_racy(&now)) {
 			key.ret = ret;
 			key.len = ret == BID_OK ? len : 0;
 			memcpy(key.id, m->bid, key.len);
@@ -723,7 +749,7 @@ void maps_collect(void)
 		maps_stat(freed);
 		maps_put(g);
 	}
-	maps_put_dropped(false);
+	maps_put_dropped();
 	WRITE_ONCE(maps.full, false);
 	mutex_unlock(&maps.lock);
 }
@@ -737,7 +763,7 @@ void maps_reap(void)
 		return;
 	mutex_lock(&maps.lock);
 	WRITE_ONCE(maps.reaped, jiffies);
-	maps_put_dropped(false);
+	maps_put_dropped();
 	list_for_each_entry(img, &maps.all, all) {
 		g = rcu_dereference_protected(img->cur,
 					      lockdep_is_held(&maps.lock));
@@ -749,10 +775,23 @@ void maps_reap(void)
 
 void maps_drop_flush(void)
 {
-	synchronize_rcu();
+	struct kpm_gen *g, *tmp;
+	LIST_HEAD(list);
+
+	/* Only those listed now: their files_gone was set before the
+	 * grace period below begins.
+	 */
 	mutex_lock(&maps.lock);
-	maps_put_dropped(true);
+	list_splice_init(&maps.dropping, &list);
 	mutex_unlock(&maps.lock);
+	if (list_empty(&list))
+		return;
+	synchronize_rcu();
+	list_for_each_entry_safe(g, tmp, &list, dropping) {
+		list_del(&g->dropping);
+		maps_put_files(g);
+		maps_put(g);
+	}
 }
 
 void maps_stats_get(struct maps_stats *st)

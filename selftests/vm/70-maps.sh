@@ -21,10 +21,10 @@
 #    samples are mapped in its own binary, under different generations;
 #  - the cap: max_maps=16 and 24 processes: captures refused and counted,
 #    and every m= still names a G line of the file;
-#  - build ids: the 50 children's captures after the first take kpm_keys'
-#    from the cache (maps_bid_cached), and every M line of kpm_keys has
-#    the one build id; a file rewritten in place (same inode, new
-#    contents) is recorded with its new contents' build id, not the
+#  - build ids: the 50 children's captures take kpm_keys' from the
+#    cache (maps_bid_cached up by >= 40), and every M line of kpm_keys
+#    has the one build id; a file rewritten in place (same inode, same
+#    size, another build id) is recorded with its new build id, not the
 #    cached one;
 #  - a path longer than the 256-byte buffer d_path() is tried in first
 #    is recorded whole;
@@ -34,13 +34,14 @@
 #  - the files of exited processes are let go of while sampling goes on:
 #    a tmpfs that held a sampled program unmounts within 10 s (reaps
 #    are once a second, and put the files once a grace period has ended);
+#    and after a stop, once a drain has found the process gone;
 #  - window ends free the generations of exited processes
 #    (maps_freed > 0), and the log stays clean.
 . "$(dirname "$0")/../lib/kpm.sh"
 kpm_require_root
 kpm_require_module
 ktap_header
-ktap_plan 19
+ktap_plan 20
 
 W=/kpm/selftests/workloads
 CHECK=/kpm/selftests/vm/kpm_check
@@ -67,7 +68,9 @@ ktap_result "exited process: >= 95% of kpm_chain's user-mode samples mapped, lea
 	$CHECK -f $S -p $pid -K -g /kpm/selftests/workloads/kpm_chain -m 0.95 -n 200
 
 # Short-lived children, one after another.
+cached0=$(kpm_stat maps_bid_cached)
 sh -c "for i in \$(seq 50); do $W/kpm_keys 10 0.02 >/dev/null; done"
+cached1=$(kpm_stat maps_bid_cached)
 cat /proc/kprofmap/drain >$S
 children=$(awk '$1 == "S" && $5 == "kpm_keys" && $9 != "m=0" { print $3 }' $S | sort -u | wc -l)
 ngens=$(gens_of kpm_keys $S | wc -l)
@@ -83,28 +86,35 @@ bids_of() {
 	awk -v p="$1" '$1 == "M" && $NF == p { print $6 }' "$2" | sort -u
 }
 keys_bid=$(bids_of $W/kpm_keys $S)
-ktap_diag "kpm_keys: build ids $(echo $keys_bid), maps_bid_cached $(kpm_stat maps_bid_cached)"
+ktap_diag "kpm_keys: build ids $(echo $keys_bid); maps_bid_cached $cached0, then $cached1"
+children_cached() {
+	[ "$(echo "$keys_bid" | wc -w)" -eq 1 ] && [ "$keys_bid" != - ] &&
+		[ $((cached1 - cached0)) -ge 40 ]
+}
 ktap_result "50 children: one build id for kpm_keys, >= 40 from the cache (maps_bid_cached)" \
-	[ "$(echo "$keys_bid" | wc -w)" -eq 1 -a "$keys_bid" != - ] && \
-	kpm_stats_hold "maps_bid_cached -ge 40"
+	children_cached
 
-# The same file (inode) rewritten in place between two runs: the second
-# capture must not take the first contents' build id from the cache.
+# The same file (inode) rewritten in place, same size, between two runs:
+# kpm_bid1 and kpm_bid2 differ in their build ids only (linked with
+# --build-id=0x1111... and 0x2222...). The copy is 3 s old by the first
+# run, so that its id is cached (not within 2 s of its mtime); the second
+# capture must not take it from there.
 mkdir -p /tmp/inplace
-cp $W/kpm_chain /tmp/inplace/prog
+cp $W/kpm_bid1 /tmp/inplace/prog
+sleep 3
 /tmp/inplace/prog 0.3 >/dev/null
 cat /proc/kprofmap/drain >$S.1
 ino1=$(ls -i /tmp/inplace/prog | awk '{ print $1 }')
-cat $W/kpm_keys >/tmp/inplace/prog
+cat $W/kpm_bid2 >/tmp/inplace/prog
 ino2=$(ls -i /tmp/inplace/prog | awk '{ print $1 }')
-/tmp/inplace/prog 10 0.3 >/dev/null
+/tmp/inplace/prog 0.3 >/dev/null
 cat /proc/kprofmap/drain >$S.2
 in1=$(bids_of /tmp/inplace/prog $S.1)
 in2=$(bids_of /tmp/inplace/prog $S.2)
 ktap_diag "rewritten in place (inode $ino1, then $ino2): build id $in1, then $in2"
-ktap_result "rewritten in place: the new contents' build id, not the cached one" \
-	[ "$ino1" = "$ino2" -a -n "$in1" -a "$in1" != - -a "$in1" != "$in2" \
-		-a "$in2" = "$keys_bid" ]
+ktap_result "rewritten in place, same size: the new contents' build id, not the cached one" \
+	[ "$ino1" = "$ino2" -a "$in1" = 1111111111111111111111111111111111111111 \
+		-a "$in2" = 2222222222222222222222222222222222222222 ]
 
 # A path longer than d_path()'s first buffer (256 bytes).
 long=/tmp
@@ -190,6 +200,17 @@ unmounted() {
 }
 ktap_result "exited process: its file is put while sampling goes on (tmpfs unmounts within 10 s)" \
 	unmounted
+
+# And when sampling has stopped, where no reap comes: a drain lets go of
+# the exited process's files, and they are put after a grace period.
+mount -t tmpfs none /tmp/mnt
+cp $W/kpm_chain /tmp/mnt/prog
+/tmp/mnt/prog 0.3 >/dev/null
+echo stop >/proc/kprofmap/control
+cat /proc/kprofmap/drain >/dev/null
+ktap_result "stopped: a drain lets go of an exited process's file (tmpfs unmounts within 10 s)" \
+	unmounted
+echo start >/proc/kprofmap/control
 
 # Window ends free what exited processes left (two drains on).
 cat /proc/kprofmap/drain >/dev/null
