@@ -239,6 +239,10 @@ echo "KPM-TAINTED $(cat /proc/sys/kernel/tainted)"
 	tar -C /out -cf - . | base64
 	echo "KPM-OUT-END"
 } >/dev/ttyS1
+# write() returns once the tty has the bytes, not once the UART has sent
+# them: a poweroff right away once cut the tail, KPM-OUT-END included
+# (6.12, two VMs on the two host CPUs). A second lets the tty drain.
+sleep 1
 echo "KPM-DONE"
 poweroff -f
 EOF
