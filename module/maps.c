@@ -294,12 +294,16 @@ static void maps_free_rcu(struct rcu_head *rcu)
 	kvfree(g);
 }
 
+/* A let-go generation's files, then the reference maps_drop_files() took. */
+static void maps_files_put(struct kpm_gen *g)
+{
+	maps_put_files(g);
+	maps_put(g);
+}
+
 static void maps_files_rcu(struct rcu_head *rcu)
 {
-	struct kpm_gen *g = container_of(rcu, struct kpm_gen, files_rcu);
-
-	maps_put_files(g);
-	maps_put(g);		/* the reference maps_drop_files() took */
+	maps_files_put(container_of(rcu, struct kpm_gen, files_rcu));
 }
 
 /*
@@ -350,8 +354,7 @@ static void maps_put_dropped(void)
 	list_for_each_entry_safe(g, tmp, &maps.dropping, dropping) {
 		if (poll_state_synchronize_rcu(g->files_gp)) {
 			list_del(&g->dropping);
-			maps_put_files(g);
-			maps_put(g);	/* maps_drop_files()'s reference */
+			maps_files_put(g);
 		} else if (++g->files_waits >= MAPS_DROP_WAITS || stopped) {
 			list_del(&g->dropping);
 			call_rcu(&g->files_rcu, maps_files_rcu);
@@ -789,8 +792,7 @@ void maps_drop_flush(void)
 	synchronize_rcu();
 	list_for_each_entry_safe(g, tmp, &list, dropping) {
 		list_del(&g->dropping);
-		maps_put_files(g);
-		maps_put(g);
+		maps_files_put(g);
 	}
 }
 
