@@ -68,10 +68,10 @@ static struct kpm_aggregate {
 
 static void kpm_agg_collect_work(struct work_struct *work);
 
-/* The worker running kpm_agg_collect_work(), while it runs (the timer
- * leaves its samples out; current_work() answers NULL in hard irq).
+/* The worker running kpm_agg_collect_work(), while it runs: the timer
+ * leaves its samples out (kpm_agg_collecting()).
  */
-static struct task_struct *kpm_agg_collector;
+struct task_struct *kpm_agg_collector;
 
 int kpm_agg_init(void)
 {
@@ -196,11 +196,6 @@ void kpm_agg_collect_stop(void)
 }
 
 /* irq_work of kpm_agg_kick(): hard irq (a kthread on PREEMPT_RT). */
-bool kpm_agg_collecting(const struct task_struct *task)
-{
-	return task == READ_ONCE(kpm_agg_collector);
-}
-
 void kpm_agg_kick_work(struct irq_work *work)
 {
 	if (READ_ONCE(kpm.sampling))

@@ -74,40 +74,28 @@ static void kpm_cg_claimed(struct kpm_cg_slot *s, struct cgroup *cgrp)
 	irq_work_queue(&kpm_cg_irq);
 }
 
-u64 kpm_cg_note(struct task_struct *task)
+bool kpm_cg_track(struct cgroup *cgrp, u64 id)
 {
-	struct cgroup *cgrp;
-	unsigned int i, n;
-	u64 id;
+	unsigned int i = hash_64(id, KPM_CG_BITS), n;
 
-	if (!kpm_cgroups)
-		return 0;
-	/* Interrupts off: an RCU reader (rcu_read_lock_sched_held()),
-	 * without rcu_read_lock(), a call each way under PREEMPT_RCU.
-	 */
-	lockdep_assert_irqs_disabled();
-	cgrp = task_dfl_cgroup(task);
-	id = cgroup_id(cgrp);
-	i = hash_64(id, KPM_CG_BITS);
 	for (n = 0; n < KPM_CG_PROBES; n++, i = (i + 1) & (KPM_CG_SLOTS - 1)) {
 		struct kpm_cg_slot *s = &kpm_cg_slots[i];
 		u64 cur = READ_ONCE(s->id);
 
 		if (cur == id)
-			goto out;
+			return true;
 		if (!cur) {
 			cur = cmpxchg(&s->id, 0, id);
 			if (!cur) {
 				kpm_cg_claimed(s, cgrp);
-				goto out;
+				return true;
 			}
 			if (cur == id)
-				goto out;
+				return true;
 		}
 	}
 	atomic64_inc(&kpm_cg_untracked);
-out:
-	return id;
+	return false;
 }
 
 /* Name every pending slot: its path, a record, the reference dropped.

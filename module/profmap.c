@@ -254,15 +254,37 @@ static inline bool profmap_words_equal(const u64 *a, const u64 *b,
 	return true;
 }
 
-/* Step 1 of a lookup: does @e hold exactly the sample @s? */
+/* Word @i of key @k (16 bytes: two words). */
+static __always_inline u64 profmap_key_word(const struct profmap_key *k,
+					    unsigned int i)
+{
+	u64 w;
+
+	memcpy(&w, (const char *)k + i * sizeof(w), sizeof(w));
+	return w;
+}
+
+/* The bits of a key's second word that are not its owner (its last byte). */
+static_assert(sizeof(struct profmap_key) == 16 &&
+	      offsetof(struct profmap_key, owner) == 15,
+	      "profmap_key: two words, the owner last");
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PROFMAP_KEY_NOT_OWNER	(~0ULL >> 8)
+#else
+#define PROFMAP_KEY_NOT_OWNER	(~0ULL << 8)
+#endif
+
+/* Step 1 of a lookup: does @e hold exactly the sample @s? The whole key
+ * but its owner, which says whose share it counts in: two words, the
+ * owner's byte masked out (a copy of the key to compare took a stack
+ * protector on every lookup).
+ */
 static __always_inline bool profmap_match(const struct profmap_entry *e,
 					  const struct profmap_sample *s)
 {
-	struct profmap_key k = s->key;
-
-	/* The whole key but its owner, which says whose share it counts in. */
-	k.owner = e->key.owner;
-	if (memcmp(&e->key, &k, sizeof(k)) || e->gen != s->gen)
+	if (profmap_key_word(&e->key, 0) != profmap_key_word(&s->key, 0) ||
+	    ((profmap_key_word(&e->key, 1) ^ profmap_key_word(&s->key, 1)) &
+	     PROFMAP_KEY_NOT_OWNER) || e->gen != s->gen)
 		return false;
 	return profmap_words_equal(e->stk, s->pcs, profmap_key_words(&s->key));
 }

@@ -250,7 +250,8 @@ static __always_inline void sampler_account(struct kpm_cpu *c,
 	struct task_struct *task = current;
 
 	sampler_account_task(c, cap, nk, gen, task->tgid, task->pid ?: c->cpu,
-			     task->comm, sampler_owner_of(), kpm_cg_note(task));
+			     task->comm, sampler_owner_of(),
+			     kpm_cg_note(c, task));
 }
 
 /*
@@ -381,11 +382,13 @@ void sampler_account_deferred(u64 *pcs, unsigned int nk,
 	};
 	struct task_struct *task = current;
 	unsigned long irqflags;
+	struct kpm_cpu *c;
 
 	local_irq_save(irqflags);
-	sampler_account_task(kpm.cpus[smp_processor_id()], &cap, nk, gen,
-			     task->tgid, task->pid, task->comm,
-			     sampler_owner_of(), kpm_cg_note(task));
+	c = kpm.cpus[smp_processor_id()];
+	sampler_account_task(c, &cap, nk, gen, task->tgid, task->pid,
+			     task->comm, sampler_owner_of(),
+			     kpm_cg_note(c, task));
 	local_irq_restore(irqflags);
 }
 

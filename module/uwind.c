@@ -1105,7 +1105,7 @@ static noinline bool uwind_copy_take(struct uwind_cpu *u, const u64 *pcs,
 	c->tgid = task->tgid;
 	c->tid = task->pid;
 	c->owner = sampler_owner_of();
-	c->cgid = kpm_cg_note(task);
+	c->cgid = kpm_cg_note(kpm.cpus[u->cpu], task);
 	memcpy(c->comm, task->comm, sizeof(c->comm));
 	c->comm[sizeof(c->comm) - 1] = '\0';
 	memcpy(c->pcs, pcs, n * sizeof(*pcs));

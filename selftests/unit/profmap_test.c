@@ -268,6 +268,38 @@ TEST_F(core, keys_distinguish)
 	fx_fini(_metadata, &f);
 }
 
+/* A lookup compares the whole key, not only its hash: samples that
+ * differ in one field each, given the hash of the first (a collision),
+ * are entries of their own; one that differs only in its owner is the
+ * first's (whose share an entry counts in is its first sample's).
+ */
+TEST_F(core, match_every_field)
+{
+	struct fixture f;
+	struct tsample t[9];
+	unsigned int i;
+
+	fx_init(_metadata, &f, 100, PROFMAP_HOT_CHAIN_LIMIT);
+	for (i = 0; i < 9; i++)
+		mk_sample(&t[i], &f.pool, 1, 2, 2, 10);
+	t[1].s.key.tgid = 11;
+	t[2].s.key.tid = 11;
+	t[3].s.key.nk = 1;				/* same frames, */
+	t[3].s.key.nu = 3;				/* other split */
+	t[4].s.key.flags = PROFMAP_F_UTRUNC;
+	t[5].s.gen = 1;
+	t[6].s.key.owner = 99;
+	t[7].s.key.nk = 1;		/* the first 3 frames: one field each */
+	t[8].s.key.nu = 1;
+	for (i = 0; i < 9; i++) {
+		t[i].s.key.hash = t[0].s.key.hash;
+		ASSERT_EQ(0, profmap_add(&f.hot, &t[i].s, 1, GFP_ATOMIC));
+	}
+	EXPECT_EQ(8, f.hot.nr_entries);
+	EXPECT_EQ(2, (u64)f.hot.all->count);
+	fx_fini(_metadata, &f);
+}
+
 /* The hash is keyed and streamable. */
 TEST_F(core, hash_keyed)
 {

@@ -10,6 +10,7 @@
 #ifndef _KPM_SHIM_H
 #define _KPM_SHIM_H
 
+#include <assert.h>	/* static_assert(), which <linux/build_bug.h> gives a module */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
