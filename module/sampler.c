@@ -112,7 +112,7 @@ static noinline bool sampler_user_stack(struct sampler_capture *cap,
 		goto done;
 
 	pagefault_disable();
-	if (!user_access_begin((const void __user *)fp, KPM_USER_END - fp)) {
+	if (!kpm_user_access_begin()) {
 		ok = false;
 		goto out_pf;
 	}

@@ -1383,7 +1383,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 		return UWIND_IRQ_DEFER;
 	}
 	pagefault_disable();
-	if (!user_access_begin((const void __user *)lo, KPM_USER_END - lo)) {
+	if (!kpm_user_access_begin()) {
 		pagefault_enable();
 		return UWIND_IRQ_FP;
 	}
@@ -1430,8 +1430,7 @@ int uwind_irq(unsigned int cpu, const struct pt_regs *regs, u32 gen,
 				step = uwind_irq_miss(u, serial, look, !missed);
 				missed = true;
 			}
-			if (!user_access_begin((const void __user *)lo,
-					       KPM_USER_END - lo))
+			if (!kpm_user_access_begin())
 				goto out_pf;
 		}
 		/*
