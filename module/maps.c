@@ -124,6 +124,9 @@ static struct maps_state {
 	} stats;
 } maps;
 
+/* Runs the generations' frees and path puts, after their grace periods. */
+static struct workqueue_struct *maps_wq;
+
 #define maps_stat(name) atomic64_inc(&maps.stats.name)
 
 /*
@@ -272,26 +275,40 @@ static bool maps_covers(const struct kpm_gen *g, u64 pc,
 	return false;
 }
 
+/* Process context: path_put() may sleep. */
 static void maps_put_files(struct kpm_gen *g)
 {
 	unsigned int i;
 
+	might_sleep();
 	for (i = 0; i < g->nr; i++) {
-		if (g->maps[i].file)
-			fput(g->maps[i].file);	/* deferred in interrupt context */
-		g->maps[i].file = NULL;
+		struct kpm_map *m = &g->maps[i];
+
+		if (m->inode) {
+			iput(m->inode);
+			path_put(&m->fpath);
+		}
+		m->inode = NULL;
+		m->fpath.dentry = NULL;
+		m->fpath.mnt = NULL;
 	}
 }
 
-static void maps_free_rcu(struct rcu_head *rcu)
+/* Free @g: no reader left (after a grace period), process context. */
+static void maps_free(struct kpm_gen *g)
 {
-	struct kpm_gen *g = container_of(rcu, struct kpm_gen, rcu);
 	unsigned int i;
 
 	maps_put_files(g);
 	for (i = 0; i < g->nr; i++)
 		kfree(g->maps[i].path);
 	kvfree(g);
+}
+
+static void maps_free_work(struct work_struct *work)
+{
+	maps_free(container_of(to_rcu_work(work), struct kpm_gen,
+			       free_rwork));
 }
 
 /* A let-go generation's files, then the reference maps_drop_files() took. */
@@ -301,9 +318,17 @@ static void maps_files_put(struct kpm_gen *g)
 	maps_put(g);
 }
 
-static void maps_files_rcu(struct rcu_head *rcu)
+static void maps_files_work(struct work_struct *work)
 {
-	maps_files_put(container_of(rcu, struct kpm_gen, files_rcu));
+	maps_files_put(container_of(to_rcu_work(work), struct kpm_gen,
+				    files_rwork));
+}
+
+/* maps_files_put() after a grace period, in process context. */
+static void maps_files_put_rcu(struct kpm_gen *g)
+{
+	INIT_RCU_WORK(&g->files_rwork, maps_files_work);
+	queue_rcu_work(maps_wq, &g->files_rwork);
 }
 
 /*
@@ -318,7 +343,7 @@ static void maps_files_rcu(struct rcu_head *rcu)
  * in the 50 ms after it (gdb single-stepping of a 4-frame kpm_spin run
  * under QEMU -icount, against the noop floor), once a second while
  * processes come and go. Only a generation still waiting after
- * MAPS_DROP_WAITS reaps asks for one (call_rcu()), and so does every one
+ * MAPS_DROP_WAITS reaps asks for one (queue_rcu_work()), and so does every one
  * while sampling is stopped: no reap comes then to put it (kpm_stop()
  * writes kpm.sampling before maps_drop_flush() takes maps.lock, so a
  * generation listed here before that flush is in it).
@@ -331,7 +356,7 @@ static void maps_drop_files(struct kpm_gen *g)
 	WRITE_ONCE(g->files_gone, true);
 	kref_get(&g->ref);
 	if (!READ_ONCE(kpm.sampling)) {
-		call_rcu(&g->files_rcu, maps_files_rcu);
+		maps_files_put_rcu(g);
 		return;
 	}
 	g->files_gp = get_state_synchronize_rcu();
@@ -341,11 +366,12 @@ static void maps_drop_files(struct kpm_gen *g)
 
 #define MAPS_DROP_WAITS		3
 
-/* Put the files of the generations in maps.dropping whose grace period
- * has ended; a call_rcu() for those that have waited MAPS_DROP_WAITS
- * passes, or for all while sampling is stopped. Under maps.lock.
+/* Move the generations in maps.dropping whose grace period has ended to
+ * @ready, for maps_put_ready() after maps.lock; a queue_rcu_work() for
+ * those that have waited MAPS_DROP_WAITS passes, or for all while
+ * sampling is stopped. Under maps.lock.
  */
-static void maps_put_dropped(void)
+static void maps_put_dropped(struct list_head *ready)
 {
 	bool stopped = !READ_ONCE(kpm.sampling);
 	struct kpm_gen *g, *tmp;
@@ -353,16 +379,30 @@ static void maps_put_dropped(void)
 	lockdep_assert_held(&maps.lock);
 	list_for_each_entry_safe(g, tmp, &maps.dropping, dropping) {
 		if (poll_state_synchronize_rcu(g->files_gp)) {
-			list_del(&g->dropping);
-			maps_files_put(g);
+			list_move_tail(&g->dropping, ready);
 		} else if (++g->files_waits >= MAPS_DROP_WAITS || stopped) {
 			list_del(&g->dropping);
-			call_rcu(&g->files_rcu, maps_files_rcu);
+			maps_files_put_rcu(g);
 		}
 	}
 }
 
-int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
+/* Put the files of @ready (maps_put_dropped()), outside maps.lock: the
+ * last put of an inode may evict it (a deleted binary's blocks freed),
+ * and task works that publish mapping records wait on maps.lock with
+ * their mmap lock held.
+ */
+static void maps_put_ready(struct list_head *ready)
+{
+	struct kpm_gen *g, *tmp;
+
+	list_for_each_entry_safe(g, tmp, ready, dropping) {
+		list_del(&g->dropping);
+		maps_files_put(g);
+	}
+}
+
+int maps_file_irq(u32 id, u64 serial, u64 pc, struct inode **inode,
 		  u64 *start, u64 *end, u64 *pgoff)
 {
 	const struct kpm_map *m = NULL;
@@ -376,15 +416,18 @@ int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
 	*start = m->start;
 	*end = m->end;
 	*pgoff = m->pgoff;
-	*file = m->file;
-	return m->file ? MAPS_FILE : MAPS_VDSO;
+	if (!m->inode)
+		return MAPS_VDSO;
+	*inode = m->inode;
+	return MAPS_FILE;
 }
 
 static void maps_release(struct kref *ref)
 {
 	struct kpm_gen *g = container_of(ref, struct kpm_gen, ref);
 
-	call_rcu(&g->rcu, maps_free_rcu);
+	INIT_RCU_WORK(&g->free_rwork, maps_free_work);
+	queue_rcu_work(maps_wq, &g->free_rwork);
 }
 
 void maps_put(struct kpm_gen *g)
@@ -516,7 +559,10 @@ static int maps_fill(struct kpm_map *m, const struct kpm_map *prev,
 		return m->path ? 0 : -ENOMEM;
 	}
 	m->pgoff = (u64)vma->vm_pgoff << PAGE_SHIFT;
-	m->file = get_file(file);
+	m->fpath = file->f_path;
+	path_get(&m->fpath);
+	m->inode = file_inode(file);
+	ihold(m->inode);
 	p = maps_path(file, sbuf, big);
 	if (p == ERR_PTR(-ENOMEM))
 		return -ENOMEM;
@@ -617,7 +663,7 @@ static struct kpm_gen *maps_capture(struct mm_struct *mm)
 fail:
 	if (g) {
 		g->nr = i + 1;	/* the failed one's path is NULL or set */
-		maps_free_rcu(&g->rcu);
+		maps_free(g);
 	}
 	kfree(big);
 	atomic_long_sub(n, &maps.held);
@@ -727,6 +773,7 @@ void maps_collect(void)
 	struct maps_image *img, *tmp;
 	struct kpm_gen *g;
 	unsigned long id;
+	LIST_HEAD(ready);
 
 	mutex_lock(&maps.lock);
 	maps.epoch++;
@@ -752,21 +799,23 @@ void maps_collect(void)
 		maps_stat(freed);
 		maps_put(g);
 	}
-	maps_put_dropped();
+	maps_put_dropped(&ready);
 	WRITE_ONCE(maps.full, false);
 	mutex_unlock(&maps.lock);
+	maps_put_ready(&ready);
 }
 
 void maps_reap(void)
 {
 	struct maps_image *img;
 	struct kpm_gen *g;
+	LIST_HEAD(ready);
 
 	if (time_before(jiffies, READ_ONCE(maps.reaped) + HZ))
 		return;
 	mutex_lock(&maps.lock);
 	WRITE_ONCE(maps.reaped, jiffies);
-	maps_put_dropped();
+	maps_put_dropped(&ready);
 	list_for_each_entry(img, &maps.all, all) {
 		g = rcu_dereference_protected(img->cur,
 					      lockdep_is_held(&maps.lock));
@@ -774,6 +823,7 @@ void maps_reap(void)
 			maps_drop_files(g);
 	}
 	mutex_unlock(&maps.lock);
+	maps_put_ready(&ready);
 }
 
 void maps_drop_flush(void)
@@ -818,6 +868,10 @@ int maps_init(void)
 		       MAPS_MIN, MAPS_MAX);
 		return -EINVAL;
 	}
+	/* The generations' frees and path puts (may sleep: not RCU's). */
+	maps_wq = alloc_workqueue("kprofmap_maps", 0, 0);
+	if (!maps_wq)
+		return -ENOMEM;
 	mutex_init(&maps.lock);
 	for (b = 0; b < ARRAY_SIZE(maps.images); b++)
 		INIT_HLIST_HEAD(&maps.images[b]);
@@ -846,10 +900,13 @@ void maps_exit(void)
 	}
 	xa_destroy(&maps.gens);
 	/*
-	 * The grace periods of every freed generation and image; twice: a
-	 * maps_files_rcu() callback may drop a generation's last reference
-	 * and queue its maps_free_rcu().
+	 * The grace periods of every freed generation and image, and the
+	 * works they queue; twice: a maps_files_work() may drop a
+	 * generation's last reference and queue its maps_free_work().
 	 */
 	rcu_barrier();
+	flush_workqueue(maps_wq);
 	rcu_barrier();
+	destroy_workqueue(maps_wq);
+	maps_wq = NULL;
 }

@@ -15,8 +15,10 @@
 #define _KPROFMAP_MAPS_H
 
 #include <linux/kref.h>
+#include <linux/path.h>
 #include <linux/rcupdate.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "buildid.h"
 
@@ -31,16 +33,26 @@ struct task_struct;
  * @bid_len:	bytes of @bid, 0 when the file has none or it was unreadable
  * @bid:	the file's GNU build id
  * @path:	d_path() in the task's context, NUL-terminated
- * @file:	a reference to the file, for the unwinder in hard irq (NULL
+ * @inode:	a reference to the file's inode (file_inode(): on 6.1's
+ *		overlayfs the real one, whose path is the overlay's), for
+ *		the unwinder in hard irq, which reads its page cache (NULL
  *		for the vDSO); readers under RCU, while the generation's
- *		@files_gone is false; put after a grace period once the
- *		generation is superseded or its process gone (maps_reap())
+ *		@files_gone is false; put in process context after a grace
+ *		period once the generation is superseded or its process
+ *		gone (maps_reap())
+ * @fpath:	a reference to the file's path, held with @inode: its mount
+ *		stays busy while the inode is held, as with the file.
+ *		References, not the file: the file is released by its
+ *		process, as it would be unprofiled (a file's last put here
+ *		ran its release, with two grace periods, in the next
+ *		process's run: gdb count)
  */
 struct kpm_map {
 	u64 start;
 	u64 end;
 	u64 pgoff;
-	struct file *file;
+	struct inode *inode;
+	struct path fpath;
 	u8 bid_len;
 	u8 bid[BID_MAX_LEN];
 	char *path;
@@ -49,9 +61,10 @@ struct kpm_map {
 /**
  * struct kpm_gen - a generation: one image's mappings at one moment
  * @ref:	held by the generation table and by each snapshot printing it
- * @rcu:	freed after a grace period (task context reads @maps under RCU)
- * @files_rcu:	puts the files' references after a grace period (the
- *		fallback of @dropping)
+ * @free_rwork:	freed after a grace period (task context reads @maps under
+ *		RCU), in process context (path_put() may sleep)
+ * @files_rwork: puts the paths after a grace period (the fallback of
+ *		@dropping), in process context
  * @dropping:	in maps.dropping while its files wait for a grace period
  * @files_gp:	the grace period they wait for (get_state_synchronize_rcu())
  * @files_waits: reaps that found it not yet ended
@@ -71,8 +84,8 @@ struct kpm_map {
  */
 struct kpm_gen {
 	struct kref ref;
-	struct rcu_head rcu;
-	struct rcu_head files_rcu;
+	struct rcu_work free_rwork;
+	struct rcu_work files_rwork;
 	struct list_head dropping;
 	unsigned long files_gp;
 	unsigned int files_waits;
@@ -158,7 +171,7 @@ u32 maps_gen_irq(u64 *serial);
 
 /* What maps_file_irq() found at a PC. */
 enum maps_file_result {
-	MAPS_FILE,	/* a file mapping: @file, @start, @end, @pgoff set */
+	MAPS_FILE,	/* a file mapping: @inode, @start, @end, @pgoff set */
 	MAPS_VDSO,	/* the vDSO (no file): @start, @end set */
 	MAPS_OUTSIDE,	/* in none of the generation's mappings */
 	MAPS_GONE,	/* none (by id: gone; else not current), no files */
@@ -169,16 +182,16 @@ enum maps_file_result {
  * @id: that generation's id, or 0: current's image's current generation
  * @serial: the generation the caller's stack belongs to (maps_gen_irq())
  * @pc: a user address
- * @file: set to the file
+ * @inode: set to the file's inode (its page cache: @inode->i_mapping)
  * @start: set to the mapping's start (runtime address)
  * @end: set to its end
  * @pgoff: set to the file offset of @start
  *
  * Context: any, hard irq included; the caller holds rcu_read_lock() for
- * as long as it uses the file.
+ * as long as it uses the inode.
  * Return: enum maps_file_result.
  */
-int maps_file_irq(u32 id, u64 serial, u64 pc, struct file **file,
+int maps_file_irq(u32 id, u64 serial, u64 pc, struct inode **inode,
 		  u64 *start, u64 *end, u64 *pgoff);
 
 /**

@@ -961,16 +961,15 @@ static int uwind_file_step(struct uwind_cpu *u, u32 id, u64 serial,
 			   u64 look, struct uwind_step *step, u64 *s0, u64 *s1)
 {
 	u64 start, end, pgoff, lpc = 0;
-	const struct inode *inode;
+	struct inode *inode = NULL;
 	struct uwind_reader rd;
 	struct uwind_fentry *f;
 	struct ehf_rule rule;
-	struct file *file = NULL;
 	bool ok = false;
 	int ret;
 
 	rcu_read_lock();
-	switch (maps_file_irq(id, serial, look, &file, &start, &end, &pgoff)) {
+	switch (maps_file_irq(id, serial, look, &inode, &start, &end, &pgoff)) {
 	case MAPS_FILE:
 		break;
 	case MAPS_VDSO:
@@ -982,8 +981,7 @@ static int uwind_file_step(struct uwind_cpu *u, u32 id, u64 serial,
 	default:
 		goto out;
 	}
-	inode = file_inode(file);
-	rd.mapping = file->f_mapping;
+	rd.mapping = inode->i_mapping;
 	f = &u->irq_files[hash_ptr((void *)inode, ilog2(UWIND_IRQ_FILES))];
 	if (f->inode != inode || f->ino != inode->i_ino) {
 		f->inode = NULL;
@@ -1282,11 +1280,11 @@ uwind_irq_rt(struct uwind_cpu *u, const u64 *pcs, unsigned int n,
 	     u32 gen, u64 serial, const struct uwind_step **stepp)
 {
 	u64 start = 0, end = 0, pgoff, s0, s1;
-	struct file *file;
+	struct inode *inode;
 	int where;
 
 	rcu_read_lock();
-	where = maps_file_irq(0, serial, look, &file, &start, &end, &pgoff);
+	where = maps_file_irq(0, serial, look, &inode, &start, &end, &pgoff);
 	rcu_read_unlock();
 	switch (where) {
 	case MAPS_FILE:
