@@ -38,7 +38,6 @@
 #include <linux/xarray.h>
 
 struct seq_file;
-struct cgroup;
 struct task_struct;
 
 #include "profmap.h"

@@ -387,7 +387,9 @@ static void maps_put_dropped(struct list_head *ready)
 	}
 }
 
-/* Put the files of @ready (maps_put_dropped()), outside maps.lock: the
+/* Put the files of the generations on @ready (their grace period over:
+ * maps_put_dropped(), maps_drop_flush()) and the references
+ * maps_drop_files() took, outside maps.lock: the
  * last put of an inode may evict it (a deleted binary's blocks freed),
  * and task works that publish mapping records wait on maps.lock with
  * their mmap lock held.
@@ -828,7 +830,6 @@ void maps_reap(void)
 
 void maps_drop_flush(void)
 {
-	struct kpm_gen *g, *tmp;
 	LIST_HEAD(list);
 
 	/* Only those listed now: their files_gone was set before the
@@ -840,10 +841,7 @@ void maps_drop_flush(void)
 	if (list_empty(&list))
 		return;
 	synchronize_rcu();
-	list_for_each_entry_safe(g, tmp, &list, dropping) {
-		list_del(&g->dropping);
-		maps_files_put(g);
-	}
+	maps_put_ready(&list);
 }
 
 void maps_stats_get(struct maps_stats *st)
